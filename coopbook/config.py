@@ -1,0 +1,102 @@
+"""book.yaml: the anthology's metadata, order of interviews and print settings."""
+
+import datetime as dt
+import re
+from dataclasses import field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, field_validator
+from pydantic.dataclasses import dataclass
+
+from .errors import Problems
+from .schema import validate
+from .yamlsource import YamlDoc, load_yaml
+
+STRICT = ConfigDict(extra="forbid")
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+LongText = Annotated[str, Field(min_length=1, max_length=200_000)]
+IndexName = Literal["people", "countries", "programmes", "organisations"]
+
+BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+LENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mm|cm|in|pt)$")
+
+
+@dataclass(frozen=True, config=STRICT)
+class Identifiers:
+    """Stable identifiers of the editions."""
+
+    uid: Text
+    isbn_print: Text | None = None
+    isbn_epub: Text | None = None
+
+
+@dataclass(frozen=True, config=STRICT)
+class Series:
+    """The series the interviews belong to, and its description (the book's introduction)."""
+
+    name: Text
+    description: LongText
+
+
+@dataclass(frozen=True, config=STRICT)
+class PrintSettings:
+    """Page geometry for the PDF and the indexes to print."""
+
+    trim_width: Text = "6in"
+    trim_height: Text = "9in"
+    bleed: Text = "3mm"
+    indexes: tuple[IndexName, ...] = ("people", "countries", "programmes", "organisations")
+
+    @field_validator("trim_width", "trim_height", "bleed")
+    @classmethod
+    def _length(cls, value: str) -> str:
+        if not LENGTH.match(value):
+            raise ValueError("expected a length such as 6in, 152mm or 3mm")
+        return value
+
+
+@dataclass(frozen=True, config=STRICT)
+class BookConfig:
+    """Everything book.yaml says about the anthology."""
+
+    title: Text
+    language: Text
+    publisher: Text
+    date: dt.date
+    identifiers: Identifiers
+    rights: Text
+    series: Series
+    subtitle: Text | None = None
+    slug: Slug | None = None
+    editors: tuple[Text, ...] = ()
+    edition: Annotated[int, Field(ge=1)] = 1
+    keywords: tuple[Text, ...] = ()
+    cover: Text | None = None
+    order: tuple[Slug, ...] | None = None
+    print: PrintSettings = field(default_factory=PrintSettings)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not BCP47.match(value):
+            raise ValueError("expected a BCP 47 language tag such as en-GB")
+        return value
+
+    @property
+    def output_slug(self) -> str:
+        """The file name stem of the outputs: slug, or one made from the title."""
+        if self.slug:
+            return self.slug
+        made = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
+        return made or "book"
+
+
+def load_config(path: Path, shown: str, problems: Problems) -> tuple[BookConfig | None, YamlDoc | None]:
+    """Read and validate book.yaml; problems are recorded, not raised."""
+    doc = load_yaml(path, shown, problems)
+    if doc is None:
+        return None, None
+    return validate(doc, BookConfig, problems), doc

@@ -1,0 +1,123 @@
+"""One family of errors, each problem tied to a place in the content and the value at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a source file: path, 1-based line and column (0 when unknown)."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line and self.col:
+            return f"{self.path}:{self.line}:{self.col}"
+        if self.line:
+            return f"{self.path}:{self.line}"
+        return self.path
+
+    def shifted(self, lines: int) -> Location:
+        """Return the location `lines` further down the same file (column unknown)."""
+        return Location(self.path, self.line + lines, 0 if lines else self.col)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, said once, with where it is and what is at fault."""
+
+    location: Location
+    message: str
+    value: str | None = None
+    hint: str | None = None
+    severity: Severity = "error"
+
+    def format(self) -> str:
+        """Render as `path:line:col: error: message (value)` plus an optional hint."""
+        text = f"{self.location}: {self.severity}: {self.message}"
+        if self.value is not None:
+            text += f" ({shorten(self.value)})"
+        if self.hint:
+            text += f"; {self.hint}"
+        return text
+
+
+def shorten(value: str, limit: int = 80) -> str:
+    """Make a value printable on one line: escape controls, cut long strings."""
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class CoopbookError(Exception):
+    """Raised when a phase found problems; carries every problem of that phase."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=_problem_key))
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class ContentError(CoopbookError):
+    """The content (book.yaml, interviews, registry, Markdown) is not valid."""
+
+
+class BuildError(CoopbookError):
+    """The build could not produce its outputs (rendering, writing)."""
+
+
+def _problem_key(problem: Problem) -> tuple[str, int, int, str]:
+    loc = problem.location
+    return (loc.path, loc.line, loc.col, problem.message)
+
+
+class Problems:
+    """Collects the problems of one phase so they can all be reported at once."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def error(self, location: Location, message: str, value: str | None = None, hint: str | None = None) -> None:
+        """Record an error."""
+        self.items.append(Problem(location, message, value, hint, "error"))
+
+    def warning(self, location: Location, message: str, value: str | None = None, hint: str | None = None) -> None:
+        """Record a warning."""
+        self.items.append(Problem(location, message, value, hint, "warning"))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """Add problems found elsewhere."""
+        self.items.extend(problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems of severity error."""
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The problems of severity warning."""
+        return [p for p in self.items if p.severity == "warning"]
+
+    def raise_if_errors(self, kind: type[CoopbookError] = ContentError) -> None:
+        """Stop the phase once, with every error found so far."""
+        if self.errors:
+            raise kind(self.errors)
+
+
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as the user should read it: relative to root (or the cwd) when possible."""
+    for base in (root, Path.cwd()):
+        if base is None:
+            continue
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)

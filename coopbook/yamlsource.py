@@ -1,0 +1,159 @@
+"""Safe YAML reading that keeps the line and column of every key and value.
+
+Refuses what an editor never needs and an attacker likes: anchors and aliases (alias bombs),
+duplicate keys, deep nesting, huge files, invalid UTF-8 and control characters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent, CollectionStartEvent, CollectionEndEvent, NodeEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ContentError, Location, Problems, shorten
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40
+
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """Plain data read from one YAML file, with the location of every value and key in it."""
+
+    path: str
+    data: Any
+    values: dict[YamlPath, Location] = field(default_factory=dict)
+    keys: dict[YamlPath, Location] = field(default_factory=dict)
+
+    def where(self, ypath: YamlPath, *, key: bool = False) -> Location:
+        """The location of the value (or key) at ypath, else of its nearest ancestor."""
+        table = self.keys if key else self.values
+        probe = tuple(ypath)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), Location(self.path, 1, 1))
+
+
+def read_text(path: Path, shown: str, problems: Problems) -> str | None:
+    """Read a UTF-8 text file, refusing huge files and undecodable bytes with a located problem."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        problems.error(Location(shown), f"cannot read file: {exc.strerror}")
+        return None
+    if size > MAX_FILE_BYTES:
+        problems.error(Location(shown), f"file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})")
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = raw[exc.start : exc.end].hex(" ")
+        problems.error(Location(shown, line, col), "file is not valid UTF-8", f"bytes {bad}",
+                       "save the file as UTF-8")
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def load_yaml(path: Path, shown: str, problems: Problems) -> YamlDoc | None:
+    """Read one YAML file into a YamlDoc; on any problem record it and return None."""
+    text = read_text(path, shown, problems)
+    if text is None:
+        return None
+    return parse_yaml(text, shown, problems)
+
+
+def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
+    """Parse YAML text (one document) into a YamlDoc, recording located problems."""
+    before = len(problems.errors)
+    try:
+        _scan_events(text, shown, problems)
+        if len(problems.errors) > before:
+            return None
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+        problems.error(loc, f"YAML syntax error: {exc.problem or exc.context}")
+        return None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        problems.error(Location(shown, line, col), "control characters are not allowed",
+                       f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character))
+        return None
+    except yaml.YAMLError as exc:
+        problems.error(Location(shown, 1, 1), f"YAML error: {exc}")
+        return None
+    doc = YamlDoc(shown, None)
+    if node is None:
+        problems.error(Location(shown, 1, 1), "file is empty")
+        return None
+    constructor = yaml.SafeLoader("")
+    data = _convert(node, (), doc, constructor, problems)
+    if len(problems.errors) > before:
+        return None
+    return YamlDoc(shown, data, doc.values, doc.keys)
+
+
+def _scan_events(text: str, shown: str, problems: Problems) -> None:
+    depth = 0
+    documents = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        mark = event.start_mark
+        loc = Location(shown, mark.line + 1, mark.column + 1)
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                problems.error(loc, "only one YAML document is allowed per file", "---")
+                return
+        if isinstance(event, AliasEvent):
+            problems.error(loc, "YAML aliases are not allowed", f"*{event.anchor}", "write the value out in full")
+        elif isinstance(event, NodeEvent) and event.anchor is not None:
+            problems.error(loc, "YAML anchors are not allowed", f"&{event.anchor}", "write the value out in full")
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                problems.error(loc, f"nesting is deeper than {MAX_DEPTH} levels")
+                return
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+
+
+def _convert(node: Node, ypath: YamlPath, doc: YamlDoc, constructor: yaml.SafeLoader, problems: Problems) -> Any:
+    loc = Location(doc.path, node.start_mark.line + 1, node.start_mark.column + 1)
+    doc.values[ypath] = loc
+    if isinstance(node, MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_loc = Location(doc.path, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                problems.error(key_loc, "keys must be plain words", shorten(str(key_node.value)))
+                continue
+            key = str(key_node.value)
+            if key in result:
+                problems.error(key_loc, "duplicate key", key, "each key may appear once in a mapping")
+                continue
+            doc.keys[ypath + (key,)] = key_loc
+            result[key] = _convert(value_node, ypath + (key,), doc, constructor, problems)
+        return result
+    if isinstance(node, SequenceNode):
+        return [_convert(item, ypath + (i,), doc, constructor, problems) for i, item in enumerate(node.value)]
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        what = "not a valid date" if node.tag.endswith(":timestamp") else "cannot read value"
+        problems.error(loc, f"{what}: {exc}", shorten(str(node.value)))
+        return None
