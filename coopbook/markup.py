@@ -64,3 +64,13 @@ def to_html(text: str, doc_id: str, transform: TokenTransform | None = None) -> 
     if transform is not None:
         tokens = transform(tokens)
     return render(tokens, env)
+
+
+def inline_html(text: str, doc_id: str, transform: TokenTransform | None = None) -> str:
+    """One line of Markdown (a question, a title) to inline HTML, without a wrapping paragraph."""
+    env: dict[str, Any] = {"docId": doc_id}
+    md = markdown()
+    tokens = md.parseInline(text, env)
+    if transform is not None:
+        tokens = transform(tokens)
+    return md.renderer.render(tokens, md.options, env)
