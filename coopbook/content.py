@@ -132,13 +132,14 @@ def _load_interviews(files: list[Path], problems: Problems) -> tuple[list[Interv
         interview = validate(doc, Interview, problems)
         if interview is None:
             continue
-        if interview.id in sources:
-            problems.error(doc.where(("id",)), "duplicate interview id", interview.id,
-                           f"already used by {sources[interview.id].path}")
-            continue
         if interview.id != path.stem:
-            problems.error(doc.where(("id",)), "interview id must match the file name", interview.id,
-                           f"rename the file to {interview.id}.yaml or set id: {path.stem}")
+            twin = path.with_name(f"{interview.id}.yaml")
+            if twin.exists():
+                problems.error(doc.where(("id",)), "duplicate interview id", interview.id,
+                               f"already used by {display_path(twin)}")
+            else:
+                problems.error(doc.where(("id",)), "interview id must match the file name", interview.id,
+                               f"rename the file to {interview.id}.yaml or set id: {path.stem}")
             continue
         sources[interview.id] = doc
         interviews.append(interview)

@@ -43,7 +43,7 @@ class Problem:
     def format(self) -> str:
         """Render as `path:line:col: error: message (value)` plus an optional hint."""
         text = f"{self.location}: {self.severity}: {self.message}"
-        if self.value is not None:
+        if self.value:
             text += f" ({shorten(self.value)})"
         if self.hint:
             text += f"; {self.hint}"

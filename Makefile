@@ -1,0 +1,52 @@
+# coopbook — one command builds the book (`make pdf`), one runs the tests (`make test`).
+# Every target sets up .venv on first use, so a fresh clone needs nothing else.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.coopbook-installed
+COOPBOOK := $(BIN)/coopbook
+PYTEST_ARGS ?=
+
+.PHONY: all pdf print epub check index test test-slow lint bench clean distclean setup
+
+all: $(STAMP)
+	$(COOPBOOK) build --format all
+
+pdf: $(STAMP)
+	$(COOPBOOK) build --format pdf
+
+print: $(STAMP)
+	$(COOPBOOK) build --format print
+
+epub: $(STAMP)
+	$(COOPBOOK) build --format epub
+
+check: $(STAMP)
+	$(COOPBOOK) check
+
+index: $(STAMP)
+	$(COOPBOOK) index
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check coopbook tests
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,44 @@
+"""Shared fixtures: the repository, the seed article, and one real build of the book per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from coopbook.build import BuildOptions, Output, build
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_DIR = REPO.parent / "shared" / "seed"
+SEED = SEED_DIR / "000_4e4e3ba4e91af911.txt"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    """The repository root."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    """The seed article the book was made from (the author's wording)."""
+    if not SEED.is_file():
+        pytest.skip(f"the seed article is not at {SEED}")
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
+    """Build the real book (screen PDF, print PDF, EPUB) once, from a copy of content/."""
+    work = tmp_path_factory.mktemp("realbook")
+    shutil.copytree(REPO / "content", work / "content")
+    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "print", "epub")))
+    return {o.format: o for o in outputs}
+
+
+@pytest.fixture()
+def content_copy(tmp_path: Path) -> Path:
+    """A private copy of the real content/ that a test may break."""
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    return tmp_path / "content"

