@@ -22,7 +22,8 @@ from .epub import build_epub, epub_documents
 from .errors import BuildError, Location, Problem
 from .fsutil import atomic_write
 from .pdf import BookLayout, Paginator, Variant, contents_entries, lay_out_body, lay_out_front, write_pdf
-from .render import TEMPLATES, RenderedBook, render_book
+from .render import RenderedBook, render_book
+from .templating import TEMPLATES
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +65,16 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
     options.out.mkdir(parents=True, exist_ok=True)
     with FileLock(str(options.out / ".coopbook.lock")):
         book = load_book(options.content)
-        rendered = render_book(book)
         context = template_context(book)
         products: list[tuple[Format, Path, bytes, int | None]] = []
         slug = book.config.output_slug
         for variant, fmt, name in (("screen", "pdf", f"{slug}.pdf"), ("print", "print", f"{slug}-print.pdf")):
             if fmt in options.formats:
-                layout = paginate(rendered, context, variant, options.templates)  # type: ignore[arg-type]
+                layout = paginate(render_book(book, "pdf"), context, variant, options.templates)  # type: ignore[arg-type]
                 products.append((fmt, options.out / name, write_pdf(layout), layout.page_count))
         if "epub" in options.formats:
-            products.append(("epub", options.out / f"{slug}.epub", make_epub(rendered, context, options), None))
+            epub = make_epub(render_book(book, "epub"), context, options)
+            products.append(("epub", options.out / f"{slug}.epub", epub, None))
         return tuple(write_outputs(products))
 
 
@@ -82,11 +83,11 @@ def build_time(book: Book) -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None:
         try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
         except (ValueError, OverflowError, OSError):
             raise BuildError([Problem(Location("SOURCE_DATE_EPOCH"), "expected whole seconds since 1970-01-01",
                                       epoch)]) from None
-    return dt.datetime.combine(book.config.date, dt.time(0), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(book.config.date, dt.time(0), tzinfo=dt.UTC)
 
 
 def template_context(book: Book) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from typing import Any
 
 from ebooklib import epub
 
-from .render import TEMPLATES, RenderedBook, render_template
+from .render import RenderedBook
+from .templating import TEMPLATES, render_template
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,8 @@ class EpubDocument:
     landmark: str | None = None
 
 
-def epub_documents(rendered: RenderedBook, context: Mapping[str, Any], templates: Path = TEMPLATES) -> list[EpubDocument]:
+def epub_documents(rendered: RenderedBook, context: Mapping[str, Any],
+                   templates: Path = TEMPLATES) -> list[EpubDocument]:
     """Render every part of the book to XHTML, in reading order."""
     config = context["config"]
 
@@ -86,7 +88,7 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], styles
 
 def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
     """Rewrite a zip with fixed timestamps and attributes: `mimetype` first and stored, the rest deflated."""
-    stamp = max(when, dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)).timetuple()[:6]
+    stamp = max(when, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
     source = zipfile.ZipFile(io.BytesIO(data))
     names = source.namelist()
     ordered = ["mimetype"] + [n for n in names if n != "mimetype"]

@@ -1,24 +1,43 @@
 """Markdown (CommonMark + attrs spans + footnotes) to HTML with markdown-it-py.
 
 Raw HTML is escaped, never passed through; only http(s), mailto and in-book (#) links are kept,
-and only the `class` and `ref` attributes survive in `{...}` spans.
+and only the `class` and `ref` attributes survive in `{...}` spans. Footnotes come in three styles:
+`endnotes` (markdown-it's own list), `print` (page-foot footnotes set at their call) and `epub`
+(noteref links and `aside` footnotes); their markup is in templates/partials/notes.html.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
+
+from markupsafe import Markup
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .templating import template_macro
+
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 ALLOWED_ATTRS = ("class", "ref")
 
 TokenTransform = Callable[[list[Token]], list[Token]]
+NoteStyle = Literal["endnotes", "print", "epub"]
+NOTES_TEMPLATE = "partials/notes.html"
+
+
+@dataclass(frozen=True)
+class Note:
+    """One footnote: its id, the id of its call, its number and its text as inline HTML."""
+
+    id: str
+    ref_id: str
+    label: str
+    body: Markup
 
 
 def is_safe_link(url: str) -> bool:
@@ -52,18 +71,26 @@ def parse(text: str, doc_id: str) -> tuple[list[Token], dict[str, Any]]:
     return markdown().parse(text, env), env
 
 
-def render(tokens: Sequence[Token], env: dict[str, Any]) -> str:
-    """Render tokens (possibly transformed) to an HTML fragment."""
+def render(tokens: Sequence[Token], env: dict[str, Any], notes: NoteStyle = "endnotes") -> str:
+    """Render tokens (possibly transformed) to an HTML fragment, with footnotes in the given style."""
     md = markdown()
-    return md.renderer.render(list(tokens), md.options, env)
+    if notes == "endnotes":
+        return md.renderer.render(list(tokens), md.options, env)
+    found = footnotes(tokens, env)
+    body = [t for t in _outside_footnote_block(tokens)]
+    note_env = {**env, "coopbook_notes": {n: note for n, note in enumerate(found)}, "coopbook_style": notes}
+    html = _note_markdown().renderer.render(body, md.options, note_env)
+    if notes == "epub" and found:
+        html += str(template_macro(NOTES_TEMPLATE, "epub_notes")(found))
+    return html
 
 
-def to_html(text: str, doc_id: str, transform: TokenTransform | None = None) -> str:
+def to_html(text: str, doc_id: str, transform: TokenTransform | None = None, notes: NoteStyle = "endnotes") -> str:
     """Markdown text to an HTML fragment, with an optional token transform (e.g. index tagging)."""
     tokens, env = parse(text, doc_id)
     if transform is not None:
         tokens = transform(tokens)
-    return render(tokens, env)
+    return render(tokens, env, notes)
 
 
 def inline_html(text: str, doc_id: str, transform: TokenTransform | None = None) -> str:
@@ -74,3 +101,57 @@ def inline_html(text: str, doc_id: str, transform: TokenTransform | None = None)
     if transform is not None:
         tokens = transform(tokens)
     return md.renderer.render(tokens, md.options, env)
+
+
+def footnotes(tokens: Sequence[Token], env: dict[str, Any]) -> list[Note]:
+    """The footnotes defined in a token stream, in order, each with its text rendered inline."""
+    md = markdown()
+    prefix = f"-{env['docId']}-" if isinstance(env.get("docId"), str) else ""
+    notes: list[Note] = []
+    current: list[str] | None = None
+    number = 0
+    for token in tokens:
+        if token.type == "footnote_open":
+            current, number = [], int(token.meta["id"]) + 1
+        elif token.type == "footnote_close" and current is not None:
+            body = Markup(" ".join(part for part in current if part))
+            notes.append(Note(f"fn{prefix}{number}", f"fnref{prefix}{number}", str(number), body))
+            current = None
+        elif token.type == "inline" and current is not None:
+            current.append(md.renderer.renderInline(token.children or [], md.options, env))
+    return notes
+
+
+def _outside_footnote_block(tokens: Sequence[Token]) -> list[Token]:
+    kept: list[Token] = []
+    inside = False
+    for token in tokens:
+        if token.type == "footnote_block_open":
+            inside = True
+        elif token.type == "footnote_block_close":
+            inside = False
+        elif not inside:
+            kept.append(token)
+    return kept
+
+
+def _render_note_ref(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    note: Note | None = env["coopbook_notes"].get(tokens[idx].meta["id"])
+    if note is None:
+        return ""
+    first_call = tokens[idx].meta.get("subId", 0) == 0
+    if env["coopbook_style"] == "print":
+        if first_call:
+            return str(template_macro(NOTES_TEMPLATE, "print_note")(note.id, note.body))
+        return ""
+    ref_id = note.ref_id if first_call else f"{note.ref_id}-{tokens[idx].meta['subId']}"
+    return str(template_macro(NOTES_TEMPLATE, "epub_noteref")(note.id, ref_id, note.label))
+
+
+@lru_cache(maxsize=1)
+def _note_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False})
+    md.use(footnote_plugin)
+    md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
+    md.add_render_rule("footnote_ref", _render_note_ref)
+    return md

@@ -17,7 +17,8 @@ import pydyf
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
-from .render import TEMPLATES, RenderedBook, render_template
+from .render import RenderedBook
+from .templating import TEMPLATES, render_template
 
 log = logging.getLogger(__name__)
 

@@ -63,49 +63,49 @@ def remove(name: str) -> Edit:
     return edit
 
 
-I = f"content/{INTERVIEW}"
+IV = f"content/{INTERVIEW}"
 B = "content/book.yaml"
 
 CASES: list[tuple[str, Edit, str]] = [
     ("yaml-syntax", replace(INTERVIEW, "  name: Alexandre Soho", "  name: [Alexandre Soho"),
-     f"{I}:6:12: error: YAML syntax error: expected ',' or ']', but got ':'"),
+     f"{IV}:6:12: error: YAML syntax error: expected ',' or ']', but got ':'"),
     ("missing-field", replace(INTERVIEW, "date: 2020-07-22\n", ""),
-     f"{I}:3:1: error: missing required field 'date'"),
+     f"{IV}:3:1: error: missing required field 'date'"),
     ("unknown-field", replace(INTERVIEW, "questions:", "questons:"),
-     f"{I}:12:1: error: unknown field 'questons'; did you mean 'questions'?"),
+     f"{IV}:12:1: error: unknown field 'questons'; did you mean 'questions'?"),
     ("wrong-type", replace("book.yaml", "edition: 1", "edition: first"),
      f"{B}:9:10: error: edition: expected a whole number (first)"),
     ("empty-answer", drop_line(INTERVIEW, "      With the experience mentioned above"),
-     f"{I}:19:8: error: questions.1.a: must not be empty"),
+     f"{IV}:19:8: error: questions.1.a: must not be empty"),
     ("bad-date", replace(INTERVIEW, "date: 2020-07-22", "date: 2020-13-45"),
-     f"{I}:8:7: error: not a valid date: month must be in 1..12 (2020-13-45)"),
+     f"{IV}:8:7: error: not a valid date: month must be in 1..12 (2020-13-45)"),
     ("date-as-text", replace(INTERVIEW, "date: 2020-07-22", "date: 22 July 2020"),
-     f"{I}:8:7: error: date: not a valid date (YYYY-MM-DD) (22 July 2020)"),
+     f"{IV}:8:7: error: date: not a valid date (YYYY-MM-DD) (22 July 2020)"),
     ("duplicate-id", copy_interview("alexandre-soho-2.yaml"),
      "content/interviews/alexandre-soho-2.yaml:3:5: error: duplicate interview id (alexandre-soho); "
-     f"already used by {I}"),
+     f"already used by {IV}"),
     ("order-without-file", replace("book.yaml", "  - alexandre-soho\n", "  - alexandre-soho\n  - jane-doe\n"),
      f"{B}:27:5: error: no interview file for this id (jane-doe); expected interviews/jane-doe.yaml"),
     ("file-not-in-order", copy_interview("jane-doe.yaml", "alexandre-soho", "jane-doe"),
      "content/interviews/jane-doe.yaml:3:5: error: interview is not listed in book.yaml order (jane-doe); "
      "add it to order in book.yaml"),
     ("not-utf8", write("interviews/alexandre-soho.yaml", b"id: alexandre-soho\nname: Jos\xe9\n"),
-     f"{I}:2:10: error: file is not valid UTF-8 (bytes e9); save the file as UTF-8"),
+     f"{IV}:2:10: error: file is not valid UTF-8 (bytes e9); save the file as UTF-8"),
     ("yaml-anchor", replace(INTERVIEW, "  name: Alexandre Soho\n  honorific: Mr",
                             "  name: &n Alexandre Soho\n  honorific: *n"),
-     f"{I}:5:9: error: YAML anchors are not allowed (&n); write the value out in full"),
+     f"{IV}:5:9: error: YAML anchors are not allowed (&n); write the value out in full"),
     ("control-char", replace(INTERVIEW, "honorific: Mr", "honorific: M\x07r"),
-     f"{I}:6:15: error: control characters are not allowed (U+0007)"),
+     f"{IV}:6:15: error: control characters are not allowed (U+0007)"),
     ("bad-language", replace("book.yaml", "language: en-GB", "language: English (UK)"),
      f"{B}:5:11: error: language: expected a BCP 47 language tag such as en-GB (English (UK))"),
     ("id-not-file-name", replace(INTERVIEW, "id: alexandre-soho", "id: alexander-soho"),
-     f"{I}:3:5: error: interview id must match the file name (alexander-soho); "
+     f"{IV}:3:5: error: interview id must match the file name (alexander-soho); "
      "rename the file to alexander-soho.yaml or set id: alexandre-soho"),
     ("no-book-yaml", remove("book.yaml"), "content/book.yaml: error: book.yaml is missing"),
     ("huge-file", write("interviews/alexandre-soho.yaml", b"id: x\n" + b"#" * (3 * 1024 * 1024)),
-     f"{I}: error: file is too large (3145734 bytes; the limit is 2097152)"),
+     f"{IV}: error: file is too large (3145734 bytes; the limit is 2097152)"),
     ("list-for-text", replace(INTERVIEW, "honorific: Mr", "honorific: [Mr, Dr]"),
-     f"{I}:6:14: error: interviewee.honorific: expected text"),
+     f"{IV}:6:14: error: interviewee.honorific: expected text"),
 ]
 
 

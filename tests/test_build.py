@@ -10,7 +10,7 @@ import pytest
 
 from coopbook.build import BuildOptions, build
 from coopbook.errors import ContentError
-from coopbook.render import TEMPLATES
+from coopbook.templating import TEMPLATES
 
 
 def tree_digest(root: Path) -> dict[str, str]:

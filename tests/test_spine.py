@@ -9,6 +9,7 @@ import pypdf
 import pytest
 
 from coopbook.build import Output
+
 from readers import Epub, epubcheck, pdf_pages, sentences, squash, strip_margins
 
 CLOSING_START = "ILO COOP 100 is a unique opportunity"
