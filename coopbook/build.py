@@ -109,7 +109,7 @@ def paginate(rendered: RenderedBook, context: dict[str, Any], variant: Variant, 
     paginator = Paginator(context, variant, templates)
     parts, _next_folio = lay_out_body(rendered, paginator)
     front = lay_out_front(rendered, paginator, contents_entries(rendered, parts))
-    return BookLayout(tuple(front), tuple(parts))
+    return BookLayout(tuple(front), tuple(parts), variant)
 
 
 def make_epub(rendered: RenderedBook, context: dict[str, Any], options: BuildOptions) -> bytes:

@@ -61,6 +61,7 @@ class BookLayout:
 
     front: tuple[LaidOutPart, ...]
     parts: tuple[LaidOutPart, ...]
+    variant: Variant = "screen"
 
     @property
     def front_page_count(self) -> int:
@@ -157,14 +158,25 @@ def contents_entries(rendered: RenderedBook, parts: Sequence[LaidOutPart],
     return entries + list(extra)
 
 
-def page_labels_finisher(front_pages: int) -> Callable[[Document, pydyf.PDF], None]:
-    """A WeasyPrint finisher adding /PageLabels: roman for the front matter, arabic from 1 for the rest."""
+def pdf_finisher(front_pages: int, variant: Variant) -> Callable[[Document, pydyf.PDF], None]:
+    """A WeasyPrint finisher: /PageLabels (roman front matter, arabic from 1) and the variant's page boxes.
+
+    The print variant's BleedBox is the full CSS bleed (WeasyPrint caps it at 10 pt); the screen variant has
+    no TrimBox or BleedBox at all, so that no viewer or preflight mistakes it for the printer's file.
+    """
 
     def finish(document: Document, pdf: pydyf.PDF) -> None:
         nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
         if len(document.pages) > front_pages:
             nums.extend([front_pages, pydyf.Dictionary({"S": "/D", "St": 1})])
         pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+        for obj in pdf.objects:
+            if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page":
+                if variant == "screen":
+                    obj.pop("TrimBox", None)
+                    obj.pop("BleedBox", None)
+                else:
+                    obj["BleedBox"] = obj["MediaBox"]
 
     return finish
 
@@ -173,5 +185,5 @@ def write_pdf(layout: BookLayout) -> bytes:
     """Join the parts' pages into one document and write the PDF bytes (tagged, with page labels)."""
     pages = [page for part in (*layout.front, *layout.parts) for page in part.document.pages]
     joined = layout.front[0].document.copy(pages)
-    finisher = page_labels_finisher(layout.front_page_count)
+    finisher = pdf_finisher(layout.front_page_count, layout.variant)
     return joined.write_pdf(pdf_tags=True, finisher=finisher)

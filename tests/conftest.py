@@ -42,3 +42,12 @@ def content_copy(tmp_path: Path) -> Path:
     """A private copy of the real content/ that a test may break."""
     shutil.copytree(REPO / "content", tmp_path / "content")
     return tmp_path / "content"
+
+
+@pytest.fixture(scope="session")
+def mini_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
+    """Build tests/books/mini (two interviews, footnotes, lists, accents) in every format, once."""
+    work = tmp_path_factory.mktemp("minibook")
+    shutil.copytree(REPO / "tests" / "books" / "mini", work / "content")
+    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "print", "epub")))
+    return {o.format: o for o in outputs}
