@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -45,7 +46,7 @@ class Context:
         self.debug = debug
 
 
-def run_guarded(ctx: Context, action: "callable[[], int]") -> None:  # type: ignore[valid-type]
+def run_guarded(ctx: Context, action: Callable[[], int]) -> None:
     """Run a command body; turn coopbook errors into messages and exit 1, anything else into exit 3."""
     try:
         code = action()

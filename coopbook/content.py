@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from pydantic.dataclasses import dataclass
 
 from .config import STRICT, BookConfig, LongText, Slug, Text, load_config
-from .errors import ContentError, Location, Problems, display_path
+from .errors import Location, Problems, display_path
 from .schema import validate
 from .yamlsource import YamlDoc, load_yaml
 

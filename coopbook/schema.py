@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
@@ -35,7 +35,7 @@ _MESSAGES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
@@ -75,7 +75,7 @@ def _report(doc: YamlDoc, model: Any, err: Any, problems: Problems) -> None:
     problems.error(doc.where(loc), f"{field}: {message}", shown)
 
 
-@lru_cache(maxsize=None)
+@cache
 def field_names(model: Any) -> frozenset[str]:
     """Every field name used anywhere in a dataclass model tree (for 'did you mean' hints)."""
     names: set[str] = set()

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.events import AliasEvent, CollectionStartEvent, CollectionEndEvent, NodeEvent
+from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import ContentError, Location, Problems, shorten
+from .errors import Location, Problems, shorten
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
