@@ -1,7 +1,8 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
-load -> render -> paginate -> write. Only `load` reads and `write` writes; a failure in any stage leaves
-the previous outputs untouched, because every output is written atomically and only once all are ready.
+load -> render (tag) -> paginate -> index -> write. Only `load` reads and `write` writes; a failure in any
+stage leaves the previous outputs untouched, because every output is written atomically and only once all of
+them are ready.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,9 +20,22 @@ from filelock import FileLock
 from . import __version__
 from .content import Book, load_book
 from .epub import build_epub, epub_documents
-from .errors import BuildError, Location, Problem
+from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import atomic_write
-from .pdf import BookLayout, Paginator, Variant, contents_entries, lay_out_body, lay_out_front, write_pdf
+from .indexing import SECTION_TITLES, Index, build_index
+from .pdf import (
+    BookLayout,
+    LaidOutPart,
+    Paginator,
+    TocEntry,
+    Variant,
+    contents_entries,
+    lay_out_body,
+    lay_out_front,
+    lay_out_index,
+    write_pdf,
+)
+from .registry import Registry, load_registry
 from .render import RenderedBook, render_book
 from .templating import TEMPLATES
 
@@ -52,6 +66,14 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Loaded:
+    """The load stage's result: the validated book and its authority registry."""
+
+    book: Book
+    registry: Registry
+
+
+@dataclass(frozen=True)
 class EditorialNoteLine:
     """An editorial note as the copyright page prints it."""
 
@@ -64,18 +86,32 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
     """Run every stage for the requested formats and write the outputs atomically."""
     options.out.mkdir(parents=True, exist_ok=True)
     with FileLock(str(options.out / ".coopbook.lock")):
-        book = load_book(options.content)
-        context = template_context(book)
+        loaded = load(options.content)
+        context = template_context(loaded.book)
+        slug = loaded.book.config.output_slug
         products: list[tuple[Format, Path, bytes, int | None]] = []
-        slug = book.config.output_slug
-        for variant, fmt, name in (("screen", "pdf", f"{slug}.pdf"), ("print", "print", f"{slug}-print.pdf")):
-            if fmt in options.formats:
-                layout = paginate(render_book(book, "pdf"), context, variant, options.templates)  # type: ignore[arg-type]
-                products.append((fmt, options.out / name, write_pdf(layout), layout.page_count))
+        for_pdf = render_book(loaded.book, "pdf", loaded.registry)
+        screen = paginate(for_pdf, loaded.registry, context, "screen", options.templates)
+        if "pdf" in options.formats:
+            products.append(("pdf", options.out / f"{slug}.pdf", write_pdf(screen), screen.page_count))
+        if "print" in options.formats:
+            press = paginate(for_pdf, loaded.registry, context, "print", options.templates)
+            products.append(("print", options.out / f"{slug}-print.pdf", write_pdf(press), press.page_count))
         if "epub" in options.formats:
-            epub = make_epub(render_book(book, "epub"), context, options)
+            for_epub = render_book(loaded.book, "epub", loaded.registry)
+            index = make_index(for_epub, loaded.registry, screen.anchor_folios)
+            epub = make_epub(for_epub, index, context, options)
             products.append(("epub", options.out / f"{slug}.epub", epub, None))
         return tuple(write_outputs(products))
+
+
+def load(content: Path) -> Loaded:
+    """Load stage: book.yaml, every interview and the registry, validated as one phase."""
+    book = load_book(content)
+    problems = Problems()
+    registry = load_registry(content, book.interviews, problems)
+    problems.raise_if_errors(ContentError)
+    return Loaded(book, registry)
 
 
 def build_time(book: Book) -> dt.datetime:
@@ -104,22 +140,41 @@ def template_context(book: Book) -> dict[str, Any]:
     }
 
 
-def paginate(rendered: RenderedBook, context: dict[str, Any], variant: Variant, templates: Path) -> BookLayout:
-    """Lay out the body, then the front matter with the exact folios of the contents."""
+def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, int] | None) -> Index:
+    """Index stage: the sections book.yaml prints, with print folios when the layout is known."""
+    titles = {item.interview.id: item.interview.short_title for item in rendered.interviews}
+    return build_index(registry, rendered.mentions, rendered.book.config.print.indexes, folios, titles)
+
+
+def paginate(rendered: RenderedBook, registry: Registry, context: dict[str, Any], variant: Variant,
+             templates: Path) -> BookLayout:
+    """Paginate stage: the body, then the index with exact folios, then the front matter with the contents."""
     paginator = Paginator(context, variant, templates)
-    parts, _next_folio = lay_out_body(rendered, paginator)
-    front = lay_out_front(rendered, paginator, contents_entries(rendered, parts))
+    body, next_folio = lay_out_body(rendered, paginator)
+    body_folios = BookLayout((), tuple(body)).anchor_folios
+    index_parts = lay_out_index(make_index(rendered, registry, body_folios), paginator, next_folio)
+    parts = body + index_parts
+    contents = contents_entries(rendered, parts, index_contents(rendered, index_parts))
+    front = lay_out_front(rendered, paginator, contents)
     return BookLayout(tuple(front), tuple(parts), variant)
 
 
-def make_epub(rendered: RenderedBook, context: dict[str, Any], options: BuildOptions) -> bytes:
+def index_contents(rendered: RenderedBook, index_parts: Sequence[LaidOutPart]) -> list[TocEntry]:
+    """Contents lines for the index sections that were printed."""
+    anchors = {name: folio for part in index_parts for name, folio in part.layout.anchors.items()}
+    return [TocEntry(f"Index: {SECTION_TITLES[name]}", f"index-{name}", str(anchors[f"index-{name}"]))
+            for name in rendered.book.config.print.indexes if f"index-{name}" in anchors]
+
+
+def make_epub(rendered: RenderedBook, index: Index, context: dict[str, Any], options: BuildOptions) -> bytes:
     """Render the EPUB documents and assemble the reproducible EPUB."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
-    return build_epub(rendered, epub_documents(rendered, context, options.templates), css, context["built"])
+    documents = epub_documents(rendered, index, context, options.templates)
+    return build_epub(rendered, documents, css, context["built"])
 
 
 def write_outputs(products: Sequence[tuple[Format, Path, bytes, int | None]]) -> list[Output]:
-    """Write every product atomically (only once all of them were made)."""
+    """Write stage: every product atomically, only once all of them were made."""
     outputs = []
     for fmt, path, data, pages in products:
         atomic_write(path, data)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ebooklib import epub
 
+from .indexing import Index
 from .render import RenderedBook
 from .templating import TEMPLATES, render_template
 
@@ -27,9 +28,9 @@ class EpubDocument:
     landmark: str | None = None
 
 
-def epub_documents(rendered: RenderedBook, context: Mapping[str, Any],
+def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, Any],
                    templates: Path = TEMPLATES) -> list[EpubDocument]:
-    """Render every part of the book to XHTML, in reading order."""
+    """Render every part of the book to XHTML, in reading order: front matter, interviews, index sections."""
     config = context["config"]
 
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
@@ -46,6 +47,11 @@ def epub_documents(rendered: RenderedBook, context: Mapping[str, Any],
     for item in rendered.interviews:
         docs.append(doc(f"{item.interview.id}.xhtml", item.interview.interviewee.name, "epub/interview.xhtml",
                         item=item))
+    files = {mention.id: f"{mention.interview}.xhtml" for mention in rendered.mentions}
+    for n, section in enumerate(s for s in index.sections if not s.is_empty):
+        docs.append(doc(f"index-{section.name}.xhtml", f"Index: {section.title}", "epub/index.xhtml",
+                        landmark="index" if n == 0 else None, section=section,
+                        href=lambda target: f"{files[target]}#{target}"))
     return docs
 
 

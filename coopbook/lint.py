@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .content import Book, Interview
 from .errors import Location, Problem, Severity, display_path
 from .markup import ALLOWED_ATTRS, is_safe_image, is_safe_link, parse
-from .render import interview_anchor
+from .render import footnote_doc_id, interview_anchor
 from .yamlsource import YamlPath
 
 FRONT_IDS = ("contents", "introduction", "copyright")  # the ids templates/ give the front matter sections
@@ -138,13 +138,6 @@ def lint_book(book: Book) -> list[Problem]:
             hits += _raw_html(f)
             problems += [f.problem(hit) for hit in hits]
     return sorted(problems, key=lambda p: (p.location, p.message))
-
-
-def footnote_doc_id(interview_id: str, ypath: YamlPath) -> str:
-    """The docId render.render_interview gives a Markdown value: <id>-q<n>, <id>-a<n> (from 1) or <id>-closing."""
-    if len(ypath) == 3 and ypath[0] == "questions" and isinstance(ypath[1], int):
-        return f"{interview_id}-{ypath[2]}{ypath[1] + 1}"
-    return f"{interview_id}-{'-'.join(str(p) for p in ypath)}"
 
 
 def anchor_ids(book: Book) -> frozenset[str]:

@@ -17,6 +17,7 @@ import pydyf
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
+from .indexing import Index
 from .render import RenderedBook
 from .templating import TEMPLATES, render_template
 
@@ -146,6 +147,17 @@ def lay_out_front(rendered: RenderedBook, paginator: Paginator, contents: Sequen
                              introduction_html=rendered.introduction_html)
     parts = [front]
     to_recto(parts, paginator, front.layout.page_count + 1)
+    return parts
+
+
+def lay_out_index(index: Index, paginator: Paginator, folio: int) -> list[LaidOutPart]:
+    """Lay out the index after the body, on a recto; its folios cannot move any earlier page."""
+    if all(section.is_empty for section in index.sections):
+        return []
+    parts: list[LaidOutPart] = []
+    folio = to_recto(parts, paginator, folio)
+    parts.append(paginator.layout("index", "index", "pdf/index.html", folio, index=index,
+                                  href=lambda target: f"#{target}"))
     return parts
 
 

@@ -1,8 +1,11 @@
-"""Render stage: interviews' Markdown to HTML fragments (tagged for the index), and the Jinja2 environment."""
+"""Render stage: each interview's Markdown to HTML fragments for a target, with its index mentions tagged.
+
+The mention ids (`m-<interview>-<n>`) are the same for every target, so the PDF's anchors, the EPUB's links
+and the index all speak of the same elements.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,12 +13,13 @@ from markupsafe import Markup
 
 from . import markup
 from .content import Book, Interview
+from .errors import Location, Problems
+from .registry import Registry
+from .tagging import InterviewTagger, Matcher, Mention
+from .yamlsource import YamlDoc, YamlPath
 
 Target = Literal["pdf", "epub"]
 NOTE_STYLE: dict[Target, markup.NoteStyle] = {"pdf": "print", "epub": "epub"}
-
-# A factory of token transforms for one interview: (interview id) -> transform with a field setter.
-FieldTransform = Callable[[str, tuple[str | int, ...]], markup.TokenTransform | None]
 
 
 @dataclass(frozen=True)
@@ -35,15 +39,18 @@ class RenderedInterview:
     anchor: str
     questions: tuple[RenderedQuestion, ...]
     closing_html: Markup | None
+    role_html: Markup
+    heading_mention: str | None = None
 
 
 @dataclass(frozen=True)
 class RenderedBook:
-    """Everything the output templates need from the content, in reading order."""
+    """Everything the output templates need from the content, in reading order, with every mention."""
 
     book: Book
     interviews: tuple[RenderedInterview, ...]
     introduction_html: Markup
+    mentions: tuple[Mention, ...] = ()
 
 
 def interview_anchor(interview_id: str) -> str:
@@ -51,31 +58,56 @@ def interview_anchor(interview_id: str) -> str:
     return f"interview-{interview_id}"
 
 
-def render_interview(interview: Interview, target: Target,
-                     transform_for: FieldTransform | None = None) -> RenderedInterview:
-    """Render one interview's questions, answers and closing message to HTML for the target."""
+def footnote_doc_id(interview_id: str, ypath: YamlPath) -> str:
+    """The footnote-id prefix of a Markdown value: <id>-q<n>, <id>-a<n> (from 1) or <id>-closing."""
+    if len(ypath) == 3 and ypath[0] == "questions" and isinstance(ypath[1], int):
+        return f"{interview_id}-{ypath[2]}{ypath[1] + 1}"
+    return f"{interview_id}-{'-'.join(str(p) for p in ypath)}"
+
+
+def render_interview(interview: Interview, target: Target, tagger: InterviewTagger | None = None,
+                     source: YamlDoc | None = None) -> RenderedInterview:
+    """Render one interview's role, questions, answers and closing message to HTML for the target."""
     notes = NOTE_STYLE[target]
 
-    def html(text: str, path: tuple[str | int, ...], doc_id: str, inline: bool = False) -> Markup:
-        transform = transform_for(interview.id, path) if transform_for else None
+    def html(text: str, ypath: YamlPath, inline: bool = False) -> Markup:
+        if tagger is not None and source is not None:
+            tagger.set_field(source.where(ypath), block=source.is_block(ypath))
+        doc_id = footnote_doc_id(interview.id, ypath)
         if inline:
-            return Markup(markup.inline_html(text, doc_id, transform))
-        return Markup(markup.to_html(text, doc_id, transform, notes))
+            return Markup(markup.inline_html(text, doc_id, tagger))
+        return Markup(markup.to_html(text, doc_id, tagger, notes))
 
+    heading = None
+    if tagger is not None:
+        where = source.where(("interviewee", "name")) if source else Location(interview.id)
+        heading = tagger.add_mention(f"person:{interview.person_id}", interview.interviewee.name, where).id
+    role = html(interview.interviewee.role, ("interviewee", "role"), inline=True)
     questions = tuple(
         RenderedQuestion(
             anchor=f"q-{interview.id}-{n}",
-            question_html=html(q.q, ("questions", n - 1, "q"), f"{interview.id}-q{n}", inline=True),
-            answer_html=html(q.a, ("questions", n - 1, "a"), f"{interview.id}-a{n}"),
+            question_html=html(q.q, ("questions", n - 1, "q"), inline=True),
+            answer_html=html(q.a, ("questions", n - 1, "a")),
         )
         for n, q in enumerate(interview.questions, start=1)
     )
-    closing = html(interview.closing, ("closing",), f"{interview.id}-closing") if interview.closing else None
-    return RenderedInterview(interview, interview_anchor(interview.id), questions, closing)
+    closing = html(interview.closing, ("closing",)) if interview.closing else None
+    return RenderedInterview(interview, interview_anchor(interview.id), questions, closing, role, heading)
 
 
-def render_book(book: Book, target: Target, transform_for: FieldTransform | None = None) -> RenderedBook:
-    """Render every interview and the introduction (the series description) for the target."""
-    interviews = tuple(render_interview(i, target, transform_for) for i in book.interviews)
+def render_book(book: Book, target: Target, registry: Registry | None = None) -> RenderedBook:
+    """Render every interview (tagging mentions when a registry is given) and the introduction."""
+    problems = Problems()
+    matcher = Matcher.from_registry(registry) if registry is not None else None
+    interviews: list[RenderedInterview] = []
+    mentions: list[Mention] = []
+    for interview in book.interviews:
+        tagger = None
+        if registry is not None and matcher is not None:
+            tagger = InterviewTagger(matcher, registry, interview.id, problems)
+        interviews.append(render_interview(interview, target, tagger, book.sources.get(interview.id)))
+        if tagger is not None:
+            mentions.extend(tagger.mentions)
+    problems.raise_if_errors()
     intro = Markup(markup.to_html(book.config.series.description, "introduction", None, NOTE_STYLE[target]))
-    return RenderedBook(book, interviews, intro)
+    return RenderedBook(book, tuple(interviews), intro, tuple(mentions))

@@ -30,6 +30,11 @@ class YamlDoc:
     data: Any
     values: dict[YamlPath, Location] = field(default_factory=dict)
     keys: dict[YamlPath, Location] = field(default_factory=dict)
+    blocks: set[YamlPath] = field(default_factory=set)
+
+    def is_block(self, ypath: YamlPath) -> bool:
+        """True when the value at ypath is a block scalar (`|` or `>`): its text starts on the next line."""
+        return tuple(ypath) in self.blocks
 
     def where(self, ypath: YamlPath, *, key: bool = False) -> Location:
         """The location of the value (or key) at ypath, else of its nearest ancestor."""
@@ -105,7 +110,7 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
     data = _convert(node, (), doc, constructor, problems)
     if len(problems.errors) > before:
         return None
-    return YamlDoc(shown, data, doc.values, doc.keys)
+    return YamlDoc(shown, data, doc.values, doc.keys, doc.blocks)
 
 
 def _scan_events(text: str, shown: str, problems: Problems) -> None:
@@ -151,6 +156,8 @@ def _convert(node: Node, ypath: YamlPath, doc: YamlDoc, constructor: yaml.SafeLo
         return result
     if isinstance(node, SequenceNode):
         return [_convert(item, ypath + (i,), doc, constructor, problems) for i, item in enumerate(node.value)]
+    if node.style in ("|", ">"):
+        doc.blocks.add(ypath)
     try:
         return constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
