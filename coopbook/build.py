@@ -19,7 +19,7 @@ from filelock import FileLock
 
 from . import __version__
 from .content import Book, load_book
-from .epub import build_epub, epub_documents
+from .epub import build_epub, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import atomic_write
 from .indexing import SECTION_TITLES, Index, build_index
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Format = Literal["pdf", "print", "epub"]
 FORMATS: tuple[Format, ...] = ("pdf", "print", "epub")
+END_OF_TEXT = 10**12  # a page-break marker offset past any text: the marker goes at the end
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
         if "epub" in options.formats:
             for_epub = render_book(loaded.book, "epub", loaded.registry)
             index = make_index(for_epub, loaded.registry, screen.anchor_folios)
-            epub = make_epub(for_epub, index, context, options)
+            epub = make_epub(for_epub, index, page_markers(screen), context, options)
             products.append(("epub", options.out / f"{slug}.epub", epub, None))
         return tuple(write_outputs(products))
 
@@ -166,11 +167,28 @@ def index_contents(rendered: RenderedBook, index_parts: Sequence[LaidOutPart]) -
             for name in rendered.book.config.print.indexes if f"index-{name}" in anchors]
 
 
-def make_epub(rendered: RenderedBook, index: Index, context: dict[str, Any], options: BuildOptions) -> bytes:
+def page_markers(layout: BookLayout) -> dict[str, list[tuple[int, str]]]:
+    """Where each print page of the body starts in each interview's text (a blank verso ends the one before)."""
+    markers: dict[str, list[tuple[int, str]]] = {}
+    last: str | None = None
+    for part in layout.parts:
+        facts = part.layout
+        if facts.kind == "interview":
+            last = facts.name
+            markers[last] = [(offset, str(folio)) for offset, folio in zip(facts.page_offsets, facts.folios,
+                                                                            strict=True)]
+        elif facts.kind == "blank" and last is not None:
+            markers[last].append((END_OF_TEXT, str(facts.first_folio)))
+    return markers
+
+
+def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
+              context: dict[str, Any], options: BuildOptions) -> bytes:
     """Render the EPUB documents and assemble the reproducible EPUB."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
-    documents = epub_documents(rendered, index, context, options.templates)
-    return build_epub(rendered, documents, css, context["built"])
+    documents = epub_documents(rendered, index, context, markers, options.templates)
+    cover = make_cover(rendered, context, options.templates)
+    return build_epub(rendered, documents, cover, css, context, options.templates)
 
 
 def write_outputs(products: Sequence[tuple[Format, Path, bytes, int | None]]) -> list[Output]:

@@ -1,9 +1,11 @@
-"""Write the EPUB 3 with ebooklib: one XHTML document per part, nav + NCX, and a byte-reproducible zip."""
+"""Write the EPUB 3 with ebooklib: one XHTML document per part, our own nav (contents, landmarks, the print
+edition's page-list), NCX, cover, accessibility metadata, and a byte-reproducible zip."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,39 +15,66 @@ from typing import Any
 from ebooklib import epub
 
 from .indexing import Index
+from .pagebreaks import insert_page_markers
 from .render import RenderedBook
 from .templating import TEMPLATES, render_template
+
+PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
+A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "readingOrder", "structuralNavigation")
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 
 
 @dataclass(frozen=True)
 class EpubDocument:
-    """One XHTML document of the EPUB: file name, title, rendered markup and whether it is in the TOC."""
+    """One XHTML document of the EPUB: file name, title, markup, and its role in nav and landmarks."""
 
     file_name: str
     title: str
     xhtml: str
     in_toc: bool = True
     landmark: str | None = None
+    pages: tuple[str, ...] = ()
 
 
-def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, Any],
+@dataclass(frozen=True)
+class NavLink:
+    """A line of the nav document: a title (or page label), the link, and an epub:type for landmarks."""
+
+    title: str
+    href: str
+    kind: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The cover image: the book's own from content/images, or one drawn from templates/epub/cover.svg."""
+
+    file_name: str
+    data: bytes
+    alt: str
+
+
+def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, Any], page_markers: PageMarkers,
                    templates: Path = TEMPLATES) -> list[EpubDocument]:
     """Render every part of the book to XHTML, in reading order: front matter, interviews, index sections."""
     config = context["config"]
 
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
-            **extra: Any) -> EpubDocument:
+            markers: Sequence[tuple[int, str]] = (), **extra: Any) -> EpubDocument:
         xhtml = render_template(template, templates, **context, title=title, **extra)
-        return EpubDocument(file_name, title, xhtml, in_toc, landmark)
+        xhtml = insert_page_markers(xhtml, markers)
+        return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
 
     docs = [
         doc("title.xhtml", config.title, "epub/title.xhtml", in_toc=False, landmark="titlepage"),
         doc("copyright.xhtml", "Copyright", "epub/copyright.xhtml", in_toc=False, landmark="copyright-page"),
-        doc("introduction.xhtml", "Introduction", "epub/introduction.xhtml", landmark="bodymatter",
+        doc("introduction.xhtml", "Introduction", "epub/introduction.xhtml", landmark="introduction",
             introduction_html=rendered.introduction_html),
     ]
-    for item in rendered.interviews:
+    for n, item in enumerate(rendered.interviews):
         docs.append(doc(f"{item.interview.id}.xhtml", item.interview.interviewee.name, "epub/interview.xhtml",
+                        landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
                         item=item))
     files = {mention.id: f"{mention.interview}.xhtml" for mention in rendered.mentions}
     for n, section in enumerate(s for s in index.sections if not s.is_empty):
@@ -55,11 +84,64 @@ def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, A
     return docs
 
 
-def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], stylesheet: str,
-               modified: dt.datetime) -> bytes:
+def make_cover(rendered: RenderedBook, context: Mapping[str, Any], templates: Path = TEMPLATES) -> Cover:
+    """The book's cover image from book.yaml `cover:`, or an SVG cover with its title and subtitle."""
+    config = rendered.book.config
+    alt = f"Cover: {config.title}" + (f" — {config.subtitle}" if config.subtitle else "")
+    if config.cover:
+        path = rendered.book.root / config.cover
+        return Cover(f"images/cover{path.suffix.lower()}", path.read_bytes(), alt)
+    svg = render_template("epub/cover.svg", templates, **context,
+                          title_lines=textwrap.wrap(config.title, 14) or [config.title],
+                          subtitle_lines=textwrap.wrap(config.subtitle or "", 24))
+    return Cover("images/cover.svg", svg.encode("utf-8"), alt)
+
+
+def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover: Cover, stylesheet: str,
+               context: Mapping[str, Any], templates: Path = TEMPLATES) -> bytes:
     """Assemble the EPUB with ebooklib and return reproducible zip bytes."""
     config = rendered.book.config
+    modified: dt.datetime = context["built"]
     book = epub.EpubBook()
+    _metadata(book, rendered, context, templates, has_pages=any(d.pages for d in documents))
+
+    css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=stylesheet.encode())
+    book.add_item(css)
+    image = epub.EpubCover(uid="cover-image", file_name=cover.file_name)
+    image.content = cover.data
+    book.add_item(image)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+    cover_doc = EpubDocument("cover.xhtml", "Cover", render_template(
+        "epub/cover.xhtml", templates, **context, title="Cover", image=cover.file_name, alt=cover.alt),
+        in_toc=False, landmark="cover")
+
+    items: list[tuple[EpubDocument, epub.EpubHtml]] = []
+    for document in (cover_doc, *documents):
+        item = epub.EpubHtml(uid=document.file_name.removesuffix(".xhtml"), title=document.title,
+                             file_name=document.file_name, lang=config.language)
+        item.content = document.xhtml.encode("utf-8")
+        item.add_item(css)
+        book.add_item(item)
+        items.append((document, item))
+
+    nav = epub.EpubHtml(uid="nav", title="Contents", file_name="nav.xhtml", lang=config.language)
+    nav.properties.append("nav")
+    nav.content = _nav(documents, cover_doc, context, templates).encode("utf-8")
+    nav.add_item(css)
+    book.add_item(nav)
+    book.add_item(epub.EpubNcx())
+    book.toc = [item for document, item in items if document.in_toc]
+    spine = [item for _, item in items]
+    book.spine = [(spine[0], "no"), *spine[1:3], nav, *spine[3:]]
+    buffer = io.BytesIO()
+    epub.write_epub(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False,
+                                   "raise_exceptions": True})
+    return reproducible_zip(buffer.getvalue(), modified)
+
+
+def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str, Any], templates: Path,
+              has_pages: bool) -> None:
+    config = rendered.book.config
     book.set_identifier(config.identifiers.uid)
     book.set_title(config.title)
     book.set_language(config.language)
@@ -71,25 +153,30 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], styles
     book.add_metadata("DC", "description", config.series.name)
     for keyword in config.keywords:
         book.add_metadata("DC", "subject", keyword)
+    if has_pages:
+        source = config.identifiers.isbn_print or f"{config.identifiers.uid}:print"
+        book.add_metadata("DC", "source", source, {"id": "print-source"})
+        book.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
+    features = A11Y_FEATURES if has_pages else tuple(f for f in A11Y_FEATURES if f != "printPageNumbers")
+    summary = " ".join(render_template("epub/accessibility-summary.txt", templates, **context).split())
+    meta = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual"),
+            *(("schema:accessibilityFeature", feature) for feature in features),
+            ("schema:accessibilityFeature", "alternativeText"),
+            ("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", summary),
+            ("dcterms:conformsTo", CONFORMANCE)]
+    for prop, value in meta:
+        book.add_metadata(None, "meta", value, {"property": prop})
 
-    css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=stylesheet.encode())
-    book.add_item(css)
-    items = []
-    for document in documents:
-        item = epub.EpubHtml(title=document.title, file_name=document.file_name, lang=config.language)
-        item.content = document.xhtml.encode("utf-8")
-        item.add_item(css)
-        book.add_item(item)
-        items.append((document, item))
 
-    book.toc = [item for document, item in items if document.in_toc]
-    book.add_item(epub.EpubNcx())
-    nav = epub.EpubNav(title="Contents")
-    book.add_item(nav)
-    book.spine = [item for _, item in items[:2]] + ["nav"] + [item for _, item in items[2:]]
-    buffer = io.BytesIO()
-    epub.write_epub(buffer, book, {"mtime": modified, "epub3_pages": False, "raise_exceptions": True})
-    return reproducible_zip(buffer.getvalue(), modified)
+def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: Mapping[str, Any],
+         templates: Path) -> str:
+    toc = [NavLink(d.title, d.file_name) for d in documents if d.in_toc]
+    landmarks = [NavLink(d.title if d.landmark != "bodymatter" else "Start of content", d.file_name, d.landmark)
+                 for d in (cover, *documents) if d.landmark]
+    landmarks.insert(1, NavLink("Contents", "nav.xhtml#toc", "toc"))
+    pages = [NavLink(label, f"{d.file_name}#page-{label}", label=label) for d in documents for label in d.pages]
+    return render_template("epub/nav.xhtml", templates, **context, title="Contents", toc=toc, landmarks=landmarks,
+                           pages=pages)
 
 
 def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:

@@ -18,6 +18,7 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
 from .indexing import Index
+from .pagebreaks import page_text_offsets
 from .render import RenderedBook
 from .templating import TEMPLATES, render_template
 
@@ -46,6 +47,12 @@ class PartLayout:
     first_folio: int
     page_count: int
     anchors: Mapping[str, int] = field(default_factory=dict)
+    page_offsets: tuple[int, ...] = ()
+
+    @property
+    def folios(self) -> range:
+        """The folios of the part's pages."""
+        return range(self.first_folio, self.first_folio + self.page_count)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,8 @@ class Paginator:
             for anchor in page.anchors:
                 anchors.setdefault(anchor, first_folio + index)
         log.debug("laid out %s: %d pages from %d", name, len(document.pages), first_folio)
-        return LaidOutPart(PartLayout(name, kind, first_folio, len(document.pages), anchors), document)
+        offsets = page_text_offsets(document)
+        return LaidOutPart(PartLayout(name, kind, first_folio, len(document.pages), anchors, offsets), document)
 
     def blank(self, folio: int) -> LaidOutPart:
         """A blank verso (no text, no folio) to make the next part open on a recto."""

@@ -36,8 +36,6 @@ def strip_margins(text: str, heads: set[str]) -> str:
         words = stripped.split(" ")
         if FOLIO.match(stripped):
             continue
-        if stripped in heads:
-            continue
         if len(words) > 1 and FOLIO.match(words[-1]) and " ".join(words[:-1]) in heads:
             continue
         if len(words) > 1 and FOLIO.match(words[0]) and " ".join(words[1:]) in heads:
