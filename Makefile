@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.coopbook-installed
 COOPBOOK := $(BIN)/coopbook
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: all pdf print epub check index test test-slow lint bench clean distclean setup
 
@@ -36,6 +37,10 @@ test-slow: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check coopbook tests
+
+# The benchmark of fast rebuilds (bench/README.md), e.g. make bench BENCH_ARGS='--sizes 10 --reps 1'.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 setup: $(STAMP)
 

@@ -1,0 +1,473 @@
+"""Run the benchmark of "Fast rebuilds after corrections" and write build/bench/report.{json,md}.
+
+    python -m bench.run [--sizes 10,100] [--reps 3] [--large] [--seed 0] [--out build/bench] [--keep]
+
+For each size N a synthetic corpus is generated in a temporary folder (bench/corpus.py); then each of these
+runs in a fresh process, timed (wall clock) and measured (peak RSS), `--reps` times, and the medians are
+compared with the baseline:
+
+- baseline   the naive one-pass WeasyPrint PDF (bench/baseline.py);
+- full       `coopbook build --format pdf --format epub` into a clean output folder;
+- one-word   the same command again, into the same folder, after `correct_one_word` (only the rebuild is timed);
+- epub       `coopbook build --format epub` into a clean output folder.
+
+`--large` adds N = 1,000 (one repetition; full build and one-word rebuild only, no baseline) for the target
+"N = 1,000 completes with peak RSS < 1 GiB".
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes.util
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from .corpus import Corpus, correct_one_word, make_corpus
+
+REPO = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+LARGE_N = 1000
+LARGE_RSS_LIMIT_MIB = 1024
+TARGET_FULL = 0.6
+TARGET_ONE_WORD = 0.1
+TARGET_RSS = 0.6
+MEASURES = ("baseline", "full", "one_word", "epub")
+LABELS = {"baseline": "baseline one-pass PDF", "full": "coopbook full build (PDF + EPUB)",
+          "one_word": "one-word correction rebuild", "epub": "coopbook EPUB only"}
+PACKAGES = ("coopbook", "weasyprint", "pydyf", "fonttools", "ebooklib", "pypdf", "pikepdf", "markdown-it-py",
+            "jinja2", "pycountry")
+
+
+# ---- measuring one process -------------------------------------------------------------------------------
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def tree_rss_kib(root: int) -> int:
+    """The resident memory of a process and all its descendants now (Linux /proc; 0 elsewhere)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return 0
+    for name in entries:
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat.rpartition(b")")[2].split()
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(name))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss_kib(pid)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process tree every interval (catches worker processes running at once)."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.interval = interval
+        self.peak_kib = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            self.peak_kib = max(self.peak_kib, tree_rss_kib(self.pid))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measured process: wall time, peak RSS (getrusage of the child, and the sampled process tree)."""
+
+    wall_s: float
+    maxrss_mib: float
+    tree_peak_mib: float
+    returncode: int
+    load_1min: float | None = None
+    pages: int | None = None
+    phases: dict[str, float] | None = None
+    error: str | None = None
+
+    @property
+    def peak_rss_mib(self) -> float:
+        """Peak RSS: the larger of the child's ru_maxrss and the sampled sum over its process tree."""
+        return max(self.maxrss_mib, self.tree_peak_mib)
+
+
+def measure(cmd: Sequence[str], log_stem: Path, timeout: float | None = None) -> tuple[Sample, str]:
+    """Run cmd in a fresh process from the repository root; return its Sample and its stdout."""
+    out_path, err_path = log_stem.with_suffix(".out"), log_stem.with_suffix(".err")
+    load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), cwd=REPO, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        timer = threading.Timer(timeout, proc.kill) if timeout else None
+        if timer:
+            timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        sampler.done.set()
+        if timer:
+            timer.cancel()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout = out_path.read_text("utf-8", "replace")
+    error = None
+    if proc.returncode != 0:
+        tail = err_path.read_text("utf-8", "replace").strip().splitlines()[-5:]
+        error = f"exit {proc.returncode}: " + " | ".join(tail)
+    maxrss_kib = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss // 1024
+    sample = Sample(round(wall, 3), round(maxrss_kib / 1024, 1), round(sampler.peak_kib / 1024, 1),
+                    proc.returncode, load, error=error)
+    return sample, stdout
+
+
+def _pdf_pages(out: Path) -> int | None:
+    """The page count of the screen PDF coopbook wrote into out (read after the measurement)."""
+    pdfs = sorted(p for p in out.glob("*.pdf") if not p.name.endswith("-print.pdf"))
+    if not pdfs:
+        return None
+    try:
+        return len(PdfReader(pdfs[0]).pages)
+    except (OSError, PdfReadError):
+        return None
+
+
+# ---- one size ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SizeResult:
+    """Everything measured for one corpus size."""
+
+    n: int
+    corpus: dict[str, object]
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+
+
+def coopbook_cmd(corpus: Path, out: Path, *formats: str) -> list[str]:
+    """The coopbook build command line for these formats."""
+    cmd = [sys.executable, "-m", "coopbook", "--content", str(corpus), "--out", str(out), "build"]
+    for fmt in formats:
+        cmd += ["--format", fmt]
+    return cmd
+
+
+def run_size(n: int, reps: int, seed: int, work: Path, measures: Sequence[str], timeout: float | None,
+             log: bool = True) -> SizeResult:
+    """Generate a corpus of n interviews in work/ and measure each of measures reps times."""
+    started = time.perf_counter()
+    corpus: Corpus = make_corpus(work / f"content-{n}", n, seed)
+    generated = time.perf_counter() - started
+    result = SizeResult(n, {"interviews": n, "seed": seed, "words": corpus.words, "terms": len(corpus.terms),
+                            "term_mentions": sum(t.planned for t in corpus.terms),
+                            "countries": len(corpus.countries),
+                            "country_mentions": sum(t.planned for t in corpus.countries),
+                            "generate_s": round(generated, 2)},
+                        {m: [] for m in measures})
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    corrected = n // 2
+
+    def note(name: str, rep: int, sample: Sample) -> None:
+        result.samples[name].append(sample)
+        if log:
+            status = "ok" if sample.returncode == 0 else f"FAILED ({sample.error})"
+            print(f"  N={n} rep {rep + 1}/{reps} {name:9} {sample.wall_s:8.2f} s  {sample.peak_rss_mib:7.1f} MiB"
+                  f"  {status}", file=sys.stderr, flush=True)
+
+    for rep in range(reps):
+        tag = f"{n}-{rep}"
+        if "baseline" in measures:
+            pdf = work / f"baseline-{tag}.pdf"
+            sample, stdout = measure([sys.executable, "-m", "bench.baseline", "--content", str(corpus.root),
+                                      "--out", str(pdf)], logs / f"baseline-{tag}", timeout)
+            if sample.returncode == 0:
+                facts = json.loads(stdout.strip().splitlines()[-1])
+                sample = Sample(**{**asdict(sample), "pages": facts["pages"], "phases": facts["phases"]})
+            note("baseline", rep, sample)
+            pdf.unlink(missing_ok=True)
+        if "full" in measures or "one_word" in measures:
+            out = work / f"out-{tag}"
+            cmd = coopbook_cmd(corpus.root, out, "pdf", "epub")
+            sample, _ = measure(cmd, logs / f"full-{tag}", timeout)
+            sample = Sample(**{**asdict(sample), "pages": _pdf_pages(out)})
+            if "full" in measures:
+                note("full", rep, sample)
+            if "one_word" in measures:
+                correct_one_word(corpus, corrected)
+                sample, _ = measure(cmd, logs / f"one-word-{tag}", timeout)
+                note("one_word", rep, Sample(**{**asdict(sample), "pages": _pdf_pages(out)}))
+            shutil.rmtree(out, ignore_errors=True)
+        if "epub" in measures:
+            out = work / f"epub-{tag}"
+            sample, _ = measure(coopbook_cmd(corpus.root, out, "epub"), logs / f"epub-{tag}", timeout)
+            note("epub", rep, sample)
+            shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+# ---- summary, targets and report -----------------------------------------------------------------------------
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    return round(value / base, 3) if value is not None and base else None
+
+
+def summarise(result: SizeResult) -> dict[str, object]:
+    """Medians (of successful runs), raw samples and ratios to the baseline for one size."""
+    measures: dict[str, dict[str, object]] = {}
+    for name, samples in result.samples.items():
+        good = [s for s in samples if s.returncode == 0]
+        measures[name] = {
+            "label": LABELS[name],
+            "runs": len(samples),
+            "failed": len(samples) - len(good),
+            "errors": [s.error for s in samples if s.error],
+            "wall_s": _median([s.wall_s for s in good]),
+            "peak_rss_mib": _median([s.peak_rss_mib for s in good]),
+            "pages": good[0].pages if good else None,
+            "samples": [{**asdict(s), "peak_rss_mib": s.peak_rss_mib} for s in samples],
+        }
+    base = measures.get("baseline", {})
+    for name, entry in measures.items():
+        entry["wall_ratio"] = _ratio(entry["wall_s"], base.get("wall_s"))  # type: ignore[arg-type]
+        entry["rss_ratio"] = _ratio(entry["peak_rss_mib"], base.get("peak_rss_mib"))  # type: ignore[arg-type]
+        if name == "baseline" and entry["runs"]:
+            phases = [s.phases for s in result.samples[name] if s.phases]
+            entry["phases_s"] = {k: _median([p[k] for p in phases]) for k in phases[0]} if phases else None
+    return {"n": result.n, "corpus": result.corpus, "measures": measures}
+
+
+def targets(sizes: Sequence[dict[str, object]], large_n: int | None = None) -> list[dict[str, object]]:
+    """The issue's targets, each evaluated per size: met (True/False) or None when it could not be measured."""
+    found: list[dict[str, object]] = []
+    for size in sizes:
+        n, measures = size["n"], size["measures"]
+        assert isinstance(measures, dict)
+        if "baseline" in measures:
+            checks = (
+                ("full build wall time ≤ 0.6 × baseline", "full", "wall_ratio", TARGET_FULL),
+                ("one-word rebuild wall time ≤ 0.1 × baseline", "one_word", "wall_ratio", TARGET_ONE_WORD),
+            )
+            for text, name, key, limit in checks:
+                value = measures.get(name, {}).get(key)
+                found.append({"target": text, "n": n, "measure": name, "value": value, "limit": limit,
+                              "met": None if value is None else value <= limit})
+            coop = [(m["rss_ratio"], name) for name, m in measures.items()
+                    if name != "baseline" and m.get("rss_ratio") is not None]
+            worst = max(coop) if coop else (None, None)
+            found.append({"target": "peak RSS ≤ 0.6 × baseline (worst coopbook command)", "n": n,
+                          "measure": worst[1], "value": worst[0], "limit": TARGET_RSS,
+                          "met": None if worst[0] is None else worst[0] <= TARGET_RSS})
+        if n == large_n:
+            full = measures.get("full", {})
+            rss = full.get("peak_rss_mib")
+            completed = bool(full.get("runs")) and not full.get("failed")
+            found.append({"target": f"N = {n:,} full build completes with peak RSS < 1 GiB", "n": n,
+                          "measure": "full", "value": rss, "limit": LARGE_RSS_LIMIT_MIB, "unit": "MiB",
+                          "met": completed and rss is not None and rss < LARGE_RSS_LIMIT_MIB})
+    return found
+
+
+def machine() -> dict[str, object]:
+    """Where the figures were measured."""
+    info: dict[str, object] = {"platform": platform.platform(), "cpus": os.cpu_count(),
+                               "python": platform.python_version(), "executable": sys.executable}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_mib"] = int(line.split()[1]) // 1024
+                break
+    except OSError:
+        pass
+    info["harfbuzz_subset"] = ctypes.util.find_library("harfbuzz-subset") is not None
+    return info
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions of the packages that matter, and the repository's commit."""
+    found: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "coopbook", "templates"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        found["git"] = commit + (" (coopbook/ or templates/ modified)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        found["git"] = None
+    return found
+
+
+def _fmt(value: object, digits: int = 2, suffix: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{suffix}"
+    return f"{value}{suffix}"
+
+
+def markdown(report: dict[str, object]) -> str:
+    """The report as Markdown: one table of medians and ratios, one of targets."""
+    lines = ["# coopbook benchmark: fast rebuilds after corrections", ""]
+    settings = report["settings"]
+    mach = report["machine"]
+    assert isinstance(settings, dict) and isinstance(mach, dict)
+    lines.append(f"{mach.get('cpu', '?')}, {mach.get('cpus')} CPUs, Python {mach.get('python')}, "
+                 f"{report['generated']}; {settings['reps']} repetition(s), medians; seed {settings['seed']}.")
+    startup = report.get("startup")
+    if isinstance(startup, dict):
+        lines.append(f"Process start-up floor (`{startup['command']}`, imports only): {_fmt(startup['wall_s'])} s, "
+                     f"{_fmt(startup['peak_rss_mib'], 0)} MiB.")
+    lines += ["", "| N | measure | wall (s) | × baseline | peak RSS (MiB) | × baseline | pages | runs |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for size in report["sizes"]:  # type: ignore[attr-defined]
+        for name in MEASURES:
+            m = size["measures"].get(name)
+            if m is None:
+                continue
+            runs = f"{m['runs'] - m['failed']}/{m['runs']}"
+            lines.append(f"| {size['n']} | {m['label']} | {_fmt(m['wall_s'])} | {_fmt(m['wall_ratio'], 2, '×')} | "
+                         f"{_fmt(m['peak_rss_mib'], 0)} | {_fmt(m['rss_ratio'], 2, '×')} | {_fmt(m['pages'])} | "
+                         f"{runs} |")
+    lines += ["", "| target | N | measured | limit | met |", "|---|---:|---:|---:|---|"]
+    for target in report["targets"]:  # type: ignore[attr-defined]
+        unit = f" {target['unit']}" if "unit" in target else "×"
+        met = {True: "**met**", False: "**not met**", None: "not measured"}[target["met"]]
+        lines.append(f"| {target['target']} | {target['n']} | {_fmt(target['value'], 2, unit)} | "
+                     f"{_fmt(target['limit'], 2, unit)} | {met} |")
+    failures = [f"N={s['n']} {name}: {err}" for s in report["sizes"]  # type: ignore[attr-defined]
+                for name, m in s["measures"].items() for err in m["errors"]]
+    if failures:
+        lines += ["", "Failed runs:", ""] + [f"- {f}" for f in failures]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_report(report: dict[str, object], out: Path) -> tuple[Path, Path]:
+    """Write report.json and report.md into out (atomically)."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = out / "report.json", out / "report.md"
+    for path, text in zip(paths, (json.dumps(report, indent=2, ensure_ascii=False) + "\n", markdown(report)),
+                          strict=True):
+        temp = path.with_suffix(path.suffix + ".tmp")
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    return paths
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,100", help="corpus sizes N, comma-separated (default 10,100)")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions per measure; medians are reported")
+    parser.add_argument("--large", action="store_true", help=f"also N = {LARGE_N:,} (1 rep, no baseline)")
+    parser.add_argument("--large-n", type=int, default=LARGE_N, help=argparse.SUPPRESS)  # to try --large quickly
+    parser.add_argument("--seed", type=int, default=0, help="corpus seed")
+    parser.add_argument("--out", type=Path, default=Path("build/bench"), help="where report.json/.md go")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary corpora, outputs and logs")
+    parser.add_argument("--timeout", type=float, default=None, help="kill a run after this many seconds")
+    args = parser.parse_args(argv)
+    try:
+        args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--sizes takes whole numbers separated by commas, e.g. 10,100")
+    if any(n < 1 for n in args.sizes) or args.reps < 1:
+        parser.error("sizes and --reps must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark, write the reports, print the table."""
+    args = parse_args(argv)
+    plan = [(n, args.reps, MEASURES) for n in args.sizes]
+    if args.large and args.large_n not in args.sizes:
+        plan.append((args.large_n, 1, ("full", "one_word")))
+    work = Path(tempfile.mkdtemp(prefix="coopbook-bench-"))
+    print(f"coopbook benchmark: sizes {[p[0] for p in plan]}, work folder {work}", file=sys.stderr, flush=True)
+    # Warm the OS file cache and fontconfig once, outside any measurement.
+    subprocess.run([sys.executable, "-c", "import weasyprint, coopbook.build"], cwd=REPO, check=False)
+    sizes = []
+    started = time.perf_counter()
+    try:
+        startup = [measure([sys.executable, "-m", "coopbook", "--version"], work / f"startup-{rep}")[0]
+                   for rep in range(args.reps)]
+        for n, reps, measures in plan:
+            sizes.append(summarise(run_size(n, reps, args.seed, work, measures, args.timeout)))
+    finally:
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    report: dict[str, object] = {
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "total_s": round(time.perf_counter() - started, 1),
+        "machine": machine(),
+        "versions": versions(),
+        "settings": {"sizes": [p[0] for p in plan], "reps": args.reps, "seed": args.seed, "large": args.large,
+                     "large_n": args.large_n if args.large else None},
+        "method": ("Each measure runs in a fresh process. wall_s: wall-clock seconds from start to exit, Python "
+                   "start-up and imports included. peak_rss_mib: the larger of the child's ru_maxrss (os.wait4) "
+                   "and the summed RSS of its process tree sampled every 0.1 s. load_1min: the machine's 1-minute "
+                   "load average when the run started (other work on the machine makes wall times noisy). "
+                   "Medians over successful runs; ratios are coopbook / baseline."),
+        "startup": {"command": "python -m coopbook --version",
+                    "wall_s": _median([s.wall_s for s in startup]),
+                    "peak_rss_mib": _median([s.peak_rss_mib for s in startup]),
+                    "samples": [asdict(s) for s in startup]},
+        "sizes": sizes,
+        "targets": targets(sizes, args.large_n if args.large else None),
+    }
+    json_path, md_path = write_report(report, args.out)
+    print(markdown(report))
+    print(f"wrote {json_path} and {md_path}", file=sys.stderr)
+    failed = any(m["failed"] for s in sizes for m in s["measures"].values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
