@@ -11,32 +11,36 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from filelock import FileLock
 
 from . import __version__
+from .cache import PartCache
 from .content import Book, load_book
 from .epub import build_epub, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import atomic_write
 from .indexing import SECTION_TITLES, Index, build_index
+from .parts import PartResult
 from .pdf import (
-    BookLayout,
-    LaidOutPart,
-    Paginator,
+    BookPdf,
     TocEntry,
-    Variant,
+    anchor_folios,
+    blank_spec,
+    book_style,
     contents_entries,
-    lay_out_body,
-    lay_out_front,
-    lay_out_index,
-    write_pdf,
+    front_spec,
+    index_spec,
+    interview_specs,
+    write_print,
+    write_screen,
 )
 from .registry import Registry, load_registry
 from .render import RenderedBook, render_book
+from .scheduler import PartScheduler, Progress
 from .templating import TEMPLATES
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,14 @@ class BuildOptions:
     out: Path
     formats: tuple[Format, ...] = ("pdf", "epub")
     templates: Path = TEMPLATES
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cache: bool = True
+    progress: Progress | None = field(default=None, compare=False)
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """Where laid-out parts and font subsets are kept between builds (None: no cache)."""
+        return self.out / ".cache" if self.cache else None
 
 
 @dataclass(frozen=True)
@@ -92,16 +104,18 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
         slug = loaded.book.config.output_slug
         products: list[tuple[Format, Path, bytes, int | None]] = []
         for_pdf = render_book(loaded.book, "pdf", loaded.registry)
-        screen = paginate(for_pdf, loaded.registry, context, "screen", options.templates)
-        if "pdf" in options.formats:
-            products.append(("pdf", options.out / f"{slug}.pdf", write_pdf(screen), screen.page_count))
-        if "print" in options.formats:
-            press = paginate(for_pdf, loaded.registry, context, "print", options.templates)
-            products.append(("print", options.out / f"{slug}-print.pdf", write_pdf(press), press.page_count))
+        book_pdf = paginate(for_pdf, loaded.registry, context, options)
+        if "pdf" in options.formats or "print" in options.formats:
+            screen = write_screen(book_pdf, context, options.cache_dir)
+            if "pdf" in options.formats:
+                products.append(("pdf", options.out / f"{slug}.pdf", screen, book_pdf.page_count))
+            if "print" in options.formats:
+                press = write_print(screen, context)
+                products.append(("print", options.out / f"{slug}-print.pdf", press, book_pdf.page_count))
         if "epub" in options.formats:
             for_epub = render_book(loaded.book, "epub", loaded.registry)
-            index = make_index(for_epub, loaded.registry, screen.anchor_folios)
-            epub = make_epub(for_epub, index, page_markers(screen), context, options)
+            index = make_index(for_epub, loaded.registry, book_pdf.anchor_folios)
+            epub = make_epub(for_epub, index, page_markers(book_pdf), context, options)
             products.append(("epub", options.out / f"{slug}.epub", epub, None))
         return tuple(write_outputs(products))
 
@@ -147,27 +161,36 @@ def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, 
     return build_index(registry, rendered.mentions, rendered.book.config.print.indexes, folios, titles)
 
 
-def paginate(rendered: RenderedBook, registry: Registry, context: dict[str, Any], variant: Variant,
-             templates: Path) -> BookLayout:
+def paginate(rendered: RenderedBook, registry: Registry, context: dict[str, Any], options: BuildOptions) -> BookPdf:
     """Paginate stage: the body, then the index with exact folios, then the front matter with the contents."""
-    paginator = Paginator(context, variant, templates)
-    body, next_folio = lay_out_body(rendered, paginator)
-    body_folios = BookLayout((), tuple(body)).anchor_folios
-    index_parts = lay_out_index(make_index(rendered, registry, body_folios), paginator, next_folio)
-    parts = body + index_parts
-    contents = contents_entries(rendered, parts, index_contents(rendered, index_parts))
-    front = lay_out_front(rendered, paginator, contents)
-    return BookLayout(tuple(front), tuple(parts), variant)
+    templates = options.templates
+    style = book_style(context, templates)
+    cache = PartCache(options.cache_dir)
+    blank = blank_spec(context, templates)
+    body_specs = interview_specs(rendered, context, templates)
+    with PartScheduler(style, cache, blank, options.jobs, options.progress) as scheduler:
+        body = scheduler.run(body_specs, 1)
+        next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
+        index = index_spec(make_index(rendered, registry, anchor_folios(body)), context, templates)
+        index_parts = scheduler.run([index], next_folio) if index is not None else []
+        contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
+        front = scheduler.run([front_spec(rendered, contents, context, templates)], 1, recto=False, pad_end=True)
+    log.info("parts: %d cached, %d laid out", cache.hits, cache.misses)
+    specs = {s.name: s for s in (*body_specs, *([index] if index else []))}
+    ordered = [specs.get(p.layout.name, blank) for p in (*body, *index_parts)]
+    front_specs = [front_spec(rendered, contents, context, templates) if p.layout.kind == "front" else blank
+                   for p in front]
+    return BookPdf(tuple(front), tuple(body + index_parts), tuple(front_specs + ordered))
 
 
-def index_contents(rendered: RenderedBook, index_parts: Sequence[LaidOutPart]) -> list[TocEntry]:
+def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:
     """Contents lines for the index sections that were printed."""
     anchors = {name: folio for part in index_parts for name, folio in part.layout.anchors.items()}
     return [TocEntry(f"Index: {SECTION_TITLES[name]}", f"index-{name}", str(anchors[f"index-{name}"]))
             for name in rendered.book.config.print.indexes if f"index-{name}" in anchors]
 
 
-def page_markers(layout: BookLayout) -> dict[str, list[tuple[int, str]]]:
+def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
     """Where each print page of the body starts in each interview's text (a blank verso ends the one before)."""
     markers: dict[str, list[tuple[int, str]]] = {}
     last: str | None = None

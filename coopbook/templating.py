@@ -37,7 +37,7 @@ def environment(root: Path = TEMPLATES) -> jinja2.Environment:
     """The Jinja2 environment over templates/ (autoescaped, strict about undefined names)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
-        autoescape=jinja2.select_autoescape(("html", "xhtml", "xml", "svg", "j2")),
+        autoescape=jinja2.select_autoescape(("html", "xhtml", "xml", "svg")),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,0 +1,129 @@
+"""One part of the book (front matter, an interview, the index, a blank verso) laid out and written on its own.
+
+A part is plain data in (its HTML, its first folio, the book's style) and plain data out (page count, the
+folio of every anchor, where each page starts in the text, and the part's own PDF), so it can be laid out in
+a worker process and cached on disk: WeasyPrint documents cannot be pickled, PDFs can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import weasyprint
+from weasyprint import CSS, HTML, Document
+from weasyprint.text.fonts import FontConfiguration
+
+from . import __version__
+from .pagebreaks import page_text_offsets
+from .templating import render_template, template_files
+
+PartKind = Literal["front", "interview", "index", "blank"]
+LINK_PLACEHOLDER = "x-coopbook:"
+STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
+LAYOUT_FOLDERS = ("css", "fonts", "pdf", "partials")  # what the PDF parts are made from (not epub/, bench/)
+
+
+@dataclass(frozen=True)
+class Style:
+    """What every part is laid out with: the templates folder, the page geometry, and a digest of both."""
+
+    templates: Path
+    geometry: str
+    digest: str
+
+    @classmethod
+    def create(cls, templates: Path, geometry: str) -> Style:
+        """Style for a book: the digest covers every PDF template, CSS and font file and the tool versions."""
+        digest = hashlib.sha256()
+        for path in template_files(templates):
+            if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
+                continue
+            digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}".encode())
+        return cls(templates, geometry, digest.hexdigest())
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """A part to lay out: its name (unique in the book), kind and complete HTML."""
+
+    name: str
+    kind: PartKind
+    html: str
+
+
+@dataclass(frozen=True)
+class PartLayout:
+    """Plain facts about one laid-out part: where it starts, how long it is, where its anchors fall."""
+
+    name: str
+    kind: PartKind
+    first_folio: int
+    page_count: int
+    anchors: Mapping[str, int] = field(default_factory=dict)
+    page_offsets: tuple[int, ...] = ()
+
+    @property
+    def folios(self) -> range:
+        """The folios of the part's pages."""
+        return range(self.first_folio, self.first_folio + self.page_count)
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """A laid-out part as the cache keeps it: its layout facts, its PDF and the glyphs that PDF uses."""
+
+    layout: PartLayout
+    pdf: bytes
+    glyphs: Any = None
+
+
+def part_key(style: Style, spec: PartSpec, first_folio: int) -> str:
+    """The cache key: everything that can change the part's pages."""
+    digest = hashlib.sha256()
+    digest.update(f"{style.digest}\0{spec.kind}\0{spec.name}\0{first_folio}\0".encode())
+    digest.update(spec.html.encode("utf-8"))
+    return digest.hexdigest()
+
+
+@cache
+def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
+    fonts = FontConfiguration()
+    css_dir = style.templates / "css"
+    sheets = [CSS(filename=str(css_dir / name), font_config=fonts) for name in STYLESHEETS]
+    sheets.append(CSS(string=style.geometry, base_url=str(css_dir) + "/", font_config=fonts))
+    return fonts, tuple(sheets)
+
+
+def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: bool = False) -> tuple[Document,
+                                                                                                     PartLayout]:
+    """Lay out one part with its first folio set before layout; read its anchors and page starts.
+
+    With placeholders, in-book links become `x-coopbook:<id>` URIs, which survive in a part's own PDF and are
+    turned back into links to named destinations when the parts are assembled.
+    """
+    fonts, sheets = _stylesheets(style)
+    html = spec.html.replace('href="#', f'href="{LINK_PLACEHOLDER}') if placeholders else spec.html
+    folio_css = render_template("css/folio.css.j2", style.templates, first_folio=first_folio)
+    document = HTML(string=html, base_url=str(style.templates) + "/").render(
+        stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts)], font_config=fonts)
+    anchors: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            anchors.setdefault(anchor, first_folio + index)
+    layout = PartLayout(spec.name, spec.kind, first_folio, len(document.pages), anchors,
+                        page_text_offsets(document))
+    return document, layout
+
+
+def write_part(document: Document, layout: PartLayout) -> PartResult:
+    """Write a laid-out part to its own PDF (tagged, full fonts so parts share font programs), with its glyphs."""
+    from .assemble import write_part as write_with_usage
+
+    pdf, glyphs = write_with_usage(document)
+    return PartResult(layout, pdf, glyphs)
