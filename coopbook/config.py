@@ -6,7 +6,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
 from .errors import Problems
@@ -16,8 +16,18 @@ from .yamlsource import YamlDoc, load_yaml
 STRICT = ConfigDict(extra="forbid")
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-LongText = Annotated[str, Field(min_length=1, max_length=200_000)]
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _printable(value: str) -> str:
+    match = CONTROL.search(value)
+    if match:
+        raise ValueError(f"control characters are not allowed (U+{ord(match.group()):04X})")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_printable)]
+LongText = Annotated[str, Field(min_length=1, max_length=200_000), AfterValidator(_printable)]
 IndexName = Literal["people", "countries", "programmes", "organisations"]
 
 BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")

@@ -56,6 +56,9 @@ def read_text(path: Path, shown: str, problems: Problems) -> str | None:
     except OSError as exc:
         problems.error(Location(shown), f"cannot read file: {exc.strerror}")
         return None
+    if not path.is_file():
+        problems.error(Location(shown), "not a regular file", None, "expected a YAML file here, not a folder")
+        return None
     if size > MAX_FILE_BYTES:
         problems.error(Location(shown), f"file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})")
         return None
@@ -128,6 +131,9 @@ def _scan_events(text: str, shown: str, problems: Problems) -> None:
             problems.error(loc, "YAML aliases are not allowed", f"*{event.anchor}", "write the value out in full")
         elif isinstance(event, NodeEvent) and event.anchor is not None:
             problems.error(loc, "YAML anchors are not allowed", f"&{event.anchor}", "write the value out in full")
+        if isinstance(event, NodeEvent) and _explicit_tag(event):
+            problems.error(loc, "YAML tags are not allowed", str(getattr(event, "tag", "")),
+                           "write the value without a !tag")
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -135,6 +141,16 @@ def _scan_events(text: str, shown: str, problems: Problems) -> None:
                 return
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
+
+
+def _explicit_tag(event: NodeEvent) -> bool:
+    tag = getattr(event, "tag", None)
+    if tag is None:
+        return False
+    implicit = getattr(event, "implicit", True)
+    if isinstance(implicit, tuple):
+        return not any(implicit)
+    return not implicit
 
 
 def _convert(node: Node, ypath: YamlPath, doc: YamlDoc, constructor: yaml.SafeLoader, problems: Problems) -> Any:
