@@ -15,7 +15,7 @@ import hashlib
 import io
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +34,7 @@ __all__ = ["AssemblyInfo", "Assembled", "FontGlyphs", "FontUsage", "assemble", "
            "write_part"]
 
 LINK_SCHEME = "x-coopbook:"
+STRIPPED_KEY = "/CoopbookProgram"
 SKIPPED = frozenset({"/Parent", "/P", "/Dest", "/A"})  # keys leading away from a page's own resources
 CONTAINERS = (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)
 Key = tuple[int, int]
@@ -80,22 +81,45 @@ def write_part(document: weasyprint.Document, **options: Any) -> tuple[bytes, Fo
     return data, captured[0]
 
 
+def strip_programs(part_pdf: bytes, known: Collection[str]) -> bytes:
+    """Leave out of a part's PDF the font programs (full fonts) whose hash is known: the book's own fonts.
+
+    Every part embeds the same full programs; keeping them once, outside the cache, makes parts small.
+    The stream keeps its dictionary and says which program it stood for; `assemble` puts the program back.
+    """
+    with pikepdf.open(io.BytesIO(part_pdf)) as pdf:
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/FontDescriptor":
+                continue
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if key in obj:
+                    stream = obj[key]
+                    digest = hashlib.sha256(stream.read_bytes()).hexdigest()
+                    if digest in known:
+                        stream.write(b"")
+                        stream[STRIPPED_KEY] = pikepdf.String(digest)
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=True, deterministic_id=True)
+    return out.getvalue()
+
+
 def assemble(parts: Sequence[bytes], usage: Sequence[FontUsage], info: AssemblyInfo,
-             cache_dir: Path | None) -> bytes:
+             cache_dir: Path | None, programs: Mapping[str, bytes] | None = None) -> bytes:
     """Join the part PDFs, in order, into the book's PDF (dropped links are logged; see assemble_report)."""
-    return assemble_report(parts, usage, info, cache_dir).pdf
+    return assemble_report(parts, usage, info, cache_dir, programs).pdf
 
 
 def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: AssemblyInfo,
-                    cache_dir: Path | None) -> Assembled:
+                    cache_dir: Path | None, programs: Mapping[str, bytes] | None = None) -> Assembled:
     """Join the part PDFs, in order, into the book's PDF; report the links dropped and the font work.
 
     `parts` is read once, in order, one part at a time (a lazy sequence keeps memory low); `usage[i]` must
     describe `parts[i]` (from `write_part` or `part_glyphs`); subset fonts are cached in `cache_dir`.
+    `programs` gives, by hash, the font programs that parts left out (see `strip_programs`).
     """
     if len(parts) != len(usage):
         raise ValueError(f"{len(parts)} parts but {len(usage)} font usages")
-    joiner = _Joiner(info)
+    joiner = _Joiner(info, programs or {})
     for index, (data, part_usage) in enumerate(zip(parts, usage, strict=True)):
         with pikepdf.open(io.BytesIO(data)) as part:
             joiner.add(index, part, part_usage)
@@ -125,9 +149,10 @@ class _Pending:
 class _Joiner:
     """Accumulates parts into one output PDF; `finish` builds the book-wide objects once all parts are in."""
 
-    def __init__(self, info: AssemblyInfo) -> None:
+    def __init__(self, info: AssemblyInfo, stripped: Mapping[str, bytes]) -> None:
         self.out = pikepdf.new()
         self.info = info
+        self.stripped = stripped
         self.version = "1.4"
         self.names: set[str] = set()
         self.dests: dict[str, pikepdf.Object] = {}
@@ -259,6 +284,8 @@ class _Joiner:
         length = int(stream.get("/Length", -1))
         if program not in self.programs:
             data = stream.read_bytes()
+            if not data and STRIPPED_KEY in stream and program in self.stripped:
+                data = self.stripped[program]
             if hashlib.sha256(data).hexdigest() != program:
                 raise ValueError(f"part {index}: font {name} is not the program its usage names")
             self.programs[program], self.program_lengths[program] = data, length

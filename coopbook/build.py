@@ -106,7 +106,7 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
         for_pdf = render_book(loaded.book, "pdf", loaded.registry)
         book_pdf = paginate(for_pdf, loaded.registry, context, options)
         if "pdf" in options.formats or "print" in options.formats:
-            screen = write_screen(book_pdf, context, options.cache_dir)
+            screen = write_screen(book_pdf, context, options.cache_dir, options.templates)
             if "pdf" in options.formats:
                 products.append(("pdf", options.out / f"{slug}.pdf", screen, book_pdf.page_count))
             if "print" in options.formats:

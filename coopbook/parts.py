@@ -35,6 +35,7 @@ class Style:
     templates: Path
     geometry: str
     digest: str
+    font_programs: frozenset[str] = frozenset()
 
     @classmethod
     def create(cls, templates: Path, geometry: str) -> Style:
@@ -45,7 +46,13 @@ class Style:
                 continue
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
         digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}".encode())
-        return cls(templates, geometry, digest.hexdigest())
+        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)))
+
+
+def font_programs(templates: Path) -> dict[str, bytes]:
+    """The book's shipped font files by content hash (what a part embeds with full fonts)."""
+    return {hashlib.sha256(data).hexdigest(): data
+            for data in (p.read_bytes() for p in sorted((templates / "fonts").glob("*.[ot]tf")))}
 
 
 @dataclass(frozen=True)
@@ -121,9 +128,10 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     return document, layout
 
 
-def write_part(document: Document, layout: PartLayout) -> PartResult:
-    """Write a laid-out part to its own PDF (tagged, full fonts so parts share font programs), with its glyphs."""
+def write_part(document: Document, layout: PartLayout, style: Style) -> PartResult:
+    """Write a laid-out part to its own PDF (tagged, full fonts left out for assembly), with its glyphs."""
+    from .assemble import strip_programs
     from .assemble import write_part as write_with_usage
 
-    pdf, glyphs = write_with_usage(document)
-    return PartResult(layout, pdf, glyphs)
+    pdf, glyphs = write_with_usage(document, uncompressed_pdf=True)
+    return PartResult(layout, strip_programs(pdf, style.font_programs), glyphs)

@@ -21,10 +21,10 @@ from weasyprint import Document
 
 from .assemble import AssemblyInfo, assemble
 from .indexing import Index
-from .parts import PartResult, PartSpec, Style, lay_out
+from .parts import PartResult, PartSpec, Style, font_programs, lay_out
 from .printmarks import add_bleed_and_marks
 from .render import RenderedBook
-from .templating import render_template
+from .templating import TEMPLATES, render_template
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +135,13 @@ def assembly_info(context: Mapping[str, Any], front_pages: int) -> AssemblyInfo:
                         variant="screen")
 
 
-def write_screen(book: BookPdf, context: Mapping[str, Any], cache_dir: Path | None) -> bytes:
+def write_screen(book: BookPdf, context: Mapping[str, Any], cache_dir: Path | None,
+                 templates: Path = TEMPLATES) -> bytes:
     """Assemble the parts' PDFs into the screen PDF (no marks, live links)."""
     parts = book.all_parts
     fonts = cache_dir / "fonts" if cache_dir is not None else None
     return assemble([p.pdf for p in parts], [p.glyphs for p in parts], assembly_info(context, book.front_page_count),
-                    fonts)
+                    fonts, font_programs(templates))
 
 
 def write_print(screen: bytes, context: Mapping[str, Any]) -> bytes:

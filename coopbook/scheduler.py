@@ -40,7 +40,7 @@ class _InlinePool:
         try:
             document, layout = lay_out(style, spec, folio, placeholders=True)
             self.queue.append(("laid", slot, layout.page_count))
-            self.queue.append(("done", slot, write_part(document, layout)))
+            self.queue.append(("done", slot, write_part(document, layout, style)))
         except Exception as exc:  # noqa: BLE001 - reported as a located build error
             self.queue.append(("error", slot, f"{type(exc).__name__}: {exc}"))
 
@@ -61,7 +61,7 @@ def _worker(conn: Connection) -> None:
         try:
             document, layout = lay_out(style, spec, folio, placeholders=True)
             conn.send(("laid", slot, layout.page_count))
-            result = write_part(document, layout)
+            result = write_part(document, layout, style)
             del document
             conn.send(("done", slot, result))
         except Exception as exc:  # noqa: BLE001 - sent to the parent, which reports it
