@@ -261,6 +261,7 @@ def summarise(result: SizeResult) -> dict[str, object]:
             "errors": [s.error for s in samples if s.error],
             "wall_s": _median([s.wall_s for s in good]),
             "peak_rss_mib": _median([s.peak_rss_mib for s in good]),
+            "largest_rss_mib": _median([s.maxrss_mib for s in good]),
             "pages": good[0].pages if good else None,
             "samples": [{**asdict(s), "peak_rss_mib": s.peak_rss_mib} for s in samples],
         }
@@ -268,6 +269,8 @@ def summarise(result: SizeResult) -> dict[str, object]:
     for name, entry in measures.items():
         entry["wall_ratio"] = _ratio(entry["wall_s"], base.get("wall_s"))  # type: ignore[arg-type]
         entry["rss_ratio"] = _ratio(entry["peak_rss_mib"], base.get("peak_rss_mib"))  # type: ignore[arg-type]
+        entry["largest_rss_ratio"] = _ratio(entry["largest_rss_mib"],  # type: ignore[arg-type]
+                                            base.get("largest_rss_mib"))
         if name == "baseline" and entry["runs"]:
             phases = [s.phases for s in result.samples[name] if s.phases]
             entry["phases_s"] = {k: _median([p[k] for p in phases]) for k in phases[0]} if phases else None
@@ -289,10 +292,11 @@ def targets(sizes: Sequence[dict[str, object]], large_n: int | None = None) -> l
                 value = measures.get(name, {}).get(key)
                 found.append({"target": text, "n": n, "measure": name, "value": value, "limit": limit,
                               "met": None if value is None else value <= limit})
-            coop = [(m["rss_ratio"], name) for name, m in measures.items()
-                    if name != "baseline" and m.get("rss_ratio") is not None]
+            coop = [(m["largest_rss_ratio"], name) for name, m in measures.items()
+                    if name != "baseline" and m.get("largest_rss_ratio") is not None]
             worst = max(coop) if coop else (None, None)
-            found.append({"target": "peak RSS ≤ 0.6 × baseline (worst coopbook command)", "n": n,
+            found.append({"target": "peak RSS of the largest process ≤ 0.6 × baseline (worst coopbook command)",
+                          "n": n,
                           "measure": worst[1], "value": worst[0], "limit": TARGET_RSS,
                           "met": None if worst[0] is None else worst[0] <= TARGET_RSS})
         if n == large_n:
@@ -363,8 +367,9 @@ def markdown(report: dict[str, object]) -> str:
     if isinstance(startup, dict):
         lines.append(f"Process start-up floor (`{startup['command']}`, imports only): {_fmt(startup['wall_s'])} s, "
                      f"{_fmt(startup['peak_rss_mib'], 0)} MiB.")
-    lines += ["", "| N | measure | wall (s) | × baseline | peak RSS (MiB) | × baseline | pages | runs |",
-              "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", "| N | measure | wall (s) | × baseline | largest process RSS (MiB) | × baseline "
+                  "| all processes RSS (MiB) | × baseline | pages | runs |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for size in report["sizes"]:  # type: ignore[attr-defined]
         for name in MEASURES:
             m = size["measures"].get(name)
@@ -372,6 +377,7 @@ def markdown(report: dict[str, object]) -> str:
                 continue
             runs = f"{m['runs'] - m['failed']}/{m['runs']}"
             lines.append(f"| {size['n']} | {m['label']} | {_fmt(m['wall_s'])} | {_fmt(m['wall_ratio'], 2, '×')} | "
+                         f"{_fmt(m['largest_rss_mib'], 0)} | {_fmt(m['largest_rss_ratio'], 2, '×')} | "
                          f"{_fmt(m['peak_rss_mib'], 0)} | {_fmt(m['rss_ratio'], 2, '×')} | {_fmt(m['pages'])} | "
                          f"{runs} |")
     lines += ["", "| target | N | measured | limit | met |", "|---|---:|---:|---:|---|"]

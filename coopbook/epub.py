@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -15,11 +16,15 @@ from typing import Any
 from ebooklib import epub
 
 from .indexing import Index
+from .markup import is_safe_image
 from .pagebreaks import insert_page_markers
 from .render import RenderedBook
 from .templating import TEMPLATES, render_template
 
 PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
+IMG_SRC = re.compile(r'<img[^>]*\ssrc="([^"]+)"')
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".svg": "image/svg+xml", ".webp": "image/webp"}
 A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "readingOrder", "structuralNavigation")
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 
@@ -115,6 +120,12 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
         "epub/cover.xhtml", templates, **context, title="Cover", image=cover.file_name, alt=cover.alt),
         in_toc=False, landmark="cover")
 
+    for source in sorted({src for d in documents for src in IMG_SRC.findall(d.xhtml)}):
+        path = rendered.book.root / source
+        if is_safe_image(source) and path.is_file():
+            book.add_item(epub.EpubImage(uid=f"img-{len(book.items)}", file_name=source,
+                                         media_type=IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+                                         content=path.read_bytes()))
     items: list[tuple[EpubDocument, epub.EpubHtml]] = []
     for document in (cover_doc, *documents):
         item = epub.EpubHtml(uid=document.file_name.removesuffix(".xhtml"), title=document.title,

@@ -36,17 +36,21 @@ class Style:
     geometry: str
     digest: str
     font_programs: frozenset[str] = frozenset()
+    content: Path | None = None
 
     @classmethod
-    def create(cls, templates: Path, geometry: str) -> Style:
-        """Style for a book: the digest covers every PDF template, CSS and font file and the tool versions."""
+    def create(cls, templates: Path, geometry: str, content: Path | None = None) -> Style:
+        """Style for a book: the digest covers every PDF template, CSS, font and image file and the tool versions."""
         digest = hashlib.sha256()
         for path in template_files(templates):
             if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
                 continue
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
+        images = sorted((content / "images").rglob("*")) if content is not None else []
+        for path in (p for p in images if p.is_file()):
+            digest.update(str(path.relative_to(content)).encode() + b"\0" + path.read_bytes() + b"\0")
         digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}".encode())
-        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)))
+        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content)
 
 
 def font_programs(templates: Path) -> dict[str, bytes]:
@@ -117,7 +121,8 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     fonts, sheets = _stylesheets(style)
     html = spec.html.replace('href="#', f'href="{LINK_PLACEHOLDER}') if placeholders else spec.html
     folio_css = render_template("css/folio.css.j2", style.templates, first_folio=first_folio)
-    document = HTML(string=html, base_url=str(style.templates) + "/").render(
+    base = style.content if style.content is not None else style.templates  # images are under content/
+    document = HTML(string=html, base_url=str(base) + "/").render(
         stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts)], font_config=fonts)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):

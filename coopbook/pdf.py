@@ -79,12 +79,12 @@ def anchor_folios(parts: Sequence[PartResult]) -> dict[str, int]:
     return folios
 
 
-def book_style(context: Mapping[str, Any], templates: Path) -> Style:
-    """The style every part is laid out with: templates, CSS, fonts and the trim size from book.yaml."""
+def book_style(context: Mapping[str, Any], templates: Path, content: Path | None = None) -> Style:
+    """The style every part is laid out with: templates, CSS, fonts, images and the trim size from book.yaml."""
     config = context["config"]
     geometry = render_template("css/geometry.css.j2", templates, width=config.print.trim_width,
                                height=config.print.trim_height, bleed=config.print.bleed, print=False)
-    return Style.create(templates, geometry)
+    return Style.create(templates, geometry, content)
 
 
 def blank_spec(context: Mapping[str, Any], templates: Path) -> PartSpec:

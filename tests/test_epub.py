@@ -194,3 +194,12 @@ def test_mini_book_index_uses_print_pages(mini_book: dict[str, Output], tmp_path
     text = " ".join(book.text_of(n) for n in docs)
     assert re.search(r"Côte d’Ivoire \d", text) and re.search(r"Muralt, Jürgen von \d", text)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_images_travel_with_the_epub(mini_book: dict[str, Output]) -> None:
+    book = Epub.open(mini_book["epub"].path)
+    item = book.opf.find(".//opf:manifest/opf:item[@href='images/map.svg']", NS)
+    assert item is not None and item.get("media-type") == "image/svg+xml"
+    doc = book.xml(book.href("maria-perez.xhtml"))
+    image = doc.find(".//x:img", NS)
+    assert image.get("src") == "images/map.svg" and image.get("alt") == "Two cooperatives joined by a line"

@@ -124,3 +124,11 @@ def test_page_labels_roman_then_arabic(mini_book: dict[str, Output]) -> None:
     assert labels[:first_arabic] == ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii"][:first_arabic]
     assert labels[first_arabic:] == [str(n) for n in range(1, len(labels) - first_arabic + 1)]
     assert first_arabic % 2 == 0
+
+
+def test_images_are_drawn_with_their_alt_text_in_the_structure(mini_book: dict[str, Output]) -> None:
+    import pikepdf
+
+    with pikepdf.open(mini_book["pdf"].path) as pdf:
+        alts = [str(o.Alt) for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and "/Alt" in o]
+    assert alts == ["Two cooperatives joined by a line"]
