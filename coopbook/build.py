@@ -39,7 +39,7 @@ from .pdf import (
     write_screen,
 )
 from .registry import Registry, load_registry
-from .render import RenderedBook, render_book
+from .render import RenderedBook, render_books
 from .scheduler import PartScheduler, Progress
 from .templating import TEMPLATES
 
@@ -103,7 +103,8 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
         context = template_context(loaded.book)
         slug = loaded.book.config.output_slug
         products: list[tuple[Format, Path, bytes, int | None]] = []
-        for_pdf = render_book(loaded.book, "pdf", loaded.registry)
+        rendered = render_books(loaded.book, loaded.registry)
+        for_pdf = rendered["pdf"]
         book_pdf = paginate(for_pdf, loaded.registry, context, options)
         if "pdf" in options.formats or "print" in options.formats:
             screen = write_screen(book_pdf, context, options.cache_dir, options.templates)
@@ -113,7 +114,7 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
                 press = write_print(screen, context)
                 products.append(("print", options.out / f"{slug}-print.pdf", press, book_pdf.page_count))
         if "epub" in options.formats:
-            for_epub = render_book(loaded.book, "epub", loaded.registry)
+            for_epub = rendered["epub"]
             index = make_index(for_epub, loaded.registry, book_pdf.anchor_folios)
             epub = make_epub(for_epub, index, page_markers(book_pdf), context, options)
             products.append(("epub", options.out / f"{slug}.epub", epub, None))

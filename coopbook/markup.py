@@ -92,14 +92,22 @@ def to_html(text: str, doc_id: str, transform: TokenTransform | None = None, not
     return render(tokens, env, notes)
 
 
+def parse_inline(text: str, doc_id: str) -> tuple[list[Token], dict[str, Any]]:
+    """Parse one line of Markdown (a question, a role) into tokens, without a wrapping paragraph."""
+    env: dict[str, Any] = {"docId": doc_id}
+    return markdown().parseInline(text, env), env
+
+
+def render_inline(tokens: Sequence[Token], env: dict[str, Any]) -> str:
+    """Render inline tokens (from parse_inline, possibly transformed) to HTML."""
+    md = markdown()
+    return md.renderer.render(list(tokens), md.options, env)
+
+
 def inline_html(text: str, doc_id: str, transform: TokenTransform | None = None) -> str:
     """One line of Markdown (a question, a title) to inline HTML, without a wrapping paragraph."""
-    env: dict[str, Any] = {"docId": doc_id}
-    md = markdown()
-    tokens = md.parseInline(text, env)
-    if transform is not None:
-        tokens = transform(tokens)
-    return md.renderer.render(tokens, md.options, env)
+    tokens, env = parse_inline(text, doc_id)
+    return render_inline(transform(tokens) if transform is not None else tokens, env)
 
 
 def footnotes(tokens: Sequence[Token], env: dict[str, Any]) -> list[Note]:

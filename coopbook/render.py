@@ -7,7 +7,7 @@ and the index all speak of the same elements.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from markupsafe import Markup
 
@@ -19,6 +19,7 @@ from .tagging import InterviewTagger, Matcher, Mention
 from .yamlsource import YamlDoc, YamlPath
 
 Target = Literal["pdf", "epub"]
+TARGETS: tuple[Target, ...] = ("pdf", "epub")
 NOTE_STYLE: dict[Target, markup.NoteStyle] = {"pdf": "print", "epub": "epub"}
 
 
@@ -65,49 +66,63 @@ def footnote_doc_id(interview_id: str, ypath: YamlPath) -> str:
     return f"{interview_id}-{'-'.join(str(p) for p in ypath)}"
 
 
-def render_interview(interview: Interview, target: Target, tagger: InterviewTagger | None = None,
-                     source: YamlDoc | None = None) -> RenderedInterview:
-    """Render one interview's role, questions, answers and closing message to HTML for the target."""
-    notes = NOTE_STYLE[target]
+def render_interview(interview: Interview, tagger: InterviewTagger | None = None,
+                     source: YamlDoc | None = None) -> dict[Target, RenderedInterview]:
+    """Render one interview's role, questions, answers and closing message for both targets.
 
-    def html(text: str, ypath: YamlPath, inline: bool = False) -> Markup:
+    Each Markdown value is parsed and tagged once, then rendered for the PDF (page-foot footnotes) and the
+    EPUB (noteref and aside footnotes), so both carry the same mention ids.
+    """
+
+    def tagged(text: str, ypath: YamlPath, inline: bool) -> tuple[list[Any], dict[str, Any]]:
         if tagger is not None and source is not None:
             tagger.set_field(source.where(ypath), block=source.is_block(ypath))
         doc_id = footnote_doc_id(interview.id, ypath)
+        tokens, env = markup.parse_inline(text, doc_id) if inline else markup.parse(text, doc_id)
+        return (tagger(tokens) if tagger is not None else tokens), env
+
+    def html(text: str, ypath: YamlPath, inline: bool = False) -> dict[Target, Markup]:
+        tokens, env = tagged(text, ypath, inline)
         if inline:
-            return Markup(markup.inline_html(text, doc_id, tagger))
-        return Markup(markup.to_html(text, doc_id, tagger, notes))
+            same = Markup(markup.render_inline(tokens, env))
+            return {"pdf": same, "epub": same}
+        return {target: Markup(markup.render(tokens, env, NOTE_STYLE[target])) for target in TARGETS}
 
     heading = None
     if tagger is not None:
         where = source.where(("interviewee", "name")) if source else Location(interview.id)
         heading = tagger.add_mention(f"person:{interview.person_id}", interview.interviewee.name, where).id
     role = html(interview.interviewee.role, ("interviewee", "role"), inline=True)
-    questions = tuple(
-        RenderedQuestion(
-            anchor=f"q-{interview.id}-{n}",
-            question_html=html(q.q, ("questions", n - 1, "q"), inline=True),
-            answer_html=html(q.a, ("questions", n - 1, "a")),
-        )
-        for n, q in enumerate(interview.questions, start=1)
-    )
+    questions = [(f"q-{interview.id}-{n}", html(q.q, ("questions", n - 1, "q"), inline=True),
+                  html(q.a, ("questions", n - 1, "a"))) for n, q in enumerate(interview.questions, start=1)]
     closing = html(interview.closing, ("closing",)) if interview.closing else None
-    return RenderedInterview(interview, interview_anchor(interview.id), questions, closing, role, heading)
+    return {target: RenderedInterview(
+        interview, interview_anchor(interview.id),
+        tuple(RenderedQuestion(anchor, q[target], a[target]) for anchor, q, a in questions),
+        closing[target] if closing else None, role[target], heading) for target in TARGETS}
 
 
-def render_book(book: Book, target: Target, registry: Registry | None = None) -> RenderedBook:
-    """Render every interview (tagging mentions when a registry is given) and the introduction."""
+def render_books(book: Book, registry: Registry | None = None) -> dict[Target, RenderedBook]:
+    """Render every interview for both targets (tagging mentions once, when a registry is given)."""
     problems = Problems()
     matcher = Matcher.from_registry(registry) if registry is not None else None
-    interviews: list[RenderedInterview] = []
+    interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in TARGETS}
     mentions: list[Mention] = []
     for interview in book.interviews:
         tagger = None
         if registry is not None and matcher is not None:
             tagger = InterviewTagger(matcher, registry, interview.id, problems)
-        interviews.append(render_interview(interview, target, tagger, book.sources.get(interview.id)))
+        for target, rendered in render_interview(interview, tagger, book.sources.get(interview.id)).items():
+            interviews[target].append(rendered)
         if tagger is not None:
             mentions.extend(tagger.mentions)
     problems.raise_if_errors()
-    intro = Markup(markup.to_html(book.config.series.description, "introduction", None, NOTE_STYLE[target]))
-    return RenderedBook(book, tuple(interviews), intro, tuple(mentions))
+    intro_tokens, intro_env = markup.parse(book.config.series.description, "introduction")
+    return {target: RenderedBook(book, tuple(interviews[target]),
+                                 Markup(markup.render(intro_tokens, intro_env, NOTE_STYLE[target])), tuple(mentions))
+            for target in TARGETS}
+
+
+def render_book(book: Book, target: Target, registry: Registry | None = None) -> RenderedBook:
+    """Render every interview for one target (see render_books)."""
+    return render_books(book, registry)[target]

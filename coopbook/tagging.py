@@ -48,6 +48,21 @@ def _pattern(term: str) -> str:
     return f"(?i:{body})"
 
 
+def _alternation(ordered: Iterable[str]) -> str:
+    """The terms' patterns grouped by first character, each group behind a one-character lookahead.
+
+    The regex engine then tries only the terms that can start at a position instead of all of them (ten times
+    faster on a real registry); within a group the terms keep their longest-first order.
+    """
+    groups: dict[str, list[str]] = {}
+    for term in ordered:
+        first = term[0]
+        any_case = not is_acronym(term) and not first.isupper() and first.isalpha()
+        for char in {first.lower(), first.upper()} if any_case else {first}:
+            groups.setdefault(char, []).append(_pattern(term))
+    return "|".join(f"(?={re.escape(char)})(?:{'|'.join(patterns)})" for char, patterns in sorted(groups.items()))
+
+
 @dataclass(frozen=True)
 class Match:
     """One term found in a text: offsets, the entry key, the text as written."""
@@ -86,8 +101,7 @@ class Matcher:
         ordered = sorted(exact, key=lambda t: (-len(t), t))
         pattern = None
         if ordered:
-            alternation = "|".join(_pattern(t) for t in ordered)
-            pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+            pattern = re.compile(rf"(?<!\w)(?:{_alternation(ordered)})(?!\w)")
         return cls(pattern, MappingProxyType(exact), MappingProxyType(folded))
 
     def lookup(self, text: str) -> str | None:

@@ -18,6 +18,7 @@ from .errors import Location, Problems, shorten
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
+FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 
 YamlPath = tuple[str | int, ...]
 
@@ -84,10 +85,24 @@ def load_yaml(path: Path, shown: str, problems: Problems) -> YamlDoc | None:
 
 
 def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
-    """Parse YAML text (one document) into a YamlDoc, recording located problems."""
+    """Parse YAML text (one document) into a YamlDoc, recording located problems.
+
+    libyaml (when PyYAML has it) reads valid files fast; a file it rejects is read again by the pure-Python
+    parser, whose messages say more (it names the character at fault).
+    """
     before = len(problems.errors)
+    if FAST_LOADER is not None:
+        try:
+            _scan_events(text, shown, problems, FAST_LOADER)
+            if len(problems.errors) > before:
+                return None
+            node = yaml.compose(text, Loader=FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+        else:
+            return _document(node, shown, problems, before)
     try:
-        _scan_events(text, shown, problems)
+        _scan_events(text, shown, problems, yaml.SafeLoader)
         if len(problems.errors) > before:
             return None
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -105,6 +120,10 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
     except yaml.YAMLError as exc:
         problems.error(Location(shown, 1, 1), f"YAML error: {exc}")
         return None
+    return _document(node, shown, problems, before)
+
+
+def _document(node: Node | None, shown: str, problems: Problems, before: int) -> YamlDoc | None:
     doc = YamlDoc(shown, None)
     if node is None:
         problems.error(Location(shown, 1, 1), "file is empty")
@@ -116,10 +135,10 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
     return YamlDoc(shown, data, doc.values, doc.keys, doc.blocks)
 
 
-def _scan_events(text: str, shown: str, problems: Problems) -> None:
+def _scan_events(text: str, shown: str, problems: Problems, loader: Any) -> None:
     depth = 0
     documents = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=loader):
         mark = event.start_mark
         loc = Location(shown, mark.line + 1, mark.column + 1)
         if isinstance(event, yaml.DocumentStartEvent):

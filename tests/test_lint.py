@@ -276,7 +276,7 @@ def test_anchor_ids_are_the_ids_the_renderer_writes(book_dir: Path, target: str)
     lint(book_dir, '  - q: "Why[^q]?\\n\\n[^q]: Q."\n    a: "A[^x] b[^x] c[^y]\\n\\n[^x]: N\\n\\n[^y]: M"\n'
                    '  - q: "Again?"\n    a: "B[^z]\\n\\n[^z]: O"\nclosing: "C[^w]\\n\\n[^w]: P"\n')
     book = load_book(Path("content"))
-    rendered = render_interview(book.interviews[0], target)  # type: ignore[arg-type]
+    rendered = render_interview(book.interviews[0])[target]  # type: ignore[index]
     html = " ".join(str(part) for q in rendered.questions for part in (q.question_html, q.answer_html))
     html += str(rendered.closing_html)
     written = {rendered.anchor, *(q.anchor for q in rendered.questions), *re.findall(r'\bid="([^"]+)"', html)}
