@@ -132,3 +132,17 @@ def test_images_are_drawn_with_their_alt_text_in_the_structure(mini_book: dict[s
     with pikepdf.open(mini_book["pdf"].path) as pdf:
         alts = [str(o.Alt) for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and "/Alt" in o]
     assert alts == ["Two cooperatives joined by a line"]
+
+
+def test_index_sections_are_bookmarked_under_index(real_book: dict[str, Output]) -> None:
+    reader = pypdf.PdfReader(str(real_book["pdf"].path))
+    outline = reader.outline
+    titles = [item.title for item in outline if not isinstance(item, list)]
+    assert "Index" in titles
+    position = next(i for i, item in enumerate(outline) if not isinstance(item, list) and item.title == "Index")
+    children = outline[position + 1]
+    assert isinstance(children, list)
+    assert [c.title for c in children] == ["People", "Countries", "ILO programmes", "Organisations"]
+    labels = reader.page_labels
+    for child in children:
+        assert labels[reader.get_destination_page_number(child)].isdigit()
