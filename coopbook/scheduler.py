@@ -54,7 +54,10 @@ class _InlinePool:
 
 def _worker(conn: Connection) -> None:
     while True:
-        message = conn.recv()
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the build was stopped: nothing more to do
+            return
         if message is None:
             return
         slot, style, spec, folio = message
