@@ -52,7 +52,9 @@ class _InlinePool:
         self.queue.clear()
 
 
-def _worker(conn: Connection) -> None:
+def _worker(conn: Connection, inherited: list[Connection]) -> None:
+    for other in inherited:  # the parent's ends of every pipe: without them, the parent's death is an EOF here
+        other.close()
     while True:
         try:
             message = conn.recv()
@@ -62,14 +64,19 @@ def _worker(conn: Connection) -> None:
             return
         slot, style, spec, folio = message
         try:
-            document, layout = lay_out(style, spec, folio, placeholders=True)
-            conn.send(("laid", slot, layout.page_count))
-            result = write_part(document, layout, style)
-            del document
-            conn.send(("done", slot, result))
-        except Exception as exc:  # noqa: BLE001 - sent to the parent, which reports it
-            log.debug("worker failed: %s", traceback.format_exc())
-            conn.send(("error", slot, f"{type(exc).__name__}: {exc}"))
+            try:
+                document, layout = lay_out(style, spec, folio, placeholders=True)
+                conn.send(("laid", slot, layout.page_count))
+                result = write_part(document, layout, style)
+                del document
+                conn.send(("done", slot, result))
+            except (BrokenPipeError, EOFError, ConnectionError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - sent to the parent, which reports it
+                log.debug("worker failed: %s", traceback.format_exc())
+                conn.send(("error", slot, f"{type(exc).__name__}: {exc}"))
+        except (BrokenPipeError, EOFError, ConnectionError):  # the build was stopped
+            return
 
 
 class _ProcessPool:
@@ -87,7 +94,9 @@ class _ProcessPool:
     def submit(self, slot: int, style: Style, spec: PartSpec, folio: int) -> None:
         if not self.free:
             parent, child = multiprocessing.get_context("fork").Pipe()
-            process = multiprocessing.get_context("fork").Process(target=_worker, args=(child,), daemon=True)
+            inherited = [conn for _, conn in self.workers] + [parent]
+            process = multiprocessing.get_context("fork").Process(target=_worker, args=(child, inherited),
+                                                                  daemon=True)
             process.start()
             child.close()
             self.workers.append((process, parent))
