@@ -41,18 +41,26 @@ class Problem:
     severity: Severity = "error"
 
     def format(self) -> str:
-        """Render as `path:line:col: error: message (value)` plus an optional hint."""
-        text = f"{self.location}: {self.severity}: {self.message}"
+        """Render as `path:line:col: error: message (value)` plus an optional hint, always on one line."""
+        text = f"{printable(str(self.location))}: {self.severity}: {shorten(self.message, MESSAGE_LIMIT)}"
         if self.value:
             text += f" ({shorten(self.value)})"
         if self.hint:
-            text += f"; {self.hint}"
+            text += f"; {shorten(self.hint, MESSAGE_LIMIT)}"
         return text
+
+
+MESSAGE_LIMIT = 300  # messages and hints may quote input (an unknown key): keep them to one readable line
+
+
+def printable(value: str) -> str:
+    """Escape line breaks and other control characters so that text stays on one line."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in value)
 
 
 def shorten(value: str, limit: int = 80) -> str:
     """Make a value printable on one line: escape controls, cut long strings."""
-    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in value)
+    text = printable(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
