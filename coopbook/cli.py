@@ -24,6 +24,7 @@ from .check import check_content
 from .errors import ContentError, CoopbookError, Location, Problem, Problems, display_path
 from .importer import ImportResult, import_article, write_import
 from .indexing import index_as_text
+from .progress import BuildProgress
 from .render import render_book
 from .scaffold import add_to_order, new_interview
 from .watch import Rebuild, watch
@@ -34,6 +35,7 @@ EXIT_INTERNAL = 3
 EXIT_CODES = __doc__.split("\n\n", 1)[1]
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
@@ -127,13 +129,21 @@ FORMAT_OPTION = click.option(
 
 @main.command("build", epilog=EXIT_CODES)
 @FORMAT_OPTION
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for layout (default: every core).")
+@click.option("--no-cache", is_flag=True, help="Lay out every part again (the cache is neither read nor written).")
 @click.pass_obj
-def build_command(ctx: Context, formats: tuple[str, ...]) -> None:
+def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_cache: bool) -> None:
     """Build the book's outputs into the output folder (default: all formats)."""
 
     def action() -> int:
         started = time.perf_counter()
-        outputs = build(BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("all",))))
+        live = out_console.is_terminal and not os.environ.get("CI")
+        with BuildProgress(out_console, live) as progress:
+            options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("all",)),
+                                   jobs=jobs or os.cpu_count() or 1, cache=not no_cache, progress=progress)
+            outputs = build(options)
+        print(progress.summary())
         for output in outputs:
             pages = f", {output.pages} pages" if output.pages else ""
             print(f"wrote {output.path} ({output.size:,} bytes{pages})")

@@ -169,7 +169,7 @@ def write_new_file(path: Path, text: str, *, overwrite: bool = False) -> bool:
 def file_exists_problem(path: Path) -> Problem:
     """The problem reported when a file would be overwritten without --force."""
     shown = display_path(path)
-    return Problem(Location(shown), f"file exists ({shown}); use --force", shown)
+    return Problem(Location(shown), "the file exists already", None, "use --force to replace it")
 
 
 def new_interview(content_root: Path, name: str, *, today: dt.date) -> Path:

@@ -40,38 +40,60 @@ def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
 
+SYNONYMS = {"answer": "a", "question": "q", "answers": "a"}
+
+
 def validate(doc: YamlDoc, model: type[T], problems: Problems) -> T | None:
     """Validate doc.data as model; record each failure at the line of the value at fault."""
     try:
         return _adapter(model).validate_python(doc.data)
     except ValidationError as exc:
-        for err in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        for err in errors:
+            if err["type"] == "too_short" and _has_inner_errors(err, errors):
+                continue  # a list whose items are wrong is not empty: report the items
             _report(doc, model, err, problems)
         return None
+
+
+def _has_inner_errors(err: Any, errors: list[Any]) -> bool:
+    loc = tuple(err["loc"])
+    return any(len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc for other in errors)
+
+
+def field_label(loc: tuple[str | int, ...]) -> str:
+    """A field path as an editor reads it: questions[2].a (list items counted from 1)."""
+    label = ""
+    for part in loc:
+        label += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if label else str(part))
+    return label or "(document)"
 
 
 def _report(doc: YamlDoc, model: Any, err: Any, problems: Problems) -> None:
     loc = tuple(p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-"))
     kind = err["type"]
-    field = ".".join(str(p) for p in loc) or "(document)"
+    field = field_label(loc)
     if kind == "missing":
         problems.error(doc.where(loc[:-1]), f"missing required field '{field}'")
         return
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         name = str(loc[-1])
         match = difflib.get_close_matches(name, sorted(field_names(model)), n=1, cutoff=0.6)
-        hint = f"did you mean '{match[0]}'?" if match else None
+        guess = SYNONYMS.get(name) or (match[0] if match else None)
+        hint = f"did you mean '{guess}'?" if guess else None
         problems.error(doc.where(loc, key=True), f"unknown field '{field}'", None, hint)
         return
     message = _MESSAGES.get(kind)
     if kind == "value_error":
         message = str(err.get("ctx", {}).get("error", err["msg"]))
+    if kind in ("date_parsing", "date_from_datetime_parsing") and err.get("ctx", {}).get("error"):
+        message = f"not a valid date, {err['ctx']['error']} (write YYYY-MM-DD)"
     if kind == "literal_error":
         message = f"must be one of {err.get('ctx', {}).get('expected', '')}"
     if message is None:
         message = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
-    shown = None if isinstance(value, (dict, list)) else shorten(str(value))
+    shown = None if isinstance(value, (dict, list)) else "null" if value is None else shorten(str(value))
     problems.error(doc.where(loc), f"{field}: {message}", shown)
 
 

@@ -107,9 +107,7 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
             return None
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        problems.error(loc, f"YAML syntax error: {exc.problem or exc.context}")
+        problems.error(*_syntax_problem(exc, shown))
         return None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -121,6 +119,20 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
         problems.error(Location(shown, 1, 1), f"YAML error: {exc}")
         return None
     return _document(node, shown, problems, before)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> tuple[Location, str]:
+    """Where a YAML syntax error is, and what it is, in an editor's words."""
+    problem = exc.problem or exc.context or "not valid YAML"
+    mark = exc.problem_mark or exc.context_mark
+    if ("end of stream" in problem or "stream end" in problem) and exc.context_mark is not None:
+        mark = exc.context_mark  # an unclosed quote or bracket: point at where it opens
+        if exc.context and "quoted scalar" in exc.context:
+            problem = "this quoted text has no closing quote"
+    if "'\\t'" in problem or "\t" in problem:
+        problem = "a tab is used for indentation; YAML indents with spaces"
+    loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+    return loc, f"YAML syntax error: {problem}"
 
 
 def _document(node: Node | None, shown: str, problems: Problems, before: int) -> YamlDoc | None:
@@ -196,6 +208,7 @@ def _convert(node: Node, ypath: YamlPath, doc: YamlDoc, constructor: yaml.SafeLo
     try:
         return constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
-        what = "not a valid date" if node.tag.endswith(":timestamp") else "cannot read value"
-        problems.error(loc, f"{what}: {exc}", shorten(str(node.value)))
+        if node.tag.endswith(":timestamp"):
+            return str(node.value)  # the schema reports it, and goes on checking the rest of the file
+        problems.error(loc, f"cannot read value: {exc}", shorten(str(node.value)))
         return None

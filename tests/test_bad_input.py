@@ -76,11 +76,12 @@ CASES: list[tuple[str, Edit, str]] = [
     ("wrong-type", replace("book.yaml", "edition: 1", "edition: first"),
      f"{B}:9:10: error: edition: expected a whole number (first)"),
     ("empty-answer", drop_line(INTERVIEW, "      With the experience mentioned above"),
-     f"{IV}:19:8: error: questions.1.a: must not be empty"),
+     f"{IV}:19:8: error: questions[2].a: must not be empty"),
     ("bad-date", replace(INTERVIEW, "date: 2020-07-22", "date: 2020-13-45"),
-     f"{IV}:8:7: error: not a valid date: month must be in 1..12 (2020-13-45)"),
+     f"{IV}:8:7: error: date: not a valid date, month value is outside expected range of 1-12 (write YYYY-MM-DD) "
+     "(2020-13-45)"),
     ("date-as-text", replace(INTERVIEW, "date: 2020-07-22", "date: 22 July 2020"),
-     f"{IV}:8:7: error: date: not a valid date (YYYY-MM-DD) (22 July 2020)"),
+     f"{IV}:8:7: error: date: not a valid date, invalid character in year (write YYYY-MM-DD) (22 July 2020)"),
     ("duplicate-id", copy_interview("alexandre-soho-2.yaml"),
      "content/interviews/alexandre-soho-2.yaml:3:5: error: duplicate interview id (alexandre-soho); "
      f"already used by {IV}"),
@@ -140,5 +141,6 @@ def test_the_real_process_prints_no_traceback(content_copy: Path) -> None:
                           check=False)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert "alexandre-soho.yaml:8:7: error: not a valid date: day is out of range for month (2020-02-30)" in proc.stderr
+    assert ("alexandre-soho.yaml:8:7: error: date: not a valid date, day value is outside expected range "
+            "(write YYYY-MM-DD) (2020-02-30)") in proc.stderr
     assert "nothing was written" in proc.stderr

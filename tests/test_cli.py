@@ -166,7 +166,7 @@ def test_import_never_overwrites_without_force(book: Path, seed: Path) -> None:
     before = (book / INTERVIEW).read_bytes()
     refused = invoke(book, "import", str(seed))
     assert refused.exit_code == 1
-    assert refused.stderr.splitlines()[0].startswith(f"{IV}: error: file exists")
+    assert refused.stderr.splitlines()[0].startswith(f"{IV}: error: the file exists already")
     assert "--force" in refused.stderr
     assert refused.stderr.splitlines()[-1] == "1 error; nothing was written."
     assert (book / INTERVIEW).read_bytes() == before
@@ -323,7 +323,11 @@ def test_build_epub_writes_only_the_epub(book: Path) -> None:
     result = invoke(book, "build", "--format", "epub", out=out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["ilo-coop-100.epub"]
-    assert result.stdout.splitlines()[0].startswith(f"wrote {out / 'ilo-coop-100.epub'} (")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "parts: 3 laid out, 0 from the cache"
+    assert lines[1].startswith(f"wrote {out / 'ilo-coop-100.epub'} (")
+    again = invoke(book, "build", "--format", "epub", out=out)
+    assert again.stdout.splitlines()[0] == "parts: 0 laid out, 3 from the cache"
 
 
 # ---- help, exit codes, messages ----------------------------------------------------------------------
@@ -454,7 +458,8 @@ def test_watch_rebuilds_on_change_and_reports_errors_without_stopping(tmp_path: 
         failed = events[count]
         assert not failed.ok
         assert [p.format() for p in failed.problems] == [
-            f"{interview}:6:7: error: not a valid date: day is out of range for month (2020-02-30)"]
+            f"{interview}:6:7: error: date: not a valid date, day value is outside expected range (write YYYY-MM-DD) "
+            "(2020-02-30)"]
         assert pdf.read_bytes() == good
         assert thread.is_alive()
 
@@ -505,8 +510,8 @@ def test_watch_command_prints_one_line_per_build_and_stops_on_ctrl_c(tmp_path: P
         stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
     assert stdout.splitlines()[-1] == "stopped watching"
-    assert ("content/interviews/maria-perez.yaml:6:7: error: not a valid date: day is out of range for month "
-            "(2020-02-30)") in stderr.splitlines()
+    assert ("content/interviews/maria-perez.yaml:6:7: error: date: not a valid date, day value is outside expected "
+            "range (write YYYY-MM-DD) (2020-02-30)") in stderr.splitlines()
     assert "Traceback" not in stderr
 
 

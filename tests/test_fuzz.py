@@ -424,7 +424,7 @@ def book_with_escaped_control_character(root: Path) -> Path:
 def test_check_reports_an_escaped_control_character(tmp_path: Path) -> None:
     content = book_with_escaped_control_character(tmp_path)
     assert [p.format().split(": ", 1)[1] for p in check_content(content).errors] == [
-        "error: questions.0.a: control characters are not allowed (U+001B) (In Senegal \\x1b[31m and Dakar.)"]
+        "error: questions[1].a: control characters are not allowed (U+001B) (In Senegal \\x1b[31m and Dakar.)"]
 
 
 def test_an_escaped_control_character_is_refused_before_the_build(tmp_path: Path) -> None:

@@ -193,7 +193,7 @@ def test_question_without_answer_is_left_empty_so_validation_points_at_it() -> N
     assert doc.data["questions"][1] == {"q": "And then?", "a": ""}
     assert validate(doc, Interview, problems) is None
     assert [(str(p.location), p.message) for p in problems.items if ".a" in p.message] == [
-        ("x.yaml:17:8", "questions.1.a: must not be empty")]
+        ("x.yaml:17:8", "questions[2].a: must not be empty")]
 
 
 def test_write_import_never_overwrites_without_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,8 +207,7 @@ def test_write_import_never_overwrites_without_force(tmp_path: Path, monkeypatch
     with pytest.raises(ImportExistsError) as caught:
         write_import(result, folder)
     assert [p.format() for p in caught.value.problems] == [
-        "interviews/jane-doe.yaml: error: file exists (interviews/jane-doe.yaml); use --force "
-        "(interviews/jane-doe.yaml)"
+        "interviews/jane-doe.yaml: error: the file exists already; use --force to replace it"
     ]
     assert path.read_text(encoding="utf-8") == "edited by hand\n"
     assert write_import(result, folder, force=True) == path
