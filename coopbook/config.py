@@ -26,6 +26,13 @@ def _printable(value: str) -> str:
     return value
 
 
+def not_blank(value: str | None) -> str | None:
+    """A field validator: text made only of spaces is as empty as no text."""
+    if value is not None and not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
 Text = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_printable)]
 LongText = Annotated[str, Field(min_length=1, max_length=200_000), AfterValidator(_printable)]
 IndexName = Literal["people", "countries", "programmes", "organisations"]

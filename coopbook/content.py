@@ -8,18 +8,13 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic.dataclasses import dataclass
 
-from .config import STRICT, BookConfig, LongText, Slug, Text, load_config
+from .config import STRICT, BookConfig, LongText, Slug, Text, load_config, not_blank
 from .errors import Location, Problems, display_path
 from .schema import validate
 from .yamlsource import YamlDoc, load_yaml
 
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
 
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
 
 
 @dataclass(frozen=True, config=STRICT)
@@ -31,7 +26,7 @@ class Interviewee:
     honorific: Text | None = None
     person: Slug | None = None
 
-    _blank = field_validator("name", "role")(_not_blank)
+    _blank = field_validator("name", "role")(not_blank)
 
 
 @dataclass(frozen=True, config=STRICT)
@@ -50,7 +45,7 @@ class Question:
     q: Text
     a: LongText
 
-    _blank = field_validator("q", "a")(_not_blank)
+    _blank = field_validator("q", "a")(not_blank)
 
 
 @dataclass(frozen=True, config=STRICT)

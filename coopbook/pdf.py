@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pydyf
 from weasyprint import Document
@@ -27,9 +27,6 @@ from .render import RenderedBook
 from .templating import TEMPLATES, render_template
 
 log = logging.getLogger(__name__)
-
-Variant = Literal["screen", "print"]
-
 
 @dataclass(frozen=True)
 class TocEntry:

@@ -17,7 +17,7 @@ import pycountry
 from pydantic import field_validator
 from pydantic.dataclasses import dataclass as model
 
-from .config import STRICT, Slug, Text
+from .config import STRICT, Slug, Text, not_blank
 from .content import Interview
 from .errors import Location, Problems, display_path
 from .schema import validate
@@ -193,11 +193,6 @@ def _terms(entries: Iterable[Entry], with_noindex: bool) -> tuple[tuple[str, str
 # ---- the YAML models ------------------------------------------------------------------------------
 
 
-def _not_blank(value: str | None) -> str | None:
-    if value is not None and not value.strip():
-        raise ValueError("must not be empty")
-    return value
-
 
 @model(frozen=True, config=STRICT)
 class EntrySpec:
@@ -212,7 +207,7 @@ class EntrySpec:
     see_also: tuple[Text, ...] = ()
     noindex: bool = False
 
-    _blank = field_validator("name", "sort_as", "description")(_not_blank)
+    _blank = field_validator("name", "sort_as", "description")(not_blank)
 
 
 @model(frozen=True, config=STRICT)
@@ -229,7 +224,7 @@ class PlaceSpec:
     see_also: tuple[Text, ...] = ()
     noindex: bool = False
 
-    _blank = field_validator("name", "sort_as", "description")(_not_blank)
+    _blank = field_validator("name", "sort_as", "description")(not_blank)
 
 
 # ---- countries ------------------------------------------------------------------------------------
