@@ -142,7 +142,10 @@ class PartScheduler:
         self.cache = cache
         self.blank = blank
         self.pool: _InlinePool | _ProcessPool = _ProcessPool(jobs) if jobs > 1 else _InlinePool()
+        self.speculative = jobs > 1
         self.progress = progress or (lambda event, name: None)
+        self.tasks: dict[int, _Task] = {}  # every task handed to a worker, by id (they may outlive a run)
+        self.by_key: dict[str, int] = {}  # key -> id of the task still making it
 
     def __enter__(self) -> PartScheduler:
         return self
@@ -155,15 +158,22 @@ class PartScheduler:
         """Lay out specs in order from first_folio, each opening on a recto (blank versos inserted).
 
         With pad_end, a blank verso is added at the end when needed so that what follows opens on a recto.
+        While a part is being laid out, an idle worker lays out the next one at the folio it will most likely
+        open on (predicted from the pages per character seen so far); if the guess proves right, that work is
+        used, otherwise it is only cached under the folio it was made for: a result is always laid out at the
+        folio its key names, so a wrong guess costs time, never correctness.
         """
         todo: deque[PartSpec | None] = deque(specs)
         if pad_end:
             todo.append(None)  # the end: pad to a recto
         slots: list[PartResult | None] = []
         folios: list[int] = []
-        keys: list[str] = []
-        names: list[str] = []
+        tasks, by_key = self.tasks, self.by_key
+        for task in tasks.values():
+            task.slot = None  # slots belong to one run
+        rate = _PageRate()
         folio, known = first_folio, True
+        pending: int | None = None  # the slot whose page count decides the next folio
         while todo or any(s is None for s in slots):
             while known and todo:
                 if todo[0] is None and folio % 2 == 1:
@@ -174,36 +184,101 @@ class PartScheduler:
                 key_folio = 1 if spec.kind == "blank" else folio
                 key = part_key(self.style, spec, key_folio)
                 cached = self.cache.get(key)
-                if cached is None and not self.pool.idle():
+                running = by_key.get(key)
+                if cached is None and running is None and not self.pool.idle():
                     break
                 if spec is not self.blank or todo[0] is None:
                     todo.popleft()
                 slot = len(slots)
                 slots.append(None)
                 folios.append(folio)
-                keys.append(key)
-                names.append(spec.name)
                 if cached is not None:
                     slots[slot] = cached
                     folio += cached.layout.page_count
+                    rate.learn(spec, cached.layout.page_count)
                     self.progress("cached", spec.name)
+                    continue
+                if running is None:
+                    running = self._submit(spec, key_folio, key)
+                task = tasks[running]
+                task.slot = slot
+                if task.pages is None:
+                    known, pending = False, slot
                 else:
-                    self.pool.submit(slot, self.style, spec, key_folio)
-                    known = False
-            for event, slot, payload in self.pool.events():
+                    folio += task.pages
+            if (self.speculative and not known and todo and todo[0] is not None and pending is not None
+                    and self.pool.idle()):
+                self._speculate(rate, todo[0], folios[pending], pending, recto)
+            for event, task_id, payload in self.pool.events():
+                task = tasks[task_id]
                 if event == "error":
-                    name = names[slot] if slot >= 0 else "a part"
-                    raise BuildError([Problem(Location(f"layout of {name}"), "the part could not be laid out",
-                                              str(payload))])
+                    raise BuildError([Problem(Location(f"layout of {task.spec.name}"),
+                                              "the part could not be laid out", str(payload))])
                 if event == "laid":
-                    folio = folios[slot] + int(payload)
-                    known = True
-                    self.progress("laid", names[slot])
+                    task.pages = int(payload)
+                    rate.learn(task.spec, task.pages)
+                    if task.slot is not None and task.slot == pending:
+                        folio, known, pending = folios[task.slot] + task.pages, True, None
+                    self.progress("laid", task.spec.name)
                 elif event == "done":
-                    slots[slot] = payload
-                    self.cache.put(keys[slot], payload)
+                    self.cache.put(task.key, payload)
+                    by_key.pop(task.key, None)
+                    if task.slot is not None:
+                        slots[task.slot] = payload
                     self.progress("written", payload.layout.name)
         return [_at_folio(result, f) for result, f in zip(slots, folios, strict=True) if result is not None]
+
+    def _submit(self, spec: PartSpec, folio: int, key: str) -> int:
+        task_id = len(self.tasks)
+        self.tasks[task_id] = _Task(spec, folio, key)
+        self.by_key[key] = task_id
+        self.pool.submit(task_id, self.style, spec, folio)
+        return task_id
+
+    def _speculate(self, rate: _PageRate, spec: PartSpec, pending_folio: int, pending: int, recto: bool) -> None:
+        """Lay out the next part at its predicted folio while the pending part is still being laid out."""
+        pending_task = next((t for t in self.tasks.values() if t.slot == pending), None)
+        if pending_task is None:
+            return
+        guess = rate.pages(pending_task.spec)
+        if guess is None:
+            return
+        folio = pending_folio + guess
+        if recto and folio % 2 == 0:
+            folio += 1
+        key = part_key(self.style, spec, folio)
+        if key in self.by_key or self.cache.get(key) is not None:
+            return
+        self._submit(spec, folio, key)
+
+
+@dataclasses.dataclass
+class _Task:
+    """A part being laid out in a worker: for a slot of the sequence, or speculatively (slot None)."""
+
+    spec: PartSpec
+    folio: int
+    key: str
+    slot: int | None = None
+    pages: int | None = None
+
+
+class _PageRate:
+    """Pages per character of HTML, learnt from the parts laid out so far, to predict the next folio."""
+
+    def __init__(self) -> None:
+        self.characters = 0
+        self.pages_seen = 0
+
+    def learn(self, spec: PartSpec, pages: int) -> None:
+        if spec.kind == "interview":
+            self.characters += len(spec.html)
+            self.pages_seen += pages
+
+    def pages(self, spec: PartSpec) -> int | None:
+        if spec.kind != "interview" or not self.characters:
+            return None
+        return max(1, round(len(spec.html) * self.pages_seen / self.characters))
 
 
 def _at_folio(result: PartResult, folio: int) -> PartResult:
