@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .build import Loaded, load
+from .candidates import CandidateFinder
 from .content import Interview
 from .errors import CoopbookError, Location, Problem, Problems, shorten
 from .lint import lint_book
 from .render import render_book
-from .tagging import CandidateFinder
 from .yamlsource import YamlDoc, YamlPath
 
 PLACEHOLDER = "TODO"

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coopbook import markup
+from coopbook.candidates import find_candidates
 from coopbook.content import load_book
 from coopbook.errors import Location, Problems
 from coopbook.registry import Registry, load_registry
-from coopbook.tagging import InterviewTagger, Matcher, find_candidates, is_acronym
+from coopbook.tagging import InterviewTagger, Matcher, is_acronym
 
 REPO = Path(__file__).resolve().parent.parent
 
