@@ -176,7 +176,8 @@ def paginate(rendered: RenderedBook, registry: Registry, context: dict[str, Any]
         index_parts = scheduler.run([index], next_folio) if index is not None else []
         contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
         front = scheduler.run([front_spec(rendered, contents, context, templates)], 1, recto=False, pad_end=True)
-    log.info("parts: %d cached, %d laid out", cache.hits, cache.misses)
+    log.info("parts: %d cached, %d laid out; %d stale cache entries removed", cache.hits, cache.misses,
+             cache.prune())
     specs = {s.name: s for s in (*body_specs, *([index] if index else []))}
     ordered = [specs.get(p.layout.name, blank) for p in (*body, *index_parts)]
     front_specs = [front_spec(rendered, contents, context, templates) if p.layout.kind == "front" else blank

@@ -138,3 +138,23 @@ def test_assembled_pdf_matches_the_one_pass_pdf(tmp_path: Path, monkeypatch: pyt
     programs = font_programs(assembled)
     assert len(programs) == len(set(programs)), programs
     assert len(assembled) <= 1.5 * len(reference), (len(assembled), len(reference))
+
+
+def test_cache_entries_unused_for_a_week_are_pruned(tmp_path: Path) -> None:
+    import os
+    import time
+
+    content = mini(tmp_path)
+    run(content, tmp_path / "out")
+    entries = sorted((tmp_path / "out" / ".cache" / "parts").glob("*/*.part"))
+    assert entries
+    stale = entries[0]
+    old = time.time() - 8 * 24 * 3600
+    os.utime(stale, (old, old))
+    orphan = stale.with_name("0" * 64 + ".part")
+    orphan.write_bytes(b"not a pickle")
+    os.utime(orphan, (old, old))
+    _, events = run(content, tmp_path / "out")
+    assert not orphan.exists(), "an entry no build used for a week is removed"
+    assert stale.exists(), "an entry this build used is kept (its time is refreshed on use)"
+    assert events["cached"] >= 3
