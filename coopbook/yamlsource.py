@@ -6,6 +6,7 @@ duplicate keys, deep nesting, huge files, invalid UTF-8 and control characters.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
             return None
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        problems.error(*_syntax_problem(exc, shown))
+        problems.error(*_syntax_problem(exc, shown, text))
         return None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -121,10 +122,29 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
     return _document(node, shown, problems, before)
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> tuple[Location, str]:
+UNCLOSED_QUOTE = re.compile(r"""^\s*(?:-\s+)?[\w.-]+:\s+(["'])""")
+
+
+def _unclosed_quote(text: str, before_line: int) -> Location | None:
+    """The first `key: "value` line (before the error) whose quote is not closed on that line, if any."""
+    for number, line in enumerate(text.splitlines()[:before_line], start=1):
+        match = UNCLOSED_QUOTE.match(line)
+        if match is None:
+            continue
+        quote, rest = match.group(1), line[match.end():]
+        closed = re.search(r'(?<!\\)"' if quote == '"' else r"'", rest)
+        if closed is None:
+            return Location("", number, match.start(1) + 1)
+    return None
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str, text: str) -> tuple[Location, str]:
     """Where a YAML syntax error is, and what it is, in an editor's words."""
     problem = exc.problem or exc.context or "not valid YAML"
     mark = exc.problem_mark or exc.context_mark
+    unclosed = _unclosed_quote(text, mark.line + 1) if mark is not None else None
+    if unclosed is not None:
+        return Location(shown, unclosed.line, unclosed.col), "YAML syntax error: this quoted text has no closing quote"
     if ("end of stream" in problem or "stream end" in problem) and exc.context_mark is not None:
         mark = exc.context_mark  # an unclosed quote or bracket: point at where it opens
         if exc.context and "quoted scalar" in exc.context:

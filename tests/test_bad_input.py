@@ -144,3 +144,11 @@ def test_the_real_process_prints_no_traceback(content_copy: Path) -> None:
     assert ("alexandre-soho.yaml:8:7: error: date: not a valid date, day value is outside expected range "
             "(write YYYY-MM-DD) (2020-02-30)") in proc.stderr
     assert "nothing was written" in proc.stderr
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(content_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    replace(INTERVIEW, "  role: ILO Senior", '  role: "ILO Senior')(content_copy)
+    monkeypatch.chdir(content_copy.parent)
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 1
+    assert f"{IV}:7:9: error: YAML syntax error: this quoted text has no closing quote" in result.stderr.splitlines()
