@@ -175,14 +175,12 @@ def paginate(rendered: RenderedBook, registry: Registry, context: dict[str, Any]
         index = index_spec(make_index(rendered, registry, anchor_folios(body)), context, templates)
         index_parts = scheduler.run([index], next_folio) if index is not None else []
         contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
-        front = scheduler.run([front_spec(rendered, contents, context, templates)], 1, recto=False, pad_end=True)
-    log.info("parts: %d cached, %d laid out; %d stale cache entries removed", cache.hits, cache.misses,
-             cache.prune())
-    specs = {s.name: s for s in (*body_specs, *([index] if index else []))}
-    ordered = [specs.get(p.layout.name, blank) for p in (*body, *index_parts)]
-    front_specs = [front_spec(rendered, contents, context, templates) if p.layout.kind == "front" else blank
-                   for p in front]
-    return BookPdf(tuple(front), tuple(body + index_parts), tuple(front_specs + ordered))
+        front_matter = front_spec(rendered, contents, context, templates)
+        front = scheduler.run([front_matter], 1, recto=False, pad_end=True)
+    log.info("%d stale cache entries removed", cache.prune())
+    specs = {s.name: s for s in (body_specs + [front_matter] + ([index] if index else []))}
+    return BookPdf(tuple(front), tuple(body + index_parts),
+                   tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)))
 
 
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:

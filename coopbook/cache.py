@@ -26,8 +26,6 @@ class PartCache:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder / "parts" if folder is not None else None
-        self.hits = 0
-        self.misses = 0
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
 
@@ -38,24 +36,19 @@ class PartCache:
     def get(self, key: str) -> PartResult | None:
         """The cached part for key, or None (a missing, stale or unreadable entry is a miss)."""
         if self.folder is None:
-            self.misses += 1
             return None
         path = self._path(key)
         try:
             with path.open("rb") as handle:
                 version, stored_key, result = pickle.load(handle)
         except FileNotFoundError:
-            self.misses += 1
             return None
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             log.warning("ignoring an unreadable cache entry: %s", path)
-            self.misses += 1
             return None
         if version != FORMAT or stored_key != key or not isinstance(result, PartResult):
-            self.misses += 1
             return None
         os.utime(path)
-        self.hits += 1
         return result
 
     def put(self, key: str, result: PartResult) -> None:
