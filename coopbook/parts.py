@@ -19,11 +19,12 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
 from . import __version__
+from .assemble import LINK_SCHEME, strip_programs
+from .assemble import write_part as write_with_usage
 from .pagebreaks import page_text_offsets
 from .templating import render_template, template_files
 
 PartKind = Literal["front", "interview", "index", "blank"]
-LINK_PLACEHOLDER = "x-coopbook:"
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
 LAYOUT_FOLDERS = ("css", "fonts", "pdf", "partials")  # what the PDF parts are made from (not epub/, bench/)
 
@@ -119,7 +120,7 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     turned back into links to named destinations when the parts are assembled.
     """
     fonts, sheets = _stylesheets(style)
-    html = spec.html.replace('href="#', f'href="{LINK_PLACEHOLDER}') if placeholders else spec.html
+    html = spec.html.replace('href="#', f'href="{LINK_SCHEME}') if placeholders else spec.html
     folio_css = render_template("css/folio.css.j2", style.templates, first_folio=first_folio)
     base = style.content if style.content is not None else style.templates  # images are under content/
     document = HTML(string=html, base_url=str(base) + "/").render(
@@ -135,8 +136,5 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
 
 def write_part(document: Document, layout: PartLayout, style: Style) -> PartResult:
     """Write a laid-out part to its own PDF (tagged, full fonts left out for assembly), with its glyphs."""
-    from .assemble import strip_programs
-    from .assemble import write_part as write_with_usage
-
     pdf, glyphs = write_with_usage(document, uncompressed_pdf=True)
     return PartResult(layout, strip_programs(pdf, style.font_programs), glyphs)

@@ -20,18 +20,6 @@ def long_date(value: dt.date) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
-def roman(value: int) -> str:
-    """Lower-case roman numeral (front-matter folios)."""
-    numerals = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
-                (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
-    out = []
-    for number, letters in numerals:
-        while value >= number:
-            out.append(letters)
-            value -= number
-    return "".join(out)
-
-
 @lru_cache(maxsize=4)
 def environment(root: Path = TEMPLATES) -> jinja2.Environment:
     """The Jinja2 environment over templates/ (autoescaped, strict about undefined names)."""
@@ -44,7 +32,6 @@ def environment(root: Path = TEMPLATES) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["long_date"] = long_date
-    env.filters["roman"] = roman
     return env
 
 
