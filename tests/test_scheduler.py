@@ -1,0 +1,278 @@
+"""The part scheduler, model-based: every run terminates, fills every slot once, and gives sequential folios.
+
+A model pool delivers the workers' reports (`laid`, `done`, `error`) in an order hypothesis chooses, over
+random book shapes: parts of 1 to 12 pages, page counts that depend on the side a part opens on, blank
+versos, parts already in the cache, failing parts, one to three workers. The oracle is the plain sequential
+layout: each part at the folio after the one before, a blank verso before every part that would open on a
+verso. The real pools run the same shapes with a layout function that needs no WeasyPrint.
+`make test` runs a few hundred cases per pool; `make test-slow` (pytest -m slow) runs at least 2,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from coopbook.errors import BuildError
+from coopbook.parts import PartLayout, PartResult, PartSpec, Style, part_key
+from coopbook.scheduler import Event, Finish, InlinePool, PartScheduler, ProcessPool
+
+STYLE = Style(Path("templates"), "", "model")
+BLANK = PartSpec("blank", "blank", "<blank>")
+COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A book to schedule: body parts (pages on a recto, extra pages on a verso), the failing one, the cached ones."""
+
+    body: tuple[tuple[int, int], ...]
+    front: int
+    jobs: int
+    cached: frozenset[int]
+    failing: int | None
+
+
+def pages_of(shape: Shape) -> Callable[[PartSpec, int], int]:
+    """The page count a part gets at a folio: blanks 1; a body part more pages on a verso when so drawn."""
+    def pages(spec: PartSpec, folio: int) -> int:
+        if spec.kind == "blank":
+            return 1
+        if spec.kind == "front":
+            return shape.front
+        recto_pages, verso_extra = shape.body[int(spec.name.removeprefix("part-"))]
+        return recto_pages + (verso_extra if folio % 2 == 0 else 0)
+    return pages
+
+
+def specs_of(shape: Shape) -> list[PartSpec]:
+    """One interview spec per body part."""
+    return [PartSpec(f"part-{n}", "interview", f"<p>{n}</p>") for n in range(len(shape.body))]
+
+
+def sequential(specs: list[PartSpec], first: int, recto: bool, pad_end: bool,
+               pages: Callable[[PartSpec, int], int]) -> list[tuple[str, int, int]]:
+    """The oracle: (name, first folio, pages) of every part of a plain sequential layout, blanks included."""
+    placed, folio = [], first
+    for spec in specs:
+        if recto and folio % 2 == 0:
+            placed.append(("blank", folio, 1))
+            folio += 1
+        count = pages(spec, folio)
+        placed.append((spec.name, folio, count))
+        folio += count
+    if pad_end and folio % 2 == 0:
+        placed.append(("blank", folio, 1))
+    return placed
+
+
+def result(spec: PartSpec, folio: int, pages: int) -> PartResult:
+    """What a worker returns for a part: its layout facts (the PDF does not matter here)."""
+    return PartResult(PartLayout(spec.name, spec.kind, folio, pages), b"")
+
+
+class DictCache:
+    """The cache's interface over a dict, counting writes."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, PartResult] = {}
+        self.puts = 0
+
+    def get(self, key: str) -> PartResult | None:
+        """The entry for key, if any."""
+        return self.entries.get(key)
+
+    def put(self, key: str, value: PartResult) -> None:
+        """Store an entry."""
+        self.entries[key] = value
+        self.puts += 1
+
+
+class ModelPool:
+    """A pool of `jobs` workers whose reports arrive in the order hypothesis draws; it never blocks."""
+
+    def __init__(self, jobs: int, choose: Callable[[int], int], batch: Callable[[], int],
+                 pages: Callable[[PartSpec, int], int], failing: str | None) -> None:
+        self.jobs, self.choose, self.batch, self.pages, self.failing = jobs, choose, batch, pages, failing
+        self.pending: dict[int, list[Event]] = {}
+        self.submitted: list[tuple[str, int]] = []
+        self.calls = 0
+
+    def idle(self) -> bool:
+        """A worker is free."""
+        return len(self.pending) < self.jobs
+
+    def busy(self) -> int:
+        """Workers with reports still to deliver."""
+        return len(self.pending)
+
+    def submit(self, task: int, style: Style, spec: PartSpec, folio: int) -> None:
+        """Queue the reports this part will produce."""
+        assert self.idle(), "submitted to a busy pool"
+        self.submitted.append((spec.name, folio))
+        count = self.pages(spec, folio)
+        if spec.name == self.failing:
+            self.pending[task] = [("error", task, "ValueError: drawn to fail")]
+        else:
+            self.pending[task] = [("laid", task, count), ("done", task, result(spec, folio, count))]
+
+    def events(self) -> Iterator[Event]:
+        """One to three reports from workers hypothesis picks."""
+        self.calls += 1
+        assert self.calls < 1000, "the scheduler keeps asking for events: a livelock"
+        for _ in range(self.batch()):
+            if not self.pending:
+                return
+            busy = sorted(self.pending)
+            task = busy[self.choose(len(busy))]
+            event = self.pending[task].pop(0)
+            if not self.pending[task]:
+                del self.pending[task]
+            yield event
+
+    def close(self, graceful: bool = True) -> None:
+        """Nothing to stop."""
+
+
+def fake_work(pages: Callable[[PartSpec, int], int], failing: str | None) -> Callable[..., tuple[int, Finish]]:
+    """A layout function for the real pools: the drawn page count, no WeasyPrint."""
+    def work(style: Style, spec: PartSpec, folio: int) -> tuple[int, Finish]:
+        if spec.name == failing:
+            raise ValueError("drawn to fail")
+        count = pages(spec, folio)
+        return count, lambda: result(spec, folio, count)
+    return work
+
+
+SHAPES = st.builds(
+    Shape,
+    body=st.lists(st.tuples(st.integers(1, 12), st.sampled_from([0, 0, 1])), min_size=0, max_size=14).map(tuple),
+    front=st.integers(1, 9),
+    jobs=st.integers(1, 3),
+    cached=st.frozensets(st.integers(-1, 30), max_size=10),
+    failing=st.none() | st.none() | st.integers(0, 13),
+)
+
+
+def prefill(cache: DictCache, shape: Shape, body: list[tuple[str, int, int]]) -> None:
+    """Put the drawn parts in the cache at the folio the oracle gives them (-1: the blank), and a stale one."""
+    specs = {s.name: s for s in specs_of(shape)}
+    for name, folio, count in body:
+        n = -1 if name == "blank" else int(name.removeprefix("part-"))
+        if n in shape.cached and n != shape.failing:
+            spec = BLANK if name == "blank" else specs[name]
+            key = part_key(STYLE, spec, 1 if name == "blank" else folio)
+            cache.entries[key] = result(spec, folio, count)
+    for spec in specs.values():  # entries at a folio no run asks for must never be used
+        cache.entries[part_key(STYLE, spec, 10_000)] = result(spec, 10_000, 99)
+
+
+def schedule_book(shape: Shape, make_pool: Callable[[Callable[[PartSpec, int], int], str | None], object]) -> None:
+    """Run the body, the index-like tail and the front matter as the build does; compare with the oracle."""
+    pages = pages_of(shape)
+    failing = None if shape.failing is None or shape.failing >= len(shape.body) else f"part-{shape.failing}"
+    specs = specs_of(shape)
+    body_oracle = sequential(specs, 1, True, False, pages)
+    cache = DictCache()
+    prefill(cache, shape, body_oracle)
+    pool = make_pool(pages, failing)
+    scheduler = PartScheduler(STYLE, cache, BLANK, pool=pool)  # type: ignore[arg-type]
+    front = PartSpec("front", "front", "<front>")
+    try:
+        with scheduler:
+            body = scheduler.run(specs, 1)
+            front_parts = scheduler.run([front], 1, recto=False, pad_end=True)
+    except BuildError as exc:
+        assert failing is not None, exc
+        assert exc.problems[0].location.path == f"layout of {failing}"
+        return
+    assert failing is None, "a failing part was not reported"
+    assert [(r.layout.name.partition("-")[0] if r.layout.kind == "blank" else r.layout.name,
+             r.layout.first_folio, r.layout.page_count) for r in body] == body_oracle
+    assert [(r.layout.name.partition("-")[0], r.layout.first_folio, r.layout.page_count)
+            for r in front_parts] == sequential([front], 1, False, True, pages)
+    laid = [name for name, _ in getattr(pool, "submitted", [])]
+    assert len([n for n in laid if n != "blank"]) == len(set(n for n in laid if n != "blank")), "a part laid twice"
+
+
+def model_pool(shape: Shape, data: st.DataObject) -> Callable[..., ModelPool]:
+    """The model pool with the shape's number of workers, reporting in the order hypothesis draws."""
+    def choose(busy: int) -> int:
+        return data.draw(st.integers(0, busy - 1))
+
+    def batch() -> int:
+        return data.draw(st.integers(1, 3))
+
+    return lambda pages, failing: ModelPool(shape.jobs, choose, batch, pages, failing)
+
+
+ONE_PAGE_PARTS = Shape(((1, 0), (1, 0), (1, 0), (1, 0), (2, 0), (1, 0)), 3, 2, frozenset(), None)
+
+
+def test_one_page_parts_with_the_newest_worker_always_first() -> None:
+    """The shape that hung the build: one-page parts, so a blank is needed again while the first is laid out."""
+    def newest_first(pages: Callable[[PartSpec, int], int], failing: str | None) -> ModelPool:
+        return ModelPool(2, lambda busy: busy - 1, lambda: 1, pages, failing)
+
+    for cached in (frozenset(), frozenset({-1}), frozenset({0, 2})):
+        schedule_book(Shape(ONE_PAGE_PARTS.body, 3, 2, cached, None), newest_first)
+
+
+@settings(max_examples=300, **COMMON)
+@given(shape=SHAPES, data=st.data())
+def test_model_pool_any_report_order(shape: Shape, data: st.DataObject) -> None:
+    schedule_book(shape, model_pool(shape, data))
+
+
+@pytest.mark.slow
+@settings(max_examples=2500, **COMMON)
+@given(shape=SHAPES, data=st.data())
+def test_model_pool_any_report_order_at_length(shape: Shape, data: st.DataObject) -> None:
+    schedule_book(shape, model_pool(shape, data))
+
+
+@settings(max_examples=300, **COMMON)
+@given(shape=SHAPES)
+def test_inline_pool(shape: Shape) -> None:
+    schedule_book(shape, lambda pages, failing: InlinePool(fake_work(pages, failing)))
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, **COMMON)
+@given(shape=SHAPES)
+def test_inline_pool_at_length(shape: Shape) -> None:
+    schedule_book(shape, lambda pages, failing: InlinePool(fake_work(pages, failing)))
+
+
+@settings(max_examples=25, **COMMON)
+@given(shape=SHAPES)
+@example(shape=ONE_PAGE_PARTS)
+def test_process_pool(shape: Shape) -> None:
+    schedule_book(shape, lambda pages, failing: ProcessPool(max(2, shape.jobs), fake_work(pages, failing)))
+
+
+@pytest.mark.slow
+@settings(max_examples=300, **COMMON)
+@given(shape=SHAPES)
+def test_process_pool_at_length(shape: Shape) -> None:
+    schedule_book(shape, lambda pages, failing: ProcessPool(max(2, shape.jobs), fake_work(pages, failing)))
+
+
+class SilentPool(InlinePool):
+    """A broken pool that accepts work and never reports: the scheduler must say so, not spin."""
+
+    def submit(self, task: int, style: Style, spec: PartSpec, folio: int) -> None:
+        """Accept and drop."""
+
+
+def test_a_stalled_pool_is_an_internal_error_not_a_spin() -> None:
+    from coopbook.scheduler import SchedulerStalled
+
+    with pytest.raises(SchedulerStalled, match="no worker busy"):
+        with PartScheduler(STYLE, DictCache(), BLANK, pool=SilentPool()) as scheduler:  # type: ignore[arg-type]
+            scheduler.run([PartSpec("part-0", "interview", "x")], 1)
