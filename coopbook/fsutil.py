@@ -132,7 +132,7 @@ def unseal(data: bytes, kind: str, key: str) -> tuple[Any, bytes]:
     if not isinstance(header, dict) or set(header) != {"format", "kind", "key", "size", "sha256"}:
         raise BadEntry("is corrupt (unreadable header)")
     if header["format"] != ENTRY_FORMAT:
-        raise BadEntry(f"is from another coopbook version (format {header['format']!r})")
+        raise BadEntry("is from another coopbook version")
     if header["kind"] != kind or header["key"] != key:
         raise BadEntry("was made for another part or font (its key differs)")
     body = data[end + 1:]

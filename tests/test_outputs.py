@@ -26,7 +26,7 @@ from coopbook.build import BuildOptions, build, write_outputs
 from coopbook.cli import main
 from coopbook.edition import MANIFEST, STAGING, finish_publishing
 from coopbook.errors import ContentError, EnvironmentProblem
-from coopbook.fsutil import atomic_write
+from coopbook.fsutil import atomic_write, environment_errors
 
 from readers import epubcheck
 
@@ -305,6 +305,14 @@ def test_atomic_write_on_a_full_disk_keeps_the_old_file(tmp_path: Path, monkeypa
         atomic_write(target, b"new" * 1000)
     assert str(caught.value).endswith("kept.bin: error: cannot write: no space left on device")
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["kept.bin"]
+
+
+def test_environment_errors_name_the_file_and_leave_other_errors_alone() -> None:
+    with pytest.raises(EnvironmentProblem) as caught, environment_errors():
+        raise OSError(errno.EROFS, "Read-only file system", "build/.coopbook.lock")
+    assert str(caught.value) == "build/.coopbook.lock: error: cannot read or write: read-only file system"
+    with pytest.raises(OSError), environment_errors():
+        raise OSError(errno.EIO, "no file named")
 
 
 # ---- EPUB dates past what ZIP can store ----------------------------------------------------------------
