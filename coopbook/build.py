@@ -1,8 +1,9 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
 load -> render (tag) -> paginate -> index -> write. Only `load` reads and `write` writes; a failure in any
-stage leaves the previous outputs untouched, because every output is written atomically and only once all of
-them are ready.
+stage leaves the previous outputs untouched, because the outputs are published only once all of them are
+ready, and as one set (coopbook.edition: staged, committed by a manifest, renamed; a kill mid-way is
+finished by the next build).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from filelock import FileLock
 from . import __version__
 from .cache import PartCache
 from .content import Book, load_book
+from .edition import finish_publishing, publish
 from .epub import build_epub, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
-from .fsutil import atomic_write
+from .fsutil import environment_errors, make_folder
 from .indexing import SECTION_TITLES, Index, build_index
 from .parts import PartResult
 from .pdf import (
@@ -97,8 +99,9 @@ class EditorialNoteLine:
 
 def build(options: BuildOptions) -> tuple[Output, ...]:
     """Run every stage for the requested formats and write the outputs atomically."""
-    options.out.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(options.out / ".coopbook.lock")):
+    make_folder(options.out)
+    with environment_errors(), FileLock(str(options.out / ".coopbook.lock")):
+        finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content)
         context = template_context(loaded.book)
         slug = loaded.book.config.output_slug
@@ -215,10 +218,14 @@ def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tupl
 
 
 def write_outputs(products: Sequence[tuple[Format, Path, bytes, int | None]]) -> list[Output]:
-    """Write stage: every product atomically, only once all of them were made."""
+    """Write stage: once all products are made, publish them as one set (see coopbook.edition)."""
+    folders = {path.parent for _, path, _, _ in products}
+    if len(folders) > 1:
+        raise ValueError(f"the outputs of one build go to one folder, not {sorted(map(str, folders))}")
+    for out in folders:
+        publish(out, [(path.name, data) for _, path, data, _ in products])
     outputs = []
     for fmt, path, data, pages in products:
-        atomic_write(path, data)
         outputs.append(Output(fmt, path, len(data), pages))
         log.info("wrote %s (%d bytes)", path, len(data))
     return outputs

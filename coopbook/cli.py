@@ -1,7 +1,8 @@
 """The coopbook command line: build, check, index, import, new, watch. Maps errors to exit codes.
 
 Exit codes: 0 success; 1 the content has errors (or warnings with --strict); 2 wrong usage; 3 internal error
-(rerun with --debug for the traceback).
+(rerun with --debug for the traceback); 4 the build could not write or read its files (a full disk, a
+read-only or missing folder).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from rich.text import Text
 from . import __version__
 from .build import FORMATS, BuildOptions, Format, build, load, make_index, paginate, template_context
 from .check import check_content
-from .errors import ContentError, CoopbookError, Location, Problem, Problems, display_path
+from .errors import ContentError, CoopbookError, EnvironmentProblem, Location, Problem, Problems, display_path
 from .importer import ImportResult, import_article, write_import
 from .indexing import index_as_text
 from .progress import BuildProgress
@@ -32,6 +33,7 @@ from .yamlsource import load_yaml, read_text
 
 EXIT_CONTENT = 1
 EXIT_INTERNAL = 3
+EXIT_ENVIRONMENT = 4
 EXIT_CODES = __doc__.split("\n\n", 1)[1]
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -73,9 +75,12 @@ class Context:
 
 
 def run_guarded(ctx: Context, action: Callable[[], int], *, wrote: bool = True) -> None:
-    """Run a command body; turn coopbook errors into messages and exit 1, anything else into exit 3."""
+    """Run a command body; coopbook errors become messages and exit 1 (4: a file the machine refused), others 3."""
     try:
         code = action()
+    except EnvironmentProblem as exc:
+        report(exc.problems)
+        sys.exit(EXIT_ENVIRONMENT)
     except CoopbookError as exc:
         report(exc.problems)
         errors = sum(1 for p in exc.problems if p.severity == "error")

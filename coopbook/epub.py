@@ -192,7 +192,8 @@ def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: Mappin
 
 def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
     """Rewrite a zip with fixed timestamps and attributes: `mimetype` first and stored, the rest deflated."""
-    stamp = max(when, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
+    zip_range = dt.datetime(1980, 1, 1, tzinfo=dt.UTC), dt.datetime(2107, 12, 31, 23, 59, 58, tzinfo=dt.UTC)
+    stamp = min(max(when, zip_range[0]), zip_range[1]).timetuple()[:6]  # clamped to what ZIP can store
     source = zipfile.ZipFile(io.BytesIO(data))
     names = source.namelist()
     ordered = ["mimetype"] + [n for n in names if n != "mimetype"]

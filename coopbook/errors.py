@@ -80,6 +80,10 @@ class BuildError(CoopbookError):
     """The build could not produce its outputs (rendering, writing)."""
 
 
+class EnvironmentProblem(CoopbookError):
+    """The machine would not let the build read or write a file (a full disk, a read-only folder): not the content."""
+
+
 def _problem_key(problem: Problem) -> tuple[str, int, int, str]:
     loc = problem.location
     return (loc.path, loc.line, loc.col, problem.message)

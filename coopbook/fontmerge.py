@@ -2,7 +2,8 @@
 
 Parts embed full font programs (WeasyPrint's `full_fonts=True`), identified by hash in their `FontUsage`
 (coopbook.fontusage). Each program is subset once for the whole book with fontTools, with the options and
-dropped tables of WeasyPrint's fontTools path, and the subset is cached by (program hash, glyph set hash).
+dropped tables of WeasyPrint's fontTools path, and the subset is cached by (program hash, glyph set hash) as a
+sealed entry (`coopbook.fsutil.seal`: key, format and checksum verified on read; a bad entry is subset again).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 
 from .fontusage import FONT_FILES, FontUsage, Width, number
-from .fsutil import atomic_write
+from .fsutil import ENTRY_FORMAT, BadEntry, atomic_write, discard_entry, seal, unseal
 
 log = logging.getLogger(__name__)
 
 SUBSET_VERSION = "1"  # bump when the subsetting options change: old cache entries are then ignored
 FONT_SIGNATURES = (b"OTTO", b"\x00\x01\x00\x00", b"true")
+SUBSET_KIND = "font subset"
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,8 @@ def cached_subsets(requests: Mapping[str, tuple[frozenset[int], bool]], program_
     missing: list[str] = []
     for program, (glyphs, notdef_outline) in sorted(requests.items()):
         glyph_hash = glyph_set_hash(glyphs, notdef_outline)
-        path = cache_path(cache_dir, program, glyph_hash)
-        data = path.read_bytes() if path is not None and path.is_file() else b""
-        if data[:4] in FONT_SIGNATURES:
+        data = cached_subset(cache_path(cache_dir, program, glyph_hash), program, glyph_hash)
+        if data is not None:
             results[program] = (data, glyph_hash)
         else:
             missing.append(program)
@@ -124,7 +125,8 @@ def cached_subsets(requests: Mapping[str, tuple[frozenset[int], bool]], program_
             data = program_bytes(program)
         path = cache_path(cache_dir, program, glyph_hash)
         if path is not None:
-            atomic_write(path, data)
+            atomic_write(path, seal(SUBSET_KIND, f"{program}:{glyph_hash}", {"program": program,
+                                                                            "glyph_hash": glyph_hash}, data))
             prune_cache(path.parent, program, keep=path)
         results[program] = (data, glyph_hash)
     if missing:
@@ -132,9 +134,32 @@ def cached_subsets(requests: Mapping[str, tuple[frozenset[int], bool]], program_
     return results, len(missing)
 
 
+def cached_subset(path: Path | None, program: str, glyph_hash: str) -> bytes | None:
+    """The cached subset at path if its seal, key and font signature check out; else None (a bad entry noted)."""
+    if path is None:
+        return None
+    try:
+        entry = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        discard_entry(path, f"cannot be read ({error.strerror or error})", "subset again")
+        return None
+    try:
+        _, data = unseal(entry, SUBSET_KIND, f"{program}:{glyph_hash}")
+        if data[:4] not in FONT_SIGNATURES:
+            raise BadEntry("is corrupt (its payload is not a font program)")
+    except BadEntry as bad:
+        discard_entry(path, str(bad), "subset again")
+        return None
+    return data
+
+
 def cache_path(cache_dir: Path | None, program: str, glyph_hash: str) -> Path | None:
-    """Where the subset of a program to a glyph set is cached."""
-    return None if cache_dir is None else cache_dir / f"subset-{program[:32]}-{glyph_hash[:32]}.font"
+    """Where the subset of a program to a glyph set is cached (older entry formats have other names)."""
+    if cache_dir is None:
+        return None
+    return cache_dir / f"subset-{program[:32]}-{glyph_hash[:32]}.v{ENTRY_FORMAT}.font"
 
 
 def prune_cache(cache_dir: Path, program: str, keep: Path, limit: int = 4) -> None:
