@@ -142,8 +142,7 @@ def lint_book(book: Book) -> list[Problem]:
 
 
 def resource_problems(book: Book, ids: frozenset[str] | None = None) -> list[Problem]:
-    """Every link and image of the book's Markdown (introduction, roles, questions, answers, closings) that a
-    build may not keep or read, located at file:line:col; the build runs this too (see pdf.book_style)."""
+    """Every link and image of the book's Markdown that a build may not keep or read (build runs it too)."""
     ids = anchor_ids(book) if ids is None else ids
     fields = [*_introduction(book), *(f for i in book.interviews for f in _fields(book, i, with_role=True))]
     return [f.problem(hit) for f in fields for hit in _links_and_images(f, ids, book.root)]

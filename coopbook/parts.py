@@ -44,8 +44,7 @@ class Style:
     @classmethod
     def create(cls, templates: Path, geometry: str, content: Path | None = None,
                images: Sequence[Image] = ()) -> Style:
-        """Style for a book: the digest covers every PDF template, CSS and font file and the tool versions; the
-        images the book uses (only those, hashed in chunks) count in the key of each part that shows them."""
+        """Style for a book: templates, CSS, fonts and tool versions in its digest, and the used images' hashes."""
         digest = hashlib.sha256()
         for path in template_files(templates):
             if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
@@ -98,7 +97,7 @@ class PartResult:
 
 
 def part_key(style: Style, spec: PartSpec, first_folio: int) -> str:
-    """The cache key: everything that can change the part's pages."""
+    """The cache key: everything that can change the part's pages (with the images this part shows)."""
     digest = hashlib.sha256()
     digest.update(f"{style.digest}\0{spec.kind}\0{spec.name}\0{first_folio}\0".encode())
     digest.update(spec.html.encode("utf-8"))

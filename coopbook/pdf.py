@@ -90,7 +90,7 @@ def book_style(context: Mapping[str, Any], templates: Path, rendered: RenderedBo
 
 
 def book_images(rendered: RenderedBook) -> tuple[Image, ...]:
-    """The images the book shows, resolved and verified; ContentError for any link or image a build may not use."""
+    """The images the book shows, resolved and verified; ContentError for any link or image it may not use."""
     book = rendered.book
     problems = [p for p in resource_problems(book) if p.severity == "error"]
     if problems:

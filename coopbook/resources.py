@@ -77,16 +77,12 @@ class Image:
 
 
 def normalise_url(url: str) -> str:
-    """A link or image reference as a reader's software sees it: without spaces and controls at the ends or
-    tabs and line breaks inside (which browsers drop)."""
+    """A link or image reference as browsers read it: no tab or line break inside, no space at the ends."""
     return re.sub(r"[\t\n\r]", "", url).strip(" \x00\x0b\x0c")
 
 
 def is_safe_link(url: str) -> bool:
-    """True for the link targets a book may keep: http(s) with a host, mailto, and in-book `#id` fragments.
-
-    The test is made on the written and on the percent-decoded form; both must pass.
-    """
+    """True for http(s) links with a host, mailto and in-book `#id` links, as written and percent-decoded."""
     return all(_link_ok(form) for form in (normalise_url(url), normalise_url(unquote(url))))
 
 
@@ -126,7 +122,7 @@ def resolve_image(content: Path, ref: str) -> Image:
     if name.startswith(("/", "\\")) or "\\" in name or "\x00" in name or re.match(r"^[A-Za-z]:", name):
         raise Refused(f"image must be a file in {IMAGES}/", ref)
     base = Path(os.path.realpath(content))
-    folder = Path(os.path.realpath(base / IMAGES))
+    folder = base / IMAGES  # not resolved: an images/ that is itself a link out of content/ is refused too
     path = Path(os.path.realpath(base / name))
     if folder not in path.parents:
         written = Path(os.path.normpath(Path(os.path.abspath(content)) / name))
@@ -172,8 +168,7 @@ def verify_image(image: Image) -> bytes:
 
 
 def check_svg(data: bytes, ref: str) -> None:
-    """Refuse an SVG that is not well-formed XML or that could load or run anything (entities, outside hrefs,
-    `url()` to other files, `@import`, scripts, event handlers)."""
+    """Refuse an SVG that is not XML or could load or run anything (entities, hrefs, url(), scripts, handlers)."""
     found: list[str] = []
     in_style = 0
 
@@ -292,8 +287,11 @@ def used_images(content: Path, refs: Iterable[str]) -> tuple[dict[str, Image], d
 
 
 class BookFetcher(URLFetcher):
-    """WeasyPrint's URL fetcher for the book: the templates' CSS and fonts, the images the book uses (by their
-    real path) and small `data:` URLs; any other URL stops the layout (nothing is fetched from the network)."""
+    """WeasyPrint's URL fetcher: the templates' CSS and fonts, the used images, small data: URLs; nothing else.
+
+    Any other URL stops the layout (an SVG's sub-resources are only recorded: WeasyPrint swallows errors while
+    drawing one, so lay_out and write_part check `refused`). Nothing is ever fetched from the network.
+    """
 
     def __init__(self, templates: Path, folders: Iterable[str], images: Iterable[Path]) -> None:
         super().__init__(fail_on_errors=True)

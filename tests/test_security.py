@@ -324,6 +324,31 @@ def test_the_fetcher_refuses_what_the_resolver_would_not_serve(book: Path, serve
     assert requests == []
 
 
+def test_weasyprint_never_expands_an_svg_entity(book: Path) -> None:
+    """Even an SVG that check never saw: its external entity is not read into the part's PDF."""
+    loaded = load(book)
+    style = book_style(template_context(loaded.book), TEMPLATES, render_book(loaded.book, "pdf", loaded.registry))
+    (book / "images" / "map.svg").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY xxe SYSTEM "file://{book.parent / "secret.txt"}">]>'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="20"><text y="10">[&xxe;]</text></svg>')
+    spec = PartSpec("x", "interview", '<p><img src="images/map.svg" alt="x"></p>')
+    try:
+        part = write_part(*lay_out(style, spec, 1), style)
+    except RefusedURL:
+        return
+    with pikepdf.open(io.BytesIO(part.pdf)) as pdf:
+        streams = [o.read_bytes() for o in pdf.objects if isinstance(o, pikepdf.Stream)]
+    assert not any(SECRET in data for data in streams)
+
+
+def test_an_images_folder_that_links_out_of_content_is_refused(book: Path) -> None:
+    outside = book.parent / "pictures"
+    shutil.move(book / "images", outside)
+    (book / "images").symlink_to(outside)
+    both_fail([f"{IV}:{LINE}:44: error: image must be a file in images/ (images/map.svg); "
+               "it is a symbolic link that leads outside it"])
+
+
 # ---- no network, ever -----------------------------------------------------------------------------------------
 
 
