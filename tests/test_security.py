@@ -8,6 +8,7 @@ with the same located error naming the file and the value, or succeed without th
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import shutil
@@ -316,6 +317,9 @@ def test_the_fetcher_refuses_what_the_resolver_would_not_serve(book: Path, serve
                 "images/../../secret.png", "%2e%2e/secret.png", "book.yaml"):
         with pytest.raises(RefusedURL):
             lay_out(style, PartSpec("x", "interview", f'<p><img src="{ref}" alt="x"></p>'), 1)
+    big = "data:image/png;base64," + base64.b64encode(png() * 300).decode()
+    with pytest.raises(RefusedURL):
+        lay_out(style, PartSpec("x", "interview", f'<p><img src="{big}" alt="x"></p>'), 1)
     for sub in (f"{url}/sub.png", f"file://{book.parent / 'secret.png'}", "../../secret.png"):
         sneaky.write_text(SVG.format(f'<image href="{sub}" width="10" height="10"/>'))
         with pytest.raises(RefusedURL):
