@@ -168,7 +168,7 @@ def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, 
 def paginate(rendered: RenderedBook, registry: Registry, context: dict[str, Any], options: BuildOptions) -> BookPdf:
     """Paginate stage: the body, then the index with exact folios, then the front matter with the contents."""
     templates = options.templates
-    style = book_style(context, templates, rendered.book.root)
+    style = book_style(context, templates, rendered)
     cache = PartCache(options.cache_dir)
     blank = blank_spec(context, templates)
     body_specs = interview_specs(rendered, context, templates)

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
 from .errors import Problems
+from .resources import Refused, resolve_image, verify_image
 from .schema import validate
 from .yamlsource import YamlDoc, load_yaml
 
@@ -116,4 +117,10 @@ def load_config(path: Path, shown: str, problems: Problems) -> tuple[BookConfig 
     doc = load_yaml(path, shown, problems)
     if doc is None:
         return None, None
-    return validate(doc, BookConfig, problems), doc
+    config = validate(doc, BookConfig, problems)
+    if config is not None and config.cover is not None:
+        try:
+            verify_image(resolve_image(path.parent, config.cover))
+        except Refused as refused:
+            problems.error(doc.where(("cover",)), f"cover: {refused.message}", refused.value, refused.hint)
+    return config, doc

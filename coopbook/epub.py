@@ -4,27 +4,29 @@ edition's page-list), NCX, cover, accessibility metadata, and a byte-reproducibl
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import html
 import io
+import os
 import re
 import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ebooklib import epub
 
+from .errors import ContentError, Location, Problem, display_path
 from .indexing import Index
-from .markup import is_safe_image
 from .pagebreaks import insert_page_markers
 from .render import RenderedBook
+from .resources import Refused, image_sources, package_name, resolve_image, used_images, verify_image
 from .templating import TEMPLATES, render_template
 
 PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
-IMG_SRC = re.compile(r'<img[^>]*\ssrc="([^"]+)"')
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-               ".svg": "image/svg+xml", ".webp": "image/webp"}
+IMG_SRC_ATTR = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)"')
 A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "readingOrder", "structuralNavigation")
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 
@@ -94,8 +96,14 @@ def make_cover(rendered: RenderedBook, context: Mapping[str, Any], templates: Pa
     config = rendered.book.config
     alt = f"Cover: {config.title}" + (f" — {config.subtitle}" if config.subtitle else "")
     if config.cover:
-        path = rendered.book.root / config.cover
-        return Cover(f"images/cover{path.suffix.lower()}", path.read_bytes(), alt)
+        root = rendered.book.root
+        try:
+            image = resolve_image(root, config.cover)
+            data = verify_image(image)
+        except Refused as refused:
+            where = Location(display_path(root / "book.yaml"))
+            raise ContentError([Problem(where, f"cover: {refused.message}", refused.value, refused.hint)]) from None
+        return Cover(f"images/cover{image.path.suffix.lower()}", data, alt)
     svg = render_template("epub/cover.svg", templates, **context,
                           title_lines=textwrap.wrap(config.title, 14) or [config.title],
                           subtitle_lines=textwrap.wrap(config.subtitle or "", 24))
@@ -120,14 +128,9 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
         "epub/cover.xhtml", templates, **context, title="Cover", image=cover.file_name, alt=cover.alt),
         in_toc=False, landmark="cover")
 
-    for source in sorted({src for d in documents for src in IMG_SRC.findall(d.xhtml)}):
-        path = rendered.book.root / source
-        if is_safe_image(source) and path.is_file():
-            book.add_item(epub.EpubImage(uid=f"img-{len(book.items)}", file_name=source,
-                                         media_type=IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream"),
-                                         content=path.read_bytes()))
+    names = _pack_images(book, rendered, documents, cover)
     items: list[tuple[EpubDocument, epub.EpubHtml]] = []
-    for document in (cover_doc, *documents):
+    for document in (cover_doc, *(replace(d, xhtml=_rename_images(d.xhtml, names)) for d in documents)):
         item = epub.EpubHtml(uid=document.file_name.removesuffix(".xhtml"), title=document.title,
                              file_name=document.file_name, lang=config.language)
         item.content = document.xhtml.encode("utf-8")
@@ -148,6 +151,45 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     epub.write_epub(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False,
                                    "raise_exceptions": True})
     return reproducible_zip(buffer.getvalue(), modified)
+
+
+def _pack_images(book: epub.EpubBook, rendered: RenderedBook, documents: Sequence[EpubDocument],
+                 cover: Cover) -> dict[str, str]:
+    """Add every image the documents show, as resources.resolve_image allows; the packed name of each reference.
+
+    A reference is percent-encoded (`images/caf%C3%A9%20%26.png`): the file read is the decoded name, and a name
+    that is not plain ASCII is packed under a plain one (EPUBCheck warns about spaces and other characters).
+    """
+    root = rendered.book.root
+    owners = {f"{i.id}.xhtml": rendered.book.sources[i.id].path for i in rendered.book.interviews
+              if i.id in rendered.book.sources}
+    refs = [(d.file_name, src) for d in documents for src in image_sources(d.xhtml)]
+    images, refused = used_images(root, (src for _, src in refs))
+    if refused:
+        shown = display_path(root / "book.yaml")
+        raise ContentError([Problem(Location(owners.get(owner, shown)), refused[src].message, src, refused[src].hint)
+                            for owner, src in dict.fromkeys(refs) if src in refused])
+    names: dict[str, str] = {}
+    packed: dict[str, str] = {}
+    for ref, image in sorted(images.items()):
+        name = package_name(image)
+        if name == cover.file_name or packed.get(name, str(image.path)) != str(image.path):
+            stem, suffix = os.path.splitext(name)
+            name = f"{stem}-{hashlib.sha256(str(image.path).encode()).hexdigest()[:8]}{suffix}"
+        names[ref] = name
+        if name not in packed:
+            packed[name] = str(image.path)
+            book.add_item(epub.EpubImage(uid=f"img-{len(book.items)}", file_name=name, media_type=image.media_type,
+                                         content=image.read()))
+    return names
+
+
+def _rename_images(xhtml: str, names: Mapping[str, str]) -> str:
+    def rename(match: re.Match[str]) -> str:
+        src = html.unescape(match.group(2))
+        return f"{match.group(1)}{html.escape(names.get(src, src))}\""
+
+    return IMG_SRC_ATTR.sub(rename, xhtml)
 
 
 def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str, Any], templates: Path,

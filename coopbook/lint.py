@@ -22,8 +22,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .content import Book, Interview
 from .errors import Location, Problem, Severity, display_path
-from .markup import ALLOWED_ATTRS, is_safe_image, is_safe_link, parse
+from .markup import ALLOWED_ATTRS, parse
 from .render import footnote_doc_id, interview_anchor
+from .resources import Refused, is_safe_link, normalise_url, resolve_image, verify_image
 from .yamlsource import YamlPath
 
 FRONT_IDS = ("contents", "introduction", "copyright")  # the ids templates/ give the front matter sections
@@ -134,10 +135,26 @@ def lint_book(book: Book) -> list[Problem]:
                 hits += _straight_quotes(f, prose[f.ypath])
             hits += _double_spaces(f, prose[f.ypath])
             hits += _question_footnotes(f) if f.ypath[-1] == "q" else _footnotes(f, prose[f.ypath], env)
-            hits += _links_and_images(f, ids, book.root)
             hits += _raw_html(f)
             problems += [f.problem(hit) for hit in hits]
+    problems += resource_problems(book, ids)
     return sorted(problems, key=lambda p: (p.location, p.message))
+
+
+def resource_problems(book: Book, ids: frozenset[str] | None = None) -> list[Problem]:
+    """Every link and image of the book's Markdown that a build may not keep or read (build runs it too)."""
+    ids = anchor_ids(book) if ids is None else ids
+    fields = [*_introduction(book), *(f for i in book.interviews for f in _fields(book, i, with_role=True))]
+    return [f.problem(hit) for f in fields for hit in _links_and_images(f, ids, book.root)]
+
+
+def _introduction(book: Book) -> Iterator[_Field]:
+    path = book.root / "book.yaml"
+    shown = display_path(path)
+    source, root = _compose(path)
+    text = book.config.series.description
+    ypath: YamlPath = ("series", "description")
+    yield _Field("", ypath, text, _origin(shown, Location(shown), source, root, ypath, text))
 
 
 def anchor_ids(book: Book) -> frozenset[str]:
@@ -167,10 +184,11 @@ def _markdown_values(interview: Interview) -> Iterator[tuple[YamlPath, str]]:
         yield ("closing",), interview.closing
 
 
-def _fields(book: Book, interview: Interview) -> Iterator[_Field]:
+def _fields(book: Book, interview: Interview, with_role: bool = False) -> Iterator[_Field]:
     doc = book.sources[interview.id]
     source, root = _compose(book.root / "interviews" / f"{interview.id}.yaml")
-    for ypath, text in _markdown_values(interview):
+    role: list[tuple[YamlPath, str]] = [(("interviewee", "role"), interview.interviewee.role)] if with_role else []
+    for ypath, text in [*role, *_markdown_values(interview)]:
         yield _Field(interview.id, ypath, text, _origin(doc.path, doc.where(ypath), source, root, ypath, text))
 
 
@@ -332,7 +350,9 @@ def _find_destination(f: _Field, needle: str, start: int, end: int) -> int:
 
 def _check_target(token: Token, url: str, raw: str, offset: int, needle: str, ids: frozenset[str],
                   root: Path) -> list[_Hit]:
-    if not (is_safe_link(url) or is_safe_image(url)):
+    if token.type == "image":
+        return _check_image(token, url, raw, offset, needle, root)
+    if not is_safe_link(url):
         return [_Hit(offset, needle, "error", "link is dropped as unsafe", raw,
                      "only http(s), mailto and #id links are kept")]
     hits: list[_Hit] = []
@@ -341,15 +361,22 @@ def _check_target(token: Token, url: str, raw: str, offset: int, needle: str, id
         hint = (f"did you mean #{interview_anchor(target)}?" if interview_anchor(target) in ids
                 else "link to #interview-<id>, #q-<id>-<n> (from 1) or a footnote")
         hits.append(_Hit(offset, needle, "error", "link target is not an id in the book", raw.strip(), hint))
-    if token.type == "image":
-        if not is_safe_image(url):
-            hits.append(_Hit(offset, needle, "error", "image must be a file under content/", raw))
-        elif not (root / raw).is_file():
-            hits.append(_Hit(offset, needle, "error", "image file not found", raw,
-                             f"expected {display_path(root / raw)}"))
-        if not token.content.strip():
-            hits.append(_Hit(offset, needle, "warning", "image has no alt text", raw,
-                             "describe the image for readers who cannot see it: ![description](...)"))
+    return hits
+
+
+def _check_image(token: Token, url: str, raw: str, offset: int, needle: str, root: Path) -> list[_Hit]:
+    """An image must be one the build may read (resources.resolve_image) and that decodes (verify_image)."""
+    hits: list[_Hit] = []
+    try:
+        verify_image(resolve_image(root, url))
+    except Refused as refused:
+        hint = refused.hint
+        if refused.message == "image file not found":
+            hint = f"expected {display_path(root / unquote(normalise_url(url)))}"
+        hits.append(_Hit(offset, needle, "error", refused.message, raw, hint))
+    if not token.content.strip():
+        hits.append(_Hit(offset, needle, "warning", "image has no alt text", raw,
+                         "describe the image for readers who cannot see it: ![description](...)"))
     return hits
 
 

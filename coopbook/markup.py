@@ -1,7 +1,9 @@
 """Markdown (CommonMark + attrs spans + footnotes) to HTML with markdown-it-py.
 
-Raw HTML is escaped, never passed through; only http(s), mailto and in-book (#) links are kept,
-and only the `class` and `ref` attributes survive in `{...}` spans. Footnotes come in three styles:
+Raw HTML is escaped, never passed through; only http(s), mailto and in-book (#) links are kept (any other
+link keeps its text only), images only when they name a file under images/ (otherwise their alt text is
+printed); the rule is resources.is_safe_link, the same `check` applies. Only the `class` and `ref` attributes
+survive in `{...}` spans. Footnotes come in three styles:
 `endnotes` (markdown-it's own list), `print` (page-foot footnotes set at their call) and `epub`
 (noteref links and `aside` footnotes); their markup is in templates/partials/notes.html.
 """
@@ -12,16 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .resources import IMAGES, is_safe_link, normalise_url
 from .templating import template_macro
 
-SAFE_SCHEMES = ("http://", "https://", "mailto:")
 ALLOWED_ATTRS = ("class", "ref")
 
 TokenTransform = Callable[[list[Token]], list[Token]]
@@ -39,19 +43,39 @@ class Note:
     body: Markup
 
 
-def is_safe_link(url: str) -> bool:
-    """True for the link targets a book may keep: http(s), mailto and in-book fragments."""
-    target = url.strip()
-    lowered = target.lower()
-    return lowered.startswith(SAFE_SCHEMES) or (target.startswith("#") and len(target) > 1)
-
-
 def is_safe_image(src: str) -> bool:
-    """True for an image path inside the content folder: relative, no scheme, no '..'."""
-    target = src.strip()
-    if not target or ":" in target or target.startswith(("/", "\\")):
+    """True for an image reference that may name a file under images/: relative, no scheme, no '..' (also
+    percent-encoded), no query or fragment. Whether the file may be read is resources.resolve_image's call."""
+    target = normalise_url(src)
+    if not target or ":" in target or "?" in target or "#" in target:
         return False
-    return ".." not in target.replace("\\", "/").split("/")
+    parts = unquote(target).split("/")
+    return parts[0] == IMAGES and len(parts) > 1 and ".." not in parts and "\\" not in unquote(target)
+
+
+def _safe_urls(state: StateCore) -> None:
+    """Core rule: drop links that are not safe (their text stays) and images that cannot be a book image."""
+    for token in state.tokens:
+        if token.type == "inline" and token.children:
+            token.children = _keep_safe(token.children)
+
+
+def _keep_safe(children: list[Token]) -> list[Token]:
+    kept: list[Token] = []
+    dropped: list[bool] = []
+    for child in children:
+        if child.type == "link_open":
+            dropped.append(not is_safe_link(str(child.attrGet("href") or "")))
+            if not dropped[-1]:
+                kept.append(child)
+        elif child.type == "link_close":
+            if not (dropped.pop() if dropped else False):
+                kept.append(child)
+        elif child.type == "image" and not is_safe_image(str(child.attrGet("src") or "")):
+            kept.extend(child.children or [])
+        else:
+            kept.append(child)
+    return kept
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +84,8 @@ def markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.use(footnote_plugin)
     md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
-    md.validateLink = lambda url: is_safe_link(url) or is_safe_image(url)  # type: ignore[method-assign]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # parsed as check sees them; see _safe_urls
+    md.core.ruler.after("inline", "coopbook_safe_urls", _safe_urls)
     return md
 
 

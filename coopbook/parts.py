@@ -8,7 +8,7 @@ a worker process and cached on disk: WeasyPrint documents cannot be pickled, PDF
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from . import __version__
 from .assemble import LINK_SCHEME, strip_programs
 from .assemble import write_part as write_with_usage
 from .pagebreaks import page_text_offsets
+from .resources import BookFetcher, Image, image_sources
 from .templating import render_template, template_files
 
 PartKind = Literal["front", "interview", "index", "blank"]
@@ -38,20 +39,20 @@ class Style:
     digest: str
     font_programs: frozenset[str] = frozenset()
     content: Path | None = None
+    images: tuple[tuple[str, str, str], ...] = ()  # (reference as written, real path, SHA-256) of each used image
 
     @classmethod
-    def create(cls, templates: Path, geometry: str, content: Path | None = None) -> Style:
-        """Style for a book: the digest covers every PDF template, CSS, font and image file and the tool versions."""
+    def create(cls, templates: Path, geometry: str, content: Path | None = None,
+               images: Sequence[Image] = ()) -> Style:
+        """Style for a book: templates, CSS, fonts and tool versions in its digest, and the used images' hashes."""
         digest = hashlib.sha256()
         for path in template_files(templates):
             if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
                 continue
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
-        images = sorted((content / "images").rglob("*")) if content is not None else []
-        for path in (p for p in images if p.is_file()):
-            digest.update(str(path.relative_to(content)).encode() + b"\0" + path.read_bytes() + b"\0")
         digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}".encode())
-        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content)
+        used = tuple(sorted((image.ref, str(image.path), image.digest()) for image in images))
+        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used)
 
 
 def font_programs(templates: Path) -> dict[str, bytes]:
@@ -96,19 +97,30 @@ class PartResult:
 
 
 def part_key(style: Style, spec: PartSpec, first_folio: int) -> str:
-    """The cache key: everything that can change the part's pages."""
+    """The cache key: everything that can change the part's pages (with the images this part shows)."""
     digest = hashlib.sha256()
     digest.update(f"{style.digest}\0{spec.kind}\0{spec.name}\0{first_folio}\0".encode())
     digest.update(spec.html.encode("utf-8"))
+    shown = set(image_sources(spec.html))
+    for ref, _, image_digest in style.images:
+        if ref in shown:
+            digest.update(f"\0{ref}\0{image_digest}".encode())
     return digest.hexdigest()
+
+
+@cache
+def fetcher(style: Style) -> BookFetcher:
+    """The only way a part's layout reads a file: the templates' CSS and fonts and the images the book uses."""
+    return BookFetcher(style.templates, LAYOUT_FOLDERS, (Path(path) for _, path, _ in style.images))
 
 
 @cache
 def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
     fonts = FontConfiguration()
     css_dir = style.templates / "css"
-    sheets = [CSS(filename=str(css_dir / name), font_config=fonts) for name in STYLESHEETS]
-    sheets.append(CSS(string=style.geometry, base_url=str(css_dir) + "/", font_config=fonts))
+    fetch = fetcher(style)
+    sheets = [CSS(filename=str(css_dir / name), font_config=fonts, url_fetcher=fetch) for name in STYLESHEETS]
+    sheets.append(CSS(string=style.geometry, base_url=str(css_dir) + "/", font_config=fonts, url_fetcher=fetch))
     return fonts, tuple(sheets)
 
 
@@ -123,8 +135,11 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     html = spec.html.replace('href="#', f'href="{LINK_SCHEME}') if placeholders else spec.html
     folio_css = render_template("css/folio.css.j2", style.templates, first_folio=first_folio)
     base = style.content if style.content is not None else style.templates  # images are under content/
-    document = HTML(string=html, base_url=str(base) + "/").render(
-        stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts)], font_config=fonts)
+    fetch = fetcher(style)
+    fetch.refused.clear()
+    document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch).render(
+        stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)], font_config=fonts)
+    fetch.raise_refused()
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for anchor in page.anchors:
@@ -137,4 +152,5 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
 def write_part(document: Document, layout: PartLayout, style: Style) -> PartResult:
     """Write a laid-out part to its own PDF (tagged, full fonts left out for assembly), with its glyphs."""
     pdf, glyphs = write_with_usage(document, uncompressed_pdf=True)
+    fetcher(style).raise_refused()  # an SVG's sub-resources are asked for while drawing, and never served
     return PartResult(layout, strip_programs(pdf, style.font_programs), glyphs)

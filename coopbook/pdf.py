@@ -20,10 +20,13 @@ import pydyf
 from weasyprint import Document
 
 from .assemble import AssemblyInfo, assemble
+from .errors import ContentError, Location, Problem, display_path
 from .indexing import Index
+from .lint import resource_problems
 from .parts import PartResult, PartSpec, Style, font_programs, lay_out
 from .printmarks import add_bleed_and_marks
 from .render import RenderedBook
+from .resources import Image, used_images, walk_refs
 from .templating import TEMPLATES, render_template
 
 log = logging.getLogger(__name__)
@@ -76,12 +79,32 @@ def anchor_folios(parts: Sequence[PartResult]) -> dict[str, int]:
     return folios
 
 
-def book_style(context: Mapping[str, Any], templates: Path, content: Path | None = None) -> Style:
-    """The style every part is laid out with: templates, CSS, fonts, images and the trim size from book.yaml."""
+def book_style(context: Mapping[str, Any], templates: Path, rendered: RenderedBook | None = None) -> Style:
+    """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size."""
     config = context["config"]
     geometry = render_template("css/geometry.css.j2", templates, width=config.print.trim_width,
                                height=config.print.trim_height, bleed=config.print.bleed, print=False)
-    return Style.create(templates, geometry, content)
+    if rendered is None:
+        return Style.create(templates, geometry)
+    return Style.create(templates, geometry, rendered.book.root, book_images(rendered))
+
+
+def book_images(rendered: RenderedBook) -> tuple[Image, ...]:
+    """The images the book shows, resolved and verified; ContentError for any link or image it may not use."""
+    book = rendered.book
+    problems = [p for p in resource_problems(book) if p.severity == "error"]
+    if problems:
+        raise ContentError(problems)
+    owners = [(book.sources[i.interview.id].path if i.interview.id in book.sources else i.interview.id,
+               "".join([i.role_html, *(q.question_html + q.answer_html for q in i.questions), i.closing_html or ""]))
+              for i in rendered.interviews]
+    owners.append((display_path(book.root / "book.yaml"), rendered.introduction_html))
+    refs = list(walk_refs(owners))
+    images, refused = used_images(book.root, (src for _, src in refs))
+    if refused:  # lint saw nothing wrong, yet the resolver refuses: still no build
+        raise ContentError([Problem(Location(owner), refused[src].message, src, refused[src].hint)
+                            for owner, src in dict.fromkeys(refs) if src in refused])
+    return tuple(images.values())
 
 
 def blank_spec(context: Mapping[str, Any], templates: Path) -> PartSpec:

@@ -103,8 +103,7 @@ def test_check_reports_every_error_with_its_place(book: Path) -> None:
         "registered programme",
         f"{IV}:{line}:109: error: link is dropped as unsafe (javascript:alert(1)); only http(s), mailto and #id "
         "links are kept",
-        f"{IV}:{line}:141: error: link is dropped as unsafe (../../etc/map.png); only http(s), mailto and #id "
-        "links are kept",
+        f"{IV}:{line}:141: error: image must be a file in images/ (../../etc/map.png)",
         f"{IV}:{line}:161: warning: raw HTML is not allowed; it is printed as text (<b>)",
         f"{IV}:{line}:168: warning: raw HTML is not allowed; it is printed as text (</b>)",
     ]

@@ -124,9 +124,10 @@ def test_assembled_pdf_matches_the_one_pass_pdf(tmp_path: Path, monkeypatch: pyt
     options = BuildOptions(content, tmp_path / "out", ("pdf",), jobs=1)
     loaded = load(content)
     context = template_context(loaded.book)
-    book_pdf = paginate(render_book(loaded.book, "pdf", loaded.registry), loaded.registry, context, options)
+    rendered = render_book(loaded.book, "pdf", loaded.registry)
+    book_pdf = paginate(rendered, loaded.registry, context, options)
     assembled = write_screen(book_pdf, context, None)
-    reference = write_one_pass(book_pdf, book_style(context, TEMPLATES, content))
+    reference = write_one_pass(book_pdf, book_style(context, TEMPLATES, rendered))
     one, two = pypdf.PdfReader(io.BytesIO(assembled)), pypdf.PdfReader(io.BytesIO(reference))
     assert len(one.pages) == len(two.pages)
     assert [p.extract_text() for p in one.pages] == [p.extract_text() for p in two.pages]

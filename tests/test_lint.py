@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import tempfile
 from pathlib import Path
@@ -187,7 +188,8 @@ def test_anchor_ids(book_dir: Path) -> None:
 
 
 def test_images(book_dir: Path) -> None:
-    (book_dir / "images" / "here.png").write_bytes(b"png")
+    (book_dir / "images" / "here.png").write_bytes(base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg=="))
     body = (
         '  - q: "Why?"\n'  # 6
         "    a: |\n"  # 7
@@ -198,8 +200,9 @@ def test_images(book_dir: Path) -> None:
         f"{FILE}:8:37: warning: image has no alt text (images/here.png); "
         "describe the image for readers who cannot see it: ![description](...)",
         f"{FILE}:9:15: error: image file not found (images/gone.png); expected content/images/gone.png",
-        f"{FILE}:9:42: error: image must be a file under content/ (https://e.org/x.png)",
-        f"{FILE}:9:69: error: link is dropped as unsafe (../x.png); only http(s), mailto and #id links are kept",
+        f"{FILE}:9:42: error: remote images are not allowed; nothing is downloaded (https://e.org/x.png); "
+        "save the image in images/ and refer to it as images/<file>",
+        f"{FILE}:9:69: error: image must be a file in images/ (../x.png)",
     ]
 
 
