@@ -156,8 +156,9 @@ def issues(text: str, tokens: Sequence[Token], env: dict[str, Any], inline: str 
     """What the book refuses in a parsed Markdown value (both `check` and `build` stop on these).
 
     Character references to characters XML forbids, lists and quotes nested deeper than MAX_DEPTH,
-    headings, footnotes defined twice or never defined, and `{...}` attributes after a link, an image or
-    code. `inline` names the kind of a one-line value (e.g. "questions"), where footnotes do not exist.
+    headings, footnotes defined twice or never defined, and `{...}` attributes after an image or code
+    (after a link they mark the link text, see tagging.link_spans). `inline` names the kind of a one-line
+    value (e.g. "questions"), where footnotes do not exist.
     """
     found = [*_bad_references(text, tokens), *_headings_and_depth(text, tokens), *_misplaced_attrs(text, tokens)]
     found += _footnote_issues(text, tokens, env, inline)
@@ -233,10 +234,11 @@ def _misplaced_attrs(text: str, tokens: Sequence[Token]) -> Iterator[Issue]:
         match = _ATTRS_AFTER.search(text, cursor)
         offset, needle = (match.start(), match.group()) if match else (cursor, "{")
         cursor = offset + len(needle)
-        what = {"link_open": "a link", "image": "an image", "code_inline": "code"}[child.type]
+        if child.type == "link_open":
+            continue  # [text](url){.programme ref=...}: the link text is the mention (tagging.link_spans)
+        what = {"image": "an image", "code_inline": "code"}[child.type]
         yield Issue(offset, needle, f"attributes after {what} are not allowed", needle,
-                    "put the index span inside the link text: [[text]{.programme ref=...}](url)"
-                    if child.type == "link_open" else "put the attributes on a span: [text]{.programme ref=...}")
+                    "put the attributes on a span of text: [text]{.programme ref=...}")
 
 
 def _footnote_issues(text: str, tokens: Sequence[Token], env: dict[str, Any], inline: str | None) -> Iterator[Issue]:
