@@ -19,6 +19,7 @@ from .build import Loaded, load
 from .candidates import CandidateFinder
 from .content import Interview
 from .errors import CoopbookError, Location, Problem, Problems, shorten
+from .glyphs import glyph_warnings
 from .lint import lint_book
 from .render import render_book
 from .yamlsource import YamlDoc, YamlPath
@@ -56,7 +57,8 @@ def check_content(content: Path) -> CheckReport:
     except CoopbookError as exc:
         return CheckReport(0, _sorted(exc.problems))
     by_line = [*tagging_problems(loaded), *candidate_warnings(loaded)]
-    problems = [*lint_book(loaded.book), *with_columns(loaded, by_line), *placeholder_warnings(loaded)]
+    problems = [*lint_book(loaded.book), *with_columns(loaded, by_line), *placeholder_warnings(loaded),
+                *glyph_warnings(loaded.book)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
 
 

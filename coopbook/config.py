@@ -6,7 +6,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
 
 from .errors import Problems
@@ -38,8 +38,20 @@ Text = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_pr
 LongText = Annotated[str, Field(min_length=1, max_length=200_000), AfterValidator(_printable)]
 IndexName = Literal["people", "countries", "programmes", "organisations"]
 
-BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-LENGTH = re.compile(r"^\d+(?:\.\d+)?(?:mm|cm|in|pt)$")
+# validation patterns are matched whole (re.fullmatch): `$` would also accept a trailing newline
+BCP47 = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+LENGTH = re.compile(r"(\d{1,6}(?:\.\d{1,6})?)(mm|cm|in|pt)")
+MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72}
+TRIM_MM = (50.0, 500.0)  # each side of the page
+BLEED_MM = (0.0, 25.0)
+
+
+def millimetres(length: str) -> float:
+    """A length such as 6in, 152mm, 3mm or 12pt in millimetres."""
+    match = LENGTH.fullmatch(length)
+    if match is None:
+        raise ValueError("expected a length such as 6in, 152mm or 3mm")
+    return float(match.group(1)) * MM_PER_UNIT[match.group(2)]
 
 
 @dataclass(frozen=True, config=STRICT)
@@ -70,9 +82,10 @@ class PrintSettings:
 
     @field_validator("trim_width", "trim_height", "bleed")
     @classmethod
-    def _length(cls, value: str) -> str:
-        if not LENGTH.match(value):
-            raise ValueError("expected a length such as 6in, 152mm or 3mm")
+    def _length(cls, value: str, info: ValidationInfo) -> str:
+        low, high = BLEED_MM if info.field_name == "bleed" else TRIM_MM
+        if not low <= millimetres(value) <= high:
+            raise ValueError(f"must be between {low:g} mm and {high:g} mm")
         return value
 
 
@@ -99,7 +112,7 @@ class BookConfig:
     @field_validator("language")
     @classmethod
     def _language(cls, value: str) -> str:
-        if not BCP47.match(value):
+        if not BCP47.fullmatch(value):
             raise ValueError("expected a BCP 47 language tag such as en-GB")
         return value
 

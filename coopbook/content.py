@@ -88,6 +88,7 @@ class Book:
     config: BookConfig
     interviews: tuple[Interview, ...]
     sources: dict[str, YamlDoc]
+    config_source: YamlDoc | None = None
 
     def where(self, interview_id: str, *path: str | int) -> Location:
         """The location in the interview's file of the value at path."""
@@ -113,7 +114,7 @@ def load_book(root: Path) -> Book:
         interviews = _order(config, config_doc, interviews, {f.stem for f in files}, sources, problems)
     problems.raise_if_errors()
     assert config is not None
-    return Book(root, config, tuple(interviews), sources)
+    return Book(root, config, tuple(interviews), sources, config_doc)
 
 
 def _load_interviews(files: list[Path], problems: Problems) -> tuple[list[Interview], dict[str, YamlDoc]]:

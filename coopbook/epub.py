@@ -3,6 +3,7 @@ edition's page-list), NCX, cover, accessibility metadata, and a byte-reproducibl
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import html
@@ -29,6 +30,14 @@ PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
 IMG_SRC_ATTR = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)"')
 A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "readingOrder", "structuralNavigation")
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
+ELEMENT_ID = re.compile(r'\sid="([^"]+)"')
+FRAGMENT_HREF = re.compile(r'href="#([^"]+)"')
+OUTSIDE_DOCUMENTS = {"contents": "nav.xhtml#toc"}  # in-book targets that are not in a part's document
+
+
+def interview_file(interview_id: str) -> str:
+    """The EPUB file name of an interview: prefixed, so no id can take the name of another document."""
+    return f"interview-{interview_id}.xhtml"
 
 
 @dataclass(frozen=True)
@@ -80,15 +89,37 @@ def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, A
             introduction_html=rendered.introduction_html),
     ]
     for n, item in enumerate(rendered.interviews):
-        docs.append(doc(f"{item.interview.id}.xhtml", item.interview.interviewee.name, "epub/interview.xhtml",
+        docs.append(doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
                         landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
                         item=item))
-    files = {mention.id: f"{mention.interview}.xhtml" for mention in rendered.mentions}
+    files = {mention.id: interview_file(mention.interview) for mention in rendered.mentions}
     for n, section in enumerate(s for s in index.sections if not s.is_empty):
         docs.append(doc(f"index-{section.name}.xhtml", f"Index: {section.title}", "epub/index.xhtml",
                         landmark="index" if n == 0 else None, section=section,
                         href=lambda target: f"{files[target]}#{target}"))
-    return docs
+    return resolve_fragments(docs)
+
+
+def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
+    """Point each `#id` link at the document that holds the id (in one PDF any part's anchor is `#id`)."""
+    owners: dict[str, str] = {}
+    for document in docs:
+        for ident in ELEMENT_ID.findall(document.xhtml):
+            owners.setdefault(ident, document.file_name)
+    resolved = []
+    for document in docs:
+        own = set(ELEMENT_ID.findall(document.xhtml))
+
+        def target(match: re.Match[str], own: set[str] = own) -> str:
+            ident = match.group(1)
+            if ident in own:
+                return match.group()
+            if ident in owners:
+                return f'href="{owners[ident]}#{ident}"'
+            return f'href="{OUTSIDE_DOCUMENTS.get(ident, "#" + ident)}"'
+
+        resolved.append(dataclasses.replace(document, xhtml=FRAGMENT_HREF.sub(target, document.xhtml)))
+    return resolved
 
 
 def make_cover(rendered: RenderedBook, context: Mapping[str, Any], templates: Path = TEMPLATES) -> Cover:

@@ -140,7 +140,7 @@ def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
     """The contents: each interview (name, role) at the folio where it opens, then extra entries."""
     opening = {p.layout.name: p.layout.first_folio for p in parts}
     entries = [TocEntry(item.interview.interviewee.name, item.anchor, str(opening[item.interview.id]),
-                        item.interview.interviewee.role) for item in rendered.interviews]
+                        item.role_text) for item in rendered.interviews]
     return entries + list(extra)
 
 

@@ -404,6 +404,7 @@ def _queue_refs(key: str, field: str, refs: Iterable[str], item: YamlDoc, draft:
 
 def _check_refs(draft: _Draft, problems: Problems) -> None:
     resolved: dict[tuple[str, str], list[str]] = {}
+    see_at: dict[tuple[str, str], tuple[str, Location]] = {}  # (entry, target) -> the `see` ref as written
     lookup = Registry.build(draft.entries.values())
     for key, field, ref, where in draft.refs:
         kind = key.partition(":")[0]
@@ -416,9 +417,81 @@ def _check_refs(draft: _Draft, problems: Problems) -> None:
             problems.error(where, f"{field} refers to the entry itself", ref)
             continue
         resolved.setdefault((key, field), []).append(target.key)
+        if field == "see":
+            see_at.setdefault((key, target.key), (ref, where))
     for (key, field), targets in resolved.items():
         entry = draft.entries[key]
         draft.entries[key] = dataclasses.replace(entry, **{field: tuple(dict.fromkeys(targets))})
+    for cycle in see_cycles({key: targets for (key, field), targets in resolved.items() if field == "see"}):
+        ref, where = see_at[(cycle[0], cycle[1])]
+        problems.error(where, "see references go round in a circle: " + " -> ".join(cycle), ref,
+                       "a see reference sends the reader to the entry that has the page numbers; end the chain there")
+
+
+def see_cycles(edges: Mapping[str, Sequence[str]]) -> list[tuple[str, ...]]:
+    """One cycle per group of entries whose `see` references lead round in a circle, from its smallest key
+    back to it (a -> b -> a); linear in the references, however tangled."""
+    cycles = []
+    for group in _strong_components(edges):
+        if len(group) < 2:
+            continue
+        start = min(group)
+        previous: dict[str, str] = {}
+        queue = [start]
+        while queue and start not in previous:
+            node = queue.pop(0)
+            for target in edges.get(node, ()):
+                if target in group and target not in previous:
+                    previous[target] = node
+                    queue.append(target)
+        path = [start]
+        node = previous[start]
+        while node != start:
+            path.append(node)
+            node = previous[node]
+        cycles.append((start, *reversed(path[1:]), start))
+    return sorted(cycles)
+
+
+def _strong_components(edges: Mapping[str, Sequence[str]]) -> list[set[str]]:
+    """Tarjan's strongly connected components, iteratively."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges.get(node, ())
+            if child < len(targets):
+                work.append((node, child + 1))
+                target = targets[child]
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return groups
 
 
 def _add_interviewees(root: Path, interviews: Sequence[Interview], draft: _Draft, problems: Problems) -> None:

@@ -7,6 +7,7 @@ and the index all speak of the same elements.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from markupsafe import Markup
@@ -42,6 +43,7 @@ class RenderedInterview:
     closing_html: Markup | None
     role_html: Markup
     heading_mention: str | None = None
+    role_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,19 +68,77 @@ def footnote_doc_id(interview_id: str, ypath: YamlPath) -> str:
     return f"{interview_id}-{'-'.join(str(p) for p in ypath)}"
 
 
-def render_interview(interview: Interview, tagger: InterviewTagger | None = None,
-                     source: YamlDoc | None = None) -> dict[Target, RenderedInterview]:
+INLINE_KINDS = {"q": "questions", "role": "roles"}  # one-line Markdown values, by their YAML key
+
+
+class SourceLocator:
+    """Turns an offset in a YAML string value into file:line:col (exact in `|` blocks, else found by text)."""
+
+    def __init__(self, doc: YamlDoc) -> None:
+        self.doc = doc
+        self._lines: list[str] | None = None
+
+    def lines(self) -> list[str]:
+        """The lines of the source file (read once; empty when it cannot be read)."""
+        if self._lines is None:
+            try:
+                self._lines = Path(self.doc.path).read_text("utf-8").removeprefix("\ufeff").split("\n")
+            except (OSError, UnicodeDecodeError):
+                self._lines = []
+        return self._lines
+
+    def at(self, ypath: YamlPath, text: str, offset: int, needle: str) -> Location:
+        """The location of text[offset:] (which starts with needle), the value at ypath."""
+        where = self.doc.where(ypath)
+        lines = self.lines()
+        if not where.line or not lines:
+            return where
+        row = text.count("\n", 0, offset)
+        col = offset - (text.rfind("\n", 0, offset) + 1)
+        if self.doc.is_block(ypath) and where.line + row < len(lines):
+            first = next((line for line in lines[where.line:] if line.strip()), "")
+            indent = len(first) - len(first.lstrip(" "))
+            line = lines[where.line + row]
+            if line[indent + col:].startswith(needle):
+                return Location(self.doc.path, where.line + row + 1, indent + col + 1)
+        nth = text.count(needle, 0, offset) if needle else 0
+        rest = "\n".join(lines[where.line - 1:])
+        index = max(where.col - 2, -1)
+        for _ in range(nth + 1):
+            index = rest.find(needle, index + 1)
+            if index < 0:
+                return where
+        return Location(self.doc.path, where.line + rest.count("\n", 0, index),
+                        index - (rest.rfind("\n", 0, index) + 1) + 1)
+
+
+def markdown_problems(text: str, tokens: list[Any], env: dict[str, Any], ypath: YamlPath,
+                      locator: SourceLocator | None, problems: Problems) -> None:
+    """Record, located in its file, everything markup.issues refuses in one Markdown value."""
+    kind = INLINE_KINDS.get(str(ypath[-1])) if ypath else None
+    for issue in markup.issues(text, tokens, env, kind):
+        where = locator.at(ypath, text, issue.offset, issue.needle) if locator else Location("(text)")
+        problems.error(where, issue.message, issue.value, issue.hint)
+
+
+def render_interview(interview: Interview, tagger: InterviewTagger | None = None, source: YamlDoc | None = None,
+                     problems: Problems | None = None) -> dict[Target, RenderedInterview]:
     """Render one interview's role, questions, answers and closing message for both targets.
 
     Each Markdown value is parsed and tagged once, then rendered for the PDF (page-foot footnotes) and the
-    EPUB (noteref and aside footnotes), so both carry the same mention ids.
+    EPUB (noteref and aside footnotes), so both carry the same mention ids. What the Markdown rules refuse
+    is recorded in problems (by default the tagger's; not checked without either).
     """
+    collector = problems if problems is not None else tagger.problems if tagger is not None else None
+    locator = SourceLocator(source) if source is not None else None
 
     def tagged(text: str, ypath: YamlPath, inline: bool) -> tuple[list[Any], dict[str, Any]]:
         if tagger is not None and source is not None:
             tagger.set_field(source.where(ypath), block=source.is_block(ypath))
         doc_id = footnote_doc_id(interview.id, ypath)
         tokens, env = markup.parse_inline(text, doc_id) if inline else markup.parse(text, doc_id)
+        if collector is not None:
+            markdown_problems(text, tokens, env, ypath, locator, collector)
         return (tagger(tokens) if tagger is not None else tokens), env
 
     def html(text: str, ypath: YamlPath, inline: bool = False) -> dict[Target, Markup]:
@@ -99,7 +159,8 @@ def render_interview(interview: Interview, tagger: InterviewTagger | None = None
     return {target: RenderedInterview(
         interview, interview_anchor(interview.id),
         tuple(RenderedQuestion(anchor, q[target], a[target]) for anchor, q, a in questions),
-        closing[target] if closing else None, role[target], heading) for target in TARGETS}
+        closing[target] if closing else None, role[target], heading, markup.plain_text(interview.interviewee.role))
+        for target in TARGETS}
 
 
 def render_books(book: Book, registry: Registry | None = None) -> dict[Target, RenderedBook]:
@@ -112,12 +173,16 @@ def render_books(book: Book, registry: Registry | None = None) -> dict[Target, R
         tagger = None
         if registry is not None and matcher is not None:
             tagger = InterviewTagger(matcher, registry, interview.id, problems)
-        for target, rendered in render_interview(interview, tagger, book.sources.get(interview.id)).items():
+        rendered_both = render_interview(interview, tagger, book.sources.get(interview.id), problems)
+        for target, rendered in rendered_both.items():
             interviews[target].append(rendered)
         if tagger is not None:
             mentions.extend(tagger.mentions)
+    intro = book.config.series.description
+    intro_tokens, intro_env = markup.parse(intro, "introduction")
+    intro_locator = SourceLocator(book.config_source) if book.config_source is not None else None
+    markdown_problems(intro, intro_tokens, intro_env, ("series", "description"), intro_locator, problems)
     problems.raise_if_errors()
-    intro_tokens, intro_env = markup.parse(book.config.series.description, "introduction")
     return {target: RenderedBook(book, tuple(interviews[target]),
                                  Markup(markup.render(intro_tokens, intro_env, NOTE_STYLE[target])), tuple(mentions))
             for target in TARGETS}

@@ -20,6 +20,7 @@ from .errors import Location, Problems
 from .registry import KINDS, Registry
 
 BREAKS = ("softbreak", "hardbreak")
+SPAN_ATTRS = ("class", "ref")  # the attributes markup keeps on `{...}` spans
 
 
 def is_acronym(term: str) -> bool:
@@ -159,7 +160,7 @@ class InterviewTagger:
         """Tag every inline token of a block token stream (or of one parseInline result)."""
         for token in tokens:
             if token.type == "inline" and token.children:
-                token.children = self._inline(token.children, self._line(token))
+                token.children = self._inline(link_spans(token.children), self._line(token))
         return tokens
 
     # ---- internals ----
@@ -299,6 +300,28 @@ class InterviewTagger:
         token = Token("span_open", "span", 1)
         token.attrs = {"id": mention.id, "class": "ix", "data-ref": key}
         return token
+
+
+def link_spans(children: list[Token]) -> list[Token]:
+    """Move `{...}` attributes written after a link onto a span around its text: `[ACOPAM](url){.programme}`
+    marks the link text as a mention, like `[ACOPAM]{.programme}`, and the link keeps only its target."""
+    out: list[Token] = []
+    closes: list[bool] = []  # per open link: whether a span was opened inside it
+    for child in children:
+        if child.type == "link_open":
+            moved = {k: v for k, v in child.attrs.items() if k in SPAN_ATTRS}
+            closes.append(bool(moved))
+            out.append(child)
+            if moved:
+                child.attrs = {k: v for k, v in child.attrs.items() if k not in SPAN_ATTRS}
+                span = Token("span_open", "span", 1)
+                span.attrs = moved
+                out.append(span)
+            continue
+        if child.type == "link_close" and closes and closes.pop():
+            out.append(Token("span_close", "span", -1))
+        out.append(child)
+    return out
 
 
 def _text(content: str) -> Token:

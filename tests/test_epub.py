@@ -154,7 +154,7 @@ def test_cover_image_is_declared_and_shown(real_book: dict[str, Output]) -> None
 
 def test_footnotes_are_epub_footnotes(mini_book: dict[str, Output]) -> None:
     book = Epub.open(mini_book["epub"].path)
-    doc = book.xml(book.href("jurgen-von-muralt.xhtml"))
+    doc = book.xml(book.href("interview-jurgen-von-muralt.xhtml"))
     refs = [a for a in doc.iterfind(".//x:a", NS) if a.get(EPUB_TYPE) == "noteref"]
     notes = [a for a in doc.iterfind(".//x:aside", NS) if a.get(EPUB_TYPE) == "footnote"]
     assert len(refs) == 2 and len(notes) == 2
@@ -176,7 +176,7 @@ def test_one_word_changes_only_the_affected_document(content_copy: Path, tmp_pat
         changed = [n for n in one.namelist() if one.read(n) != two.read(n)]
         assert [i.date_time for i in one.infolist()] == [i.date_time for i in two.infolist()]
         assert one.infolist()[0].filename == "mimetype" and one.infolist()[0].compress_type == zipfile.ZIP_STORED
-    assert changed == ["EPUB/alexandre-soho.xhtml"]
+    assert changed == ["EPUB/interview-alexandre-soho.xhtml"]
 
 
 def test_css_uses_relative_units_only(real_book: dict[str, Output]) -> None:
@@ -200,6 +200,6 @@ def test_images_travel_with_the_epub(mini_book: dict[str, Output]) -> None:
     book = Epub.open(mini_book["epub"].path)
     item = book.opf.find(".//opf:manifest/opf:item[@href='images/map.svg']", NS)
     assert item is not None and item.get("media-type") == "image/svg+xml"
-    doc = book.xml(book.href("maria-perez.xhtml"))
+    doc = book.xml(book.href("interview-maria-perez.xhtml"))
     image = doc.find(".//x:img", NS)
     assert image.get("src") == "images/map.svg" and image.get("alt") == "Two cooperatives joined by a line"

@@ -373,7 +373,7 @@ def test_a_book_full_of_urls_makes_no_request(book: Path, server: tuple[str, lis
     answer(book, f"[site]({url}/link) and <{url}/auto> and [mail](mailto:a@b.org) " + MAP)
     assert run("build", "--format", "all").exit_code == 0
     epub = Epub.open(Path("build/test-anthology.epub"))
-    hrefs = {a.get("href") for a in epub.xml("EPUB/maria-perez.xhtml").iterfind(".//x:a", NS)}
+    hrefs = {a.get("href") for a in epub.xml("EPUB/interview-maria-perez.xhtml").iterfind(".//x:a", NS)}
     assert {f"{url}/link", f"{url}/auto", "mailto:a@b.org"} <= hrefs
     for attack in (f"![r]({url}/img.png)", f"![r](<{url}/i mg.png>)"):
         answer(book, attack)
@@ -439,7 +439,7 @@ def test_images_with_spaces_accents_and_ampersands_are_packed(book: Path) -> Non
     assert run("build").exit_code == 0
     assert pdf_images(Path("build/test-anthology.pdf")) == 3
     epub = Epub.open(Path("build/test-anthology.epub"))
-    shown = {img.get("alt"): img.get("src") for img in epub.xml("EPUB/maria-perez.xhtml").iterfind(".//x:img", NS)}
+    shown = {img.get("alt"): img.get("src") for img in epub.xml("EPUB/interview-maria-perez.xhtml").iterfind(".//x:img", NS)}
     assert set(shown) == {"Two", "Café", "And", "Two cooperatives joined by a line"}
     for alt, name in (("Two", "two words.png"), ("Café", "café.png"), ("And", "a & b.png")):
         src = shown[alt]
