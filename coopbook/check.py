@@ -1,10 +1,11 @@
-"""`coopbook check`: every content problem at once, without building.
+"""`coopbook check` and the build's validate stage: every content problem at once, found in one place.
 
-Each pass reuses the stage that owns the rule: the schema (`build.load`: book.yaml, interviews, registry), the
-content lint (`lint.lint_book`), the index tagging (`render.render_book`, which rejects unknown `ref=` values
-and misused spans) and the registry's coverage (`tagging.CandidateFinder`: text that looks like an index term
-but is not registered, a warning). One pass is check's own: `TODO` placeholders left by `coopbook new`
-(warnings). Problems found by line only get their column here.
+`validate` runs after the build's own `load` and `render` stages and reuses their results: the schema
+(`build.load`: book.yaml, interviews, registry) has passed; the index tagging's problems (unknown `ref=`
+values, misused spans) come from the render stage. It adds the content lint (`lint.lint_book`), the
+registry's coverage (`candidates.CandidateFinder`: text that looks like an index term but is not registered,
+a warning) and `TODO` placeholders left by `coopbook new` (warnings). Problems found by line only get their
+column here. `build` and `check` both call it, so they agree on what is an error.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .build import Loaded, load
 from .candidates import CandidateFinder
 from .content import Interview
 from .errors import CoopbookError, Location, Problem, Problems, shorten
 from .lint import lint_book
-from .render import render_book
 from .yamlsource import YamlDoc, YamlPath
+
+if TYPE_CHECKING:
+    from .build import Loaded
 
 PLACEHOLDER = "TODO"
 _PLACEHOLDER = re.compile(rf"\b{PLACEHOLDER}\b")
@@ -50,23 +52,21 @@ class CheckReport:
 
 
 def check_content(content: Path) -> CheckReport:
-    """Run every check over content/; schema errors stop the later passes (they need a loaded book)."""
+    """Run the build's load and render stages and validate their results, without laying anything out."""
+    from .build import load, render  # the build's own stages; build.py imports validate from here
+
     try:
         loaded = load(content)
     except CoopbookError as exc:
         return CheckReport(0, _sorted(exc.problems))
-    by_line = [*tagging_problems(loaded), *candidate_warnings(loaded)]
+    return validate(loaded, render(loaded).problems)
+
+
+def validate(loaded: Loaded, tagging: Sequence[Problem]) -> CheckReport:
+    """Validate stage: lint, the render stage's tagging problems, unregistered terms and placeholders."""
+    by_line = [*tagging, *candidate_warnings(loaded)]
     problems = [*lint_book(loaded.book), *with_columns(loaded, by_line), *placeholder_warnings(loaded)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
-
-
-def tagging_problems(loaded: Loaded) -> tuple[Problem, ...]:
-    """The problems the index tagging finds (unknown refs, misused spans), without building anything."""
-    try:
-        render_book(loaded.book, "pdf", loaded.registry)
-    except CoopbookError as exc:
-        return exc.problems
-    return ()
 
 
 def candidate_warnings(loaded: Loaded) -> tuple[Problem, ...]:

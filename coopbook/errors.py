@@ -80,9 +80,9 @@ class BuildError(CoopbookError):
     """The build could not produce its outputs (rendering, writing)."""
 
 
-def _problem_key(problem: Problem) -> tuple[str, int, int, str]:
+def _problem_key(problem: Problem) -> tuple[str, int, int, str, str]:
     loc = problem.location
-    return (loc.path, loc.line, loc.col, problem.message)
+    return (loc.path, loc.line, loc.col, problem.severity, problem.message)
 
 
 class Problems:

@@ -102,9 +102,13 @@ def render_interview(interview: Interview, tagger: InterviewTagger | None = None
         closing[target] if closing else None, role[target], heading) for target in TARGETS}
 
 
-def render_books(book: Book, registry: Registry | None = None) -> dict[Target, RenderedBook]:
-    """Render every interview for both targets (tagging mentions once, when a registry is given)."""
-    problems = Problems()
+def render_books(book: Book, registry: Registry | None = None,
+                 found: Problems | None = None) -> dict[Target, RenderedBook]:
+    """Render every interview for both targets (tagging mentions once, when a registry is given).
+
+    Tagging problems (unknown refs, misused spans) go to `found` when given, else they are raised.
+    """
+    problems = Problems() if found is None else found
     matcher = Matcher.from_registry(registry) if registry is not None else None
     interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in TARGETS}
     mentions: list[Mention] = []
@@ -116,7 +120,8 @@ def render_books(book: Book, registry: Registry | None = None) -> dict[Target, R
             interviews[target].append(rendered)
         if tagger is not None:
             mentions.extend(tagger.mentions)
-    problems.raise_if_errors()
+    if found is None:
+        problems.raise_if_errors()
     intro_tokens, intro_env = markup.parse(book.config.series.description, "introduction")
     return {target: RenderedBook(book, tuple(interviews[target]),
                                  Markup(markup.render(intro_tokens, intro_env, NOTE_STYLE[target])), tuple(mentions))
