@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 300
 # Temporary files: ours (atomic writes: .name.xxxx.tmp) and editors' (swap, backup, lock files).
-IGNORED_NAMES = (r"^\..*\.tmp$", r"\.sw.$", r"~$", r"^\.#", r"^#.*#$", r"^4913$", r"\.lock$", r"^\.DS_Store$")
+IGNORED_NAMES = (r"^\..*\.tmp$", r"\.sw.$", r"~$", r"^\.#", r"^#.*#$", r"^4913$", r"\.lock$", r"^\.DS_Store$", r"^\._")
 
 
 @dataclass(frozen=True)
