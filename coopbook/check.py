@@ -131,22 +131,31 @@ def with_columns(loaded: Loaded, problems: Sequence[Problem]) -> list[Problem]:
                 lines[loc.path] = files[loc.path].read_text("utf-8").removeprefix("\ufeff").splitlines()
             except (OSError, UnicodeDecodeError):
                 lines[loc.path] = []
-        text = lines[loc.path][loc.line - 1] if loc.line <= len(lines[loc.path]) else ""
-        col = _column(text, problem.value)
-        result.append(replace(problem, location=Location(loc.path, loc.line, col)) if col else problem)
+        window = "\n".join(lines[loc.path][loc.line - 1:loc.line - 1 + COLUMN_WINDOW])
+        found = _column(window, problem.value)
+        if found is None:
+            result.append(problem)
+            continue
+        down, col = found
+        result.append(replace(problem, location=Location(loc.path, loc.line + down, col)))
     return result
 
 
-def _column(line: str, value: str) -> int:
-    """The 1-based column of value on line (as `ref=value`, `[value]` or the words of value), else 0."""
+COLUMN_WINDOW = 20  # lines searched from the reported one: a span's attributes may hide line breaks from it
+
+
+def _column(text: str, value: str) -> tuple[int, int] | None:
+    """Where value first is in text (as `ref=value`, `[value]` or its words, maybe across lines): lines down
+    from the first line of text, and the 1-based column; None when it is not found."""
     words = r"\s+".join(re.escape(w) for w in value.split())
     if not words:
-        return 0
+        return None
     for pattern in (rf"ref=[\"']?{words}\b", rf"\[{words}\]", rf"(?<!\w){words}(?!\w)"):
-        found = re.search(pattern, line)
+        found = re.search(pattern, text)
         if found:
-            return found.start() + 1
-    return 0
+            start = found.start()
+            return text.count("\n", 0, start), start - (text.rfind("\n", 0, start) + 1) + 1
+    return None
 
 
 def markdown_fields(interview: Interview) -> Iterator[tuple[YamlPath, str]]:
