@@ -21,7 +21,7 @@ from rich.text import Text
 from . import __version__
 from .build import FORMATS, BuildOptions, Format, build, load, make_index, paginate, template_context
 from .check import check_content
-from .errors import ContentError, CoopbookError, Location, Problem, Problems, display_path
+from .errors import ContentError, CoopbookError, Location, Problem, Problems, capped, display_path
 from .importer import ImportResult, import_article, write_import
 from .indexing import index_as_text
 from .progress import BuildProgress
@@ -50,7 +50,7 @@ def use_colour() -> bool:
 def report(problems: Sequence[Problem]) -> None:
     """Print problems one per line: `path:line:col: error: message (value)`, coloured on a terminal."""
     colour = use_colour()
-    for problem in problems:
+    for problem in capped(problems):
         line = problem.format()
         if not colour:
             print(line, file=sys.stderr)
