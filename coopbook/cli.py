@@ -27,7 +27,7 @@ from .indexing import index_as_text
 from .progress import BuildProgress
 from .render import render_book
 from .scaffold import add_to_order, new_interview
-from .templatelog import TemplateWarnings
+from .templatelog import TemplateWarnings, read_stylesheets
 from .templating import TEMPLATES
 from .watch import Rebuild, watch
 from .yamlsource import load_yaml, read_text
@@ -166,6 +166,7 @@ def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_c
 
     def action() -> int:
         started = time.perf_counter()
+        read_stylesheets(TEMPLATES)
         live = out_console.is_terminal and not os.environ.get("CI")
         with BuildProgress(out_console, live) as progress:
             options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("all",)),
@@ -307,6 +308,7 @@ def watch_command(ctx: Context, formats: tuple[str, ...]) -> None:
         options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("pdf",)), on_wait=report_wait)
         print(f"watching {display_path(options.content)} and {display_path(options.templates)}; "
               "Ctrl-C to stop", flush=True)
+        read_stylesheets(options.templates)
         try:
             watch(options, print_rebuild, debug=ctx.debug)
         except KeyboardInterrupt:

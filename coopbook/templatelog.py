@@ -18,6 +18,7 @@ from types import FrameType
 from weasyprint import CSS
 
 from .errors import Location, Problem, display_path
+from .parts import STYLESHEETS
 
 AT_LINE_COL = re.compile(r",? at (\d+):(\d+)")
 
@@ -40,6 +41,13 @@ class TemplateWarnings(logging.Handler):
                 self.sink(problem)
         except Exception:  # noqa: BLE001 - logging must never break the build
             self.handleError(record)
+
+
+def read_stylesheets(templates: Path) -> None:
+    """Read the PDF's stylesheets once here, so that a handler reports their warnings now, and only once:
+    layout workers forked later inherit its record of what was said and read the same warnings again."""
+    for name in STYLESHEETS:
+        CSS(filename=str(templates / "css" / name))
 
 
 def stylesheet_source(frame: FrameType | None) -> tuple[str | None, str | None]:
