@@ -115,7 +115,7 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
     with build_lock(options):
         loaded = load(options.content)
         rendered = render(loaded)
-        accept(validate(loaded, rendered.problems), options)
+        accept(validate(loaded, rendered.problems, options.cache_dir), options)
         context = template_context(loaded.book)
         slug = loaded.book.config.output_slug
         products: list[tuple[Format, Path, bytes, int | None]] = []

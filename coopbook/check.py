@@ -10,16 +10,20 @@ column here. `build` and `check` both call it, so they agree on what is an error
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import __version__
 from .candidates import CandidateFinder
 from .content import Interview
 from .errors import CoopbookError, Location, Problem, Problems, shorten
-from .lint import lint_book
+from .fsutil import atomic_write
+from .lint import anchor_ids, lint_book
 from .yamlsource import YamlDoc, YamlPath
 
 if TYPE_CHECKING:
@@ -62,18 +66,112 @@ def check_content(content: Path) -> CheckReport:
     return validate(loaded, render(loaded).problems)
 
 
-def validate(loaded: Loaded, tagging: Sequence[Problem]) -> CheckReport:
-    """Validate stage: lint, the render stage's tagging problems, unregistered terms and placeholders."""
-    by_line = [*tagging, *candidate_warnings(loaded)]
-    problems = [*lint_book(loaded.book), *with_columns(loaded, by_line), *placeholder_warnings(loaded)]
+def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None = None) -> CheckReport:
+    """Validate stage: lint, the render stage's tagging problems, unregistered terms and placeholders.
+
+    With a cache folder, each interview's own findings are kept under a key of everything they depend on (its
+    file, the registry's terms, the book's link targets and images, the rules' code): a rebuild after a
+    correction validates only the interview that changed.
+    """
+    cache = ValidateCache(cache_dir, loaded) if cache_dir is not None else None
+    found = {i.id: cache.get(i.id) if cache is not None else None for i in loaded.book.interviews}
+    todo = [i for i in loaded.book.interviews if found[i.id] is None]
+    if todo:
+        fresh = interview_findings(loaded, todo)
+        for interview in todo:
+            found[interview.id] = fresh[interview.id]
+            if cache is not None:
+                cache.put(interview.id, fresh[interview.id])
+    own = [f for f in found.values() if f is not None]
+    by_line = [*tagging, *(p for f in own for p in f.by_line)]
+    problems = [*(p for f in own for p in f.located), *with_columns(loaded, by_line)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
 
 
-def candidate_warnings(loaded: Loaded) -> tuple[Problem, ...]:
+@dataclass(frozen=True)
+class Findings:
+    """One interview's own problems: those located exactly, and those located by line (columns added later)."""
+
+    located: tuple[Problem, ...]
+    by_line: tuple[Problem, ...]
+
+
+def interview_findings(loaded: Loaded, interviews: Sequence[Interview]) -> dict[str, Findings]:
+    """Lint, unregistered terms and placeholders of some interviews of the book, by interview id."""
+    ids = {loaded.book.sources[i.id].path: i.id for i in interviews}
+    located: dict[str, list[Problem]] = {i.id: [] for i in interviews}
+    by_line: dict[str, list[Problem]] = {i.id: [] for i in interviews}
+    first = interviews[0].id
+    for problem in (*lint_book(loaded.book, interviews), *placeholder_warnings(loaded, interviews)):
+        located[ids.get(problem.location.path, first)].append(problem)
+    for problem in candidate_warnings(loaded, interviews):
+        by_line[ids.get(problem.location.path, first)].append(problem)
+    return {i.id: Findings(tuple(located[i.id]), tuple(by_line[i.id])) for i in interviews}
+
+
+RULES = ("check.py", "lint.py", "candidates.py", "markup.py", "tagging.py", "registry.py", "yamlsource.py")
+
+
+class ValidateCache:
+    """Each interview's findings on disk (<cache>/validate/<key>.json), keyed by all they depend on."""
+
+    def __init__(self, cache_dir: Path, loaded: Loaded) -> None:
+        self.folder = cache_dir / "validate"
+        self.loaded = loaded
+        book = loaded.book
+        digest = hashlib.sha256(f"{__version__}\0".encode())
+        for name in RULES:
+            digest.update(Path(__file__).with_name(name).read_bytes())
+        digest.update(repr((sorted(loaded.registry.known_terms()), sorted(loaded.registry.ignore))).encode())
+        digest.update("\0".join(sorted(anchor_ids(book))).encode())
+        images = book.root / "images"
+        for path in sorted(images.rglob("*")) if images.is_dir() else []:
+            stat = path.stat()
+            digest.update(f"{path.relative_to(images)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        self.context = digest.hexdigest()
+
+    def _path(self, interview_id: str) -> Path | None:
+        doc = self.loaded.book.sources[interview_id]
+        try:
+            text = (self.loaded.book.root / "interviews" / f"{interview_id}.yaml").read_bytes()
+        except OSError:
+            return None
+        key = hashlib.sha256(f"{self.context}\0{doc.path}\0".encode() + text).hexdigest()
+        return self.folder / f"{key}.json"
+
+    def get(self, interview_id: str) -> Findings | None:
+        """The cached findings of an interview, or None."""
+        path = self._path(interview_id)
+        try:
+            data = json.loads(path.read_text("utf-8")) if path is not None else None
+            return Findings(*(tuple(_problem(p) for p in data[part]) for part in ("located", "by_line")))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, interview_id: str, findings: Findings) -> None:
+        """Keep an interview's findings for the next build."""
+        path = self._path(interview_id)
+        if path is not None:
+            data = {part: [_record(p) for p in getattr(findings, part)] for part in ("located", "by_line")}
+            atomic_write(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+
+def _record(problem: Problem) -> dict[str, Any]:
+    loc = problem.location
+    return {"path": loc.path, "line": loc.line, "col": loc.col, "message": problem.message, "value": problem.value,
+            "hint": problem.hint, "severity": problem.severity}
+
+
+def _problem(record: dict[str, Any]) -> Problem:
+    return Problem(Location(record["path"], record["line"], record["col"]), record["message"], record["value"],
+                   record["hint"], record["severity"])
+
+
+def candidate_warnings(loaded: Loaded, interviews: Sequence[Interview] | None = None) -> tuple[Problem, ...]:
     """Unknown acronyms and capitalised names, once per interview, at their first place."""
     finder = CandidateFinder(loaded.registry)
     problems = Problems()
-    for interview in loaded.book.interviews:
+    for interview in loaded.book.interviews if interviews is None else interviews:
         source = loaded.book.sources[interview.id]
         seen: set[str] = set()
         for ypath, text in markdown_fields(interview):
@@ -85,10 +183,10 @@ def candidate_warnings(loaded: Loaded) -> tuple[Problem, ...]:
     return tuple(problems.items)
 
 
-def placeholder_warnings(loaded: Loaded) -> tuple[Problem, ...]:
+def placeholder_warnings(loaded: Loaded, interviews: Sequence[Interview] | None = None) -> tuple[Problem, ...]:
     """Every value still holding a TODO placeholder left by `coopbook new` or `coopbook import`."""
     problems = Problems()
-    for interview in loaded.book.interviews:
+    for interview in loaded.book.interviews if interviews is None else interviews:
         source = loaded.book.sources[interview.id]
         for ypath, text in _strings(source.data, ()):
             found = _PLACEHOLDER.search(text)

@@ -168,3 +168,28 @@ def test_a_template_warning_names_the_stylesheet_line(tmp_path: Path) -> None:
     assert [p.format() for p in found] == [
         f"{pdf_css}:3:1: warning: WeasyPrint: Unsupported @page selector ' front:blank, @page body:blank ', "
         "the whole @page rule was ignored"]
+
+
+def test_the_validate_cache_follows_the_interview_and_the_registry(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(REPO / "tests" / "books" / "mini", content)
+    warned: list[Problem] = []
+    options = BuildOptions(content, tmp_path / "out", ("epub",), jobs=1, on_warnings=warned.extend)
+
+    def build_warnings() -> list[str]:
+        warned.clear()
+        build(options)
+        lines = [p.format() for p in warned]
+        assert lines == [p.format() for p in check_content(content).warnings]  # cached or not, what check says
+        return lines
+
+    first = build_warnings()
+    assert build_warnings() == first  # from the cache
+    assert list((tmp_path / "out" / ".cache" / "validate").glob("*.json"))
+    interview = content / "interviews" / "maria-perez.yaml"
+    interview.write_text(interview.read_text("utf-8").replace("In Colombia", "In ZANACO Colombia", 1), "utf-8")
+    changed = build_warnings()
+    assert [line for line in changed if "(ZANACO)" in line]
+    (content / "registry").mkdir(exist_ok=True)
+    (content / "registry" / "ignore.yaml").write_text("- ZANACO\n", "utf-8")
+    assert build_warnings() == first
