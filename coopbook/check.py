@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .cache import KEEP_SECONDS
 from .candidates import CandidateFinder
 from .content import Interview
 from .errors import CoopbookError, Location, Problem, Problems, shorten
@@ -70,7 +73,7 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
     """Validate stage: lint, the render stage's tagging problems, unregistered terms and placeholders.
 
     With a cache folder, each interview's own findings are kept under a key of everything they depend on (its
-    file, the registry's terms, the book's link targets and images, the rules' code): a rebuild after a
+    file, the registry's terms, the book's link targets and images, coopbook's code): a rebuild after a
     correction validates only the interview that changed.
     """
     cache = ValidateCache(cache_dir, loaded) if cache_dir is not None else None
@@ -82,6 +85,8 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
             found[interview.id] = fresh[interview.id]
             if cache is not None:
                 cache.put(interview.id, fresh[interview.id])
+    if cache is not None:
+        cache.prune()
     own = [f for f in found.values() if f is not None]
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
     problems = [*(p for f in own for p in f.located), *with_columns(loaded, by_line)]
@@ -109,9 +114,6 @@ def interview_findings(loaded: Loaded, interviews: Sequence[Interview]) -> dict[
     return {i.id: Findings(tuple(located[i.id]), tuple(by_line[i.id])) for i in interviews}
 
 
-RULES = ("check.py", "lint.py", "candidates.py", "markup.py", "tagging.py", "registry.py", "yamlsource.py")
-
-
 class ValidateCache:
     """Each interview's findings on disk (<cache>/validate/<key>.json), keyed by all they depend on."""
 
@@ -120,8 +122,8 @@ class ValidateCache:
         self.loaded = loaded
         book = loaded.book
         digest = hashlib.sha256(f"{__version__}\0".encode())
-        for name in RULES:
-            digest.update(Path(__file__).with_name(name).read_bytes())
+        for code in sorted(Path(__file__).parent.glob("*.py")):  # the rules: any change to coopbook's code
+            digest.update(code.read_bytes())
         digest.update(repr((sorted(loaded.registry.known_terms()), sorted(loaded.registry.ignore))).encode())
         digest.update("\0".join(sorted(anchor_ids(book))).encode())
         images = book.root / "images"
@@ -142,11 +144,15 @@ class ValidateCache:
     def get(self, interview_id: str) -> Findings | None:
         """The cached findings of an interview, or None."""
         path = self._path(interview_id)
+        if path is None:
+            return None
         try:
-            data = json.loads(path.read_text("utf-8")) if path is not None else None
-            return Findings(*(tuple(_problem(p) for p in data[part]) for part in ("located", "by_line")))
+            data = json.loads(path.read_text("utf-8"))
+            findings = Findings(*(tuple(_problem(p) for p in data[part]) for part in ("located", "by_line")))
+            os.utime(path)
         except (OSError, ValueError, TypeError, KeyError):
             return None
+        return findings
 
     def put(self, interview_id: str, findings: Findings) -> None:
         """Keep an interview's findings for the next build."""
@@ -154,6 +160,17 @@ class ValidateCache:
         if path is not None:
             data = {part: [_record(p) for p in getattr(findings, part)] for part in ("located", "by_line")}
             atomic_write(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+
+    def prune(self, keep_seconds: float = KEEP_SECONDS) -> None:
+        """Remove the entries no build used for keep_seconds (as the part cache does)."""
+        limit = time.time() - keep_seconds
+        for path in self.folder.glob("*.json"):
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink(missing_ok=True)
+            except OSError:
+                continue
 
 
 def _record(problem: Problem) -> dict[str, Any]:
