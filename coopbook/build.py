@@ -117,23 +117,34 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
         rendered = render(loaded)
         accept(validate(loaded, rendered.problems, options.cache_dir), options)
         context = template_context(loaded.book)
-        slug = loaded.book.config.output_slug
-        products: list[tuple[Format, Path, bytes, int | None]] = []
-        for_pdf = rendered.books["pdf"]
-        book_pdf = paginate(for_pdf, loaded.registry, context, options)
-        if "pdf" in options.formats or "print" in options.formats:
-            screen = write_screen(book_pdf, context, options.cache_dir, options.templates)
-            if "pdf" in options.formats:
-                products.append(("pdf", options.out / f"{slug}.pdf", screen, book_pdf.page_count))
-            if "print" in options.formats:
-                press = write_print(screen, context)
-                products.append(("print", options.out / f"{slug}-print.pdf", press, book_pdf.page_count))
-        if "epub" in options.formats:
-            for_epub = rendered.books["epub"]
-            index = make_index(for_epub, loaded.registry, book_pdf.anchor_folios)
-            epub = make_epub(for_epub, index, page_markers(book_pdf), context, options)
-            products.append(("epub", options.out / f"{slug}.epub", epub, None))
+        book_pdf = paginate(rendered.books["pdf"], loaded.registry, context, options)
+        products = [*pdf_products(book_pdf, context, options, loaded.book.config.output_slug),
+                    *epub_products(rendered.books["epub"], loaded.registry, book_pdf, context, options)]
         return tuple(write_outputs(products))
+
+
+def pdf_products(book_pdf: BookPdf, context: dict[str, Any], options: BuildOptions,
+                 slug: str) -> list[tuple[Format, Path, bytes, int | None]]:
+    """Write stage, PDF half: the screen PDF and, from it, the print PDF, as the formats ask (not yet saved)."""
+    products: list[tuple[Format, Path, bytes, int | None]] = []
+    if "pdf" in options.formats or "print" in options.formats:
+        screen = write_screen(book_pdf, context, options.cache_dir, options.templates)
+        if "pdf" in options.formats:
+            products.append(("pdf", options.out / f"{slug}.pdf", screen, book_pdf.page_count))
+        if "print" in options.formats:
+            press = write_print(screen, context)
+            products.append(("print", options.out / f"{slug}-print.pdf", press, book_pdf.page_count))
+    return products
+
+
+def epub_products(rendered: RenderedBook, registry: Registry, book_pdf: BookPdf, context: dict[str, Any],
+                  options: BuildOptions) -> list[tuple[Format, Path, bytes, int | None]]:
+    """Write stage, EPUB half: the index with print folios, then the EPUB (not yet saved), if asked for."""
+    if "epub" not in options.formats:
+        return []
+    index = make_index(rendered, registry, book_pdf.anchor_folios)
+    epub = make_epub(rendered, index, page_markers(book_pdf), context, options)
+    return [("epub", options.out / f"{rendered.book.config.output_slug}.epub", epub, None)]
 
 
 @contextmanager
