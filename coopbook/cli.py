@@ -168,11 +168,13 @@ def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_c
         started = time.perf_counter()
         read_stylesheets(TEMPLATES)
         live = out_console.is_terminal and not os.environ.get("CI")
+        warnings: list[Problem] = []  # printed once the progress bar is gone
         with BuildProgress(out_console, live) as progress:
             options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("all",)),
                                    jobs=jobs or os.cpu_count() or 1, cache=not no_cache, progress=progress,
-                                   strict=strict, on_warnings=report, on_wait=report_wait)
+                                   strict=strict, on_warnings=warnings.extend, on_wait=report_wait)
             outputs = build(options)
+        report(warnings)
         print(progress.summary())
         for output in outputs:
             pages = f", {output.pages} pages" if output.pages else ""
