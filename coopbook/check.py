@@ -27,7 +27,7 @@ from .content import Interview
 from .errors import CoopbookError, Location, Problem, Problems, shorten
 from .fsutil import atomic_write
 from .lint import anchor_ids, lint_book
-from .yamlsource import YamlDoc, YamlPath
+from .yamlsource import YamlDoc, YamlPath, is_dropping
 
 if TYPE_CHECKING:
     from .build import Loaded
@@ -128,8 +128,12 @@ class ValidateCache:
         digest.update("\0".join(sorted(anchor_ids(book))).encode())
         images = book.root / "images"
         for path in sorted(images.rglob("*")) if images.is_dir() else []:
-            stat = path.stat()
-            digest.update(f"{path.relative_to(images)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+            try:
+                stat = path.stat()
+            except OSError:  # a dangling link (an editor's lock file) or a file just removed
+                continue
+            if path.is_file() and not is_dropping(path.name):
+                digest.update(f"{path.relative_to(images)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
         self.context = digest.hexdigest()
 
     def _path(self, interview_id: str) -> Path | None:

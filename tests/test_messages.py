@@ -55,6 +55,8 @@ def test_editor_and_system_droppings_are_not_content(book: Path) -> None:
     (interviews / ".hidden.yaml").write_text("id: [broken\n", "utf-8")
     (interviews / "alexandre-soho.yaml~").write_text("id: old\n", "utf-8")
     (interviews / "#alexandre-soho.yaml#").write_text("id: [autosave\n", "utf-8")
+    (book / "images").mkdir(exist_ok=True)
+    (book / "images" / ".#map.svg").symlink_to("editor@host.4242:1700000000")
     check = invoke("check")
     assert check.exit_code == 0, check.output
     assert check.stderr == ""
