@@ -1,9 +1,10 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
-load -> render (tag) -> paginate -> index -> write. Only `load` reads and `write` writes; a failure in any
-stage leaves the previous outputs untouched, because the outputs are published only once all of them are
-ready, and as one set (coopbook.edition: staged, committed by a manifest, renamed; a kill mid-way is
-finished by the next build).
+load -> render (tag) -> validate -> paginate -> index -> write. Only `load` reads and `write` writes; a
+failure in any stage leaves the previous outputs untouched, because the outputs are published only once all
+of them are ready, and as one set (coopbook.edition: staged, committed by a manifest, renamed; a kill mid-way
+is finished by the next build). `validate` is the same pass `coopbook check` runs: its errors stop the
+build, its warnings are handed to the caller and the build goes on (with `strict`, warnings stop it too).
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from . import __version__
 from .cache import PartCache
+from .check import CheckReport, validate
 from .content import Book, load_book
 from .edition import finish_publishing, publish
 from .epub import build_epub, epub_documents, make_cover
@@ -41,7 +44,7 @@ from .pdf import (
     write_screen,
 )
 from .registry import Registry, load_registry
-from .render import RenderedBook, render_books
+from .render import RenderedBook, Target, render_books
 from .scheduler import PartScheduler, Progress
 from .templating import TEMPLATES
 
@@ -63,6 +66,9 @@ class BuildOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     cache: bool = True
     progress: Progress | None = field(default=None, compare=False)
+    strict: bool = False
+    on_warnings: Callable[[tuple[Problem, ...]], None] | None = field(default=None, compare=False)
+    on_wait: Callable[[Path], None] | None = field(default=None, compare=False)
 
     @property
     def cache_dir(self) -> Path | None:
@@ -89,6 +95,14 @@ class Loaded:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """The render stage's result: the book rendered for each target, and the index tagging's problems."""
+
+    books: dict[Target, RenderedBook]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
 class EditorialNoteLine:
     """An editorial note as the copyright page prints it."""
 
@@ -100,28 +114,56 @@ class EditorialNoteLine:
 def build(options: BuildOptions) -> tuple[Output, ...]:
     """Run every stage for the requested formats and write the outputs atomically."""
     make_folder(options.out)
-    with environment_errors(), FileLock(str(options.out / ".coopbook.lock")):
+    with environment_errors(), build_lock(options):
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content)
+        rendered = render(loaded)
+        accept(validate(loaded, rendered.problems, options.cache_dir), options)
         context = template_context(loaded.book)
-        slug = loaded.book.config.output_slug
-        products: list[tuple[Format, Path, bytes, int | None]] = []
-        rendered = render_books(loaded.book, loaded.registry)
-        for_pdf = rendered["pdf"]
-        book_pdf = paginate(for_pdf, loaded.registry, context, options)
-        if "pdf" in options.formats or "print" in options.formats:
-            screen = write_screen(book_pdf, context, options.cache_dir, options.templates)
-            if "pdf" in options.formats:
-                products.append(("pdf", options.out / f"{slug}.pdf", screen, book_pdf.page_count))
-            if "print" in options.formats:
-                press = write_print(screen, context)
-                products.append(("print", options.out / f"{slug}-print.pdf", press, book_pdf.page_count))
-        if "epub" in options.formats:
-            for_epub = rendered["epub"]
-            index = make_index(for_epub, loaded.registry, book_pdf.anchor_folios)
-            epub = make_epub(for_epub, index, page_markers(book_pdf), context, options)
-            products.append(("epub", options.out / f"{slug}.epub", epub, None))
+        book_pdf = paginate(rendered.books["pdf"], loaded.registry, context, options)
+        products = [*pdf_products(book_pdf, context, options, loaded.book.config.output_slug),
+                    *epub_products(rendered.books["epub"], loaded.registry, book_pdf, context, options)]
         return tuple(write_outputs(products))
+
+
+def pdf_products(book_pdf: BookPdf, context: dict[str, Any], options: BuildOptions,
+                 slug: str) -> list[tuple[Format, Path, bytes, int | None]]:
+    """Write stage, PDF half: the screen PDF and, from it, the print PDF, as the formats ask (not yet saved)."""
+    products: list[tuple[Format, Path, bytes, int | None]] = []
+    if "pdf" in options.formats or "print" in options.formats:
+        screen = write_screen(book_pdf, context, options.cache_dir, options.templates)
+        if "pdf" in options.formats:
+            products.append(("pdf", options.out / f"{slug}.pdf", screen, book_pdf.page_count))
+        if "print" in options.formats:
+            press = write_print(screen, context)
+            products.append(("print", options.out / f"{slug}-print.pdf", press, book_pdf.page_count))
+    return products
+
+
+def epub_products(rendered: RenderedBook, registry: Registry, book_pdf: BookPdf, context: dict[str, Any],
+                  options: BuildOptions) -> list[tuple[Format, Path, bytes, int | None]]:
+    """Write stage, EPUB half: the index with print folios, then the EPUB (not yet saved), if asked for."""
+    if "epub" not in options.formats:
+        return []
+    index = make_index(rendered, registry, book_pdf.anchor_folios)
+    epub = make_epub(rendered, index, page_markers(book_pdf), context, options)
+    return [("epub", options.out / f"{rendered.book.config.output_slug}.epub", epub, None)]
+
+
+@contextmanager
+def build_lock(options: BuildOptions) -> Iterator[None]:
+    """Hold the output folder's lock for the build; tell `on_wait` when another build holds it first."""
+    lock = FileLock(str(options.out / ".coopbook.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if options.on_wait is not None:
+            options.on_wait(options.out)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def load(content: Path) -> Loaded:
@@ -131,6 +173,21 @@ def load(content: Path) -> Loaded:
     registry = load_registry(content, book.interviews, problems)
     problems.raise_if_errors(ContentError)
     return Loaded(book, registry)
+
+
+def render(loaded: Loaded) -> Rendered:
+    """Render stage: Markdown to HTML for both targets, mentions tagged once; tagging problems collected."""
+    problems = Problems()
+    books = render_books(loaded.book, loaded.registry, problems)
+    return Rendered(books, tuple(problems.items))
+
+
+def accept(report: CheckReport, options: BuildOptions) -> None:
+    """Stop on the validate stage's errors (or, strict, warnings) with every problem; else pass warnings on."""
+    if report.failed(options.strict):
+        raise ContentError(report.problems)
+    if report.warnings and options.on_warnings is not None:
+        options.on_warnings(report.warnings)
 
 
 def build_time(book: Book) -> dt.datetime:

@@ -20,6 +20,7 @@ MASK = "\ufffc"
 ACRONYM = re.compile(r"(?<![\w&-])[A-Za-z0-9]*[A-ZÀ-ÖØ-Þ]{2}[A-Za-z0-9À-ÖØ-öø-ÿ]*(?:[/.&-][A-Z0-9][A-Za-z0-9]*)*")
 WORD = re.compile(r"\w+(?:['’./&-]\w+)*")
 ROMAN = re.compile(r"^[IVXLCDM]+$")
+URL = re.compile(r"\b(?:data|https?|ftp|mailto|file):\S+|\bwww\.\S+", re.IGNORECASE)  # not prose: never a term
 CONNECTORS = frozenset("of for and the on in to de du des la le da di von van der del y et".split())
 OPENERS = frozenset("""
 a about according after again all alone also although among an and another any as at because before being
@@ -72,6 +73,8 @@ class CandidateFinder:
         masked = list(text)
         for m in self.known.find(text):
             masked[m.start:m.end] = MASK * (m.end - m.start)
+        for url in URL.finditer(text):
+            masked[url.start():url.end()] = MASK * (url.end() - url.start())
         flat = "".join(masked)
         result: list[tuple[int, str, Literal["acronym", "name"]]] = []
         for m in ACRONYM.finditer(flat):

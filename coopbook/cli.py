@@ -22,12 +22,23 @@ from rich.text import Text
 from . import __version__
 from .build import FORMATS, BuildOptions, Format, build, load, make_index, paginate, template_context
 from .check import check_content
-from .errors import ContentError, CoopbookError, EnvironmentProblem, Location, Problem, Problems, display_path
+from .errors import (
+    ContentError,
+    CoopbookError,
+    EnvironmentProblem,
+    Location,
+    Problem,
+    Problems,
+    capped,
+    display_path,
+)
 from .importer import ImportResult, import_article, write_import
 from .indexing import index_as_text
 from .progress import BuildProgress
 from .render import render_book
 from .scaffold import add_to_order, new_interview
+from .templatelog import TemplateWarnings, read_stylesheets
+from .templating import TEMPLATES
 from .watch import Rebuild, watch
 from .yamlsource import load_yaml, read_text
 
@@ -50,7 +61,7 @@ def use_colour() -> bool:
 def report(problems: Sequence[Problem]) -> None:
     """Print problems one per line: `path:line:col: error: message (value)`, coloured on a terminal."""
     colour = use_colour()
-    for problem in problems:
+    for problem in capped(problems):
         line = problem.format()
         if not colour:
             print(line, file=sys.stderr)
@@ -63,6 +74,21 @@ def report(problems: Sequence[Problem]) -> None:
 def plural(count: int, word: str) -> str:
     """'1 error', '2 errors'."""
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def problem_counts(problems: Sequence[Problem]) -> str:
+    """'2 errors', or with warnings '0 errors, 1 warning (--strict: warnings fail the build)'."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    if not warnings:
+        return plural(errors, "error")
+    strict = " (--strict: warnings fail the build)" if not errors else ""
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}{strict}"
+
+
+def report_wait(out: Path) -> None:
+    """Say why a build does not start: another build holds the output folder's lock."""
+    print(f"waiting for the build running in {display_path(out)} …", file=sys.stderr, flush=True)
 
 
 class Context:
@@ -83,8 +109,7 @@ def run_guarded(ctx: Context, action: Callable[[], int], *, wrote: bool = True) 
         sys.exit(EXIT_ENVIRONMENT)
     except CoopbookError as exc:
         report(exc.problems)
-        errors = sum(1 for p in exc.problems if p.severity == "error")
-        print(f"{plural(errors, 'error')}{'; nothing was written.' if wrote else '.'}", file=sys.stderr)
+        print(f"{problem_counts(exc.problems)}{'; nothing was written.' if wrote else '.'}", file=sys.stderr)
         sys.exit(EXIT_CONTENT)
     except KeyboardInterrupt:
         print("interrupted; the previous outputs are untouched.", file=sys.stderr)
@@ -121,10 +146,21 @@ def require_book(ctx: Context) -> None:
 def main(click_ctx: click.Context, content: Path, out: Path, debug: bool) -> None:
     """coopbook: build the anthology's PDF and EPUB from content/."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s: %(message)s")
-    for noisy in ("weasyprint", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.DEBUG if debug else logging.ERROR)
+    show_weasyprint_warnings(debug)
     logging.getLogger("markdown_it").setLevel(logging.INFO)  # its DEBUG level traces every block rule
     click_ctx.obj = Context(content, out, debug)
+
+
+def show_weasyprint_warnings(debug: bool) -> None:
+    """WeasyPrint's warnings (about our templates and CSS) as located lines; with --debug, its raw log."""
+    weasyprint = logging.getLogger("weasyprint")
+    for handler in [h for h in weasyprint.handlers if isinstance(h, TemplateWarnings)]:
+        weasyprint.removeHandler(handler)
+    weasyprint.setLevel(logging.DEBUG if debug else logging.WARNING)
+    weasyprint.propagate = debug
+    if not debug:
+        weasyprint.addHandler(TemplateWarnings(TEMPLATES, lambda problem: report([problem])))
 
 
 FORMAT_OPTION = click.option(
@@ -137,17 +173,22 @@ FORMAT_OPTION = click.option(
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes for layout (default: every core).")
 @click.option("--no-cache", is_flag=True, help="Lay out every part again (the cache is neither read nor written).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (as check --strict).")
 @click.pass_obj
-def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_cache: bool) -> None:
-    """Build the book's outputs into the output folder (default: all formats)."""
+def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_cache: bool, strict: bool) -> None:
+    """Build the book's outputs into the output folder (default: all formats); report what check reports."""
 
     def action() -> int:
         started = time.perf_counter()
+        read_stylesheets(TEMPLATES)
         live = out_console.is_terminal and not os.environ.get("CI")
+        warnings: list[Problem] = []  # printed once the progress bar is gone
         with BuildProgress(out_console, live) as progress:
             options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("all",)),
-                                   jobs=jobs or os.cpu_count() or 1, cache=not no_cache, progress=progress)
+                                   jobs=jobs or os.cpu_count() or 1, cache=not no_cache, progress=progress,
+                                   strict=strict, on_warnings=warnings.extend, on_wait=report_wait)
             outputs = build(options)
+        report(warnings)
         print(progress.summary())
         for output in outputs:
             pages = f", {output.pages} pages" if output.pages else ""
@@ -280,9 +321,10 @@ def watch_command(ctx: Context, formats: tuple[str, ...]) -> None:
         if not ctx.content.is_dir():
             raise ContentError([Problem(Location(display_path(ctx.content)), "content folder not found",
                                         hint="run from the book's folder or pass --content DIR")])
-        options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("pdf",)))
+        options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("pdf",)), on_wait=report_wait)
         print(f"watching {display_path(options.content)} and {display_path(options.templates)}; "
               "Ctrl-C to stop", flush=True)
+        read_stylesheets(options.templates)
         try:
             watch(options, print_rebuild, debug=ctx.debug)
         except KeyboardInterrupt:
@@ -299,13 +341,13 @@ def print_rebuild(rebuild: Rebuild) -> None:
     if len(rebuild.changed) > 3:
         why += f" and {len(rebuild.changed) - 3} more"
     took = f"{rebuild.seconds:.1f} s"
+    report(rebuild.problems)
     if rebuild.ok:
         written = ", ".join(display_path(o.path) for o in rebuild.outputs)
         line = f"{stamp} build {rebuild.number}{why}: wrote {written} in {took}"
     elif rebuild.problems:
-        report(rebuild.problems)
-        errors = sum(1 for p in rebuild.problems if p.severity == "error")
-        line = f"{stamp} build {rebuild.number}{why}: {plural(errors, 'error')} in {took}; previous outputs kept"
+        line = (f"{stamp} build {rebuild.number}{why}: {problem_counts(rebuild.problems)} in {took}; "
+                "previous outputs kept")
     else:
         line = (f"{stamp} build {rebuild.number}{why}: internal error: {rebuild.internal} in {took}; "
                 "previous outputs kept (run with --debug for the traceback)")

@@ -11,7 +11,7 @@ from pydantic.dataclasses import dataclass
 from .config import STRICT, BookConfig, LongText, Slug, Text, load_config, not_blank
 from .errors import Location, Problems, display_path
 from .schema import validate
-from .yamlsource import YamlDoc, load_yaml
+from .yamlsource import YamlDoc, load_yaml, yaml_files
 
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
 
@@ -106,7 +106,7 @@ def load_book(root: Path) -> Book:
     else:
         config, config_doc = load_config(book_path, shown_book, problems)
     folder = root / "interviews"
-    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    files = yaml_files(folder)
     if not files:
         problems.error(Location(display_path(folder)), "no interviews found (expected interviews/*.yaml)")
     interviews, sources = _load_interviews(files, problems)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -64,12 +65,31 @@ def shorten(value: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+REPEAT_LIMIT = 20  # then one line for the rest: 300,000 YAML aliases must not print 300,000 lines
+
+
+def capped(problems: Sequence[Problem], limit: int = REPEAT_LIMIT) -> list[Problem]:
+    """The problems to print: at most `limit` with the same message in a file, then '… and N more like this'."""
+    totals = Counter((p.location.path, p.severity, p.message) for p in problems)
+    shown: Counter[tuple[str, str, str]] = Counter()
+    result = []
+    for problem in problems:
+        key = (problem.location.path, problem.severity, problem.message)
+        shown[key] += 1
+        if shown[key] <= limit:
+            result.append(problem)
+        if shown[key] == limit and totals[key] > limit:
+            result.append(Problem(Location(problem.location.path), f"… and {totals[key] - limit:,} more like this",
+                                  problem.message, severity=problem.severity))
+    return result
+
+
 class CoopbookError(Exception):
     """Raised when a phase found problems; carries every problem of that phase."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=_problem_key))
-        super().__init__("\n".join(p.format() for p in self.problems))
+        super().__init__("\n".join(p.format() for p in capped(self.problems)))
 
 
 class ContentError(CoopbookError):
@@ -84,9 +104,9 @@ class EnvironmentProblem(CoopbookError):
     """The machine would not let the build read or write a file (a full disk, a read-only folder): not the content."""
 
 
-def _problem_key(problem: Problem) -> tuple[str, int, int, str]:
+def _problem_key(problem: Problem) -> tuple[str, int, int, str, str]:
     loc = problem.location
-    return (loc.path, loc.line, loc.col, problem.message)
+    return (loc.path, loc.line, loc.col, problem.severity, problem.message)
 
 
 class Problems:

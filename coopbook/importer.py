@@ -77,6 +77,9 @@ class _Person:
 
 def import_article(text: str, source_name: str) -> ImportResult:
     """Turn the text of an interview article into a draft interview YAML; raise ArticleError if it has no questions."""
+    if not text.strip():
+        raise ArticleError([Problem(Location(source_name), "the article is empty", None,
+                                    "give the plain-text file of an interview article")])
     paragraphs = _paragraphs(text)
     first_q = next((i for i, p in enumerate(paragraphs) if _is_question(p)), None)
     if first_q is None:

@@ -7,7 +7,7 @@ scalars (`a: |`): the interview file is composed again to find where each Markdo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,11 +121,12 @@ class _Field:
         return Problem(location, hit.message, hit.value, hit.hint, hit.severity)
 
 
-def lint_book(book: Book) -> list[Problem]:
-    """Every content problem the schema cannot see, located at file:line:col, sorted by place."""
+def lint_book(book: Book, interviews: Sequence[Interview] | None = None) -> list[Problem]:
+    """Every content problem the schema cannot see, located at file:line:col, sorted by place (of the given
+    interviews only, when given; links are still checked against the whole book's ids)."""
     ids = anchor_ids(book)
     problems: list[Problem] = []
-    for interview in book.interviews:
+    for interview in book.interviews if interviews is None else interviews:
         fields = [(f, *parse(f.text, "lint")) for f in _fields(book, interview)]
         prose = {f.ypath: list(_inline_text(f, tokens)) for f, tokens, _ in fields}
         curly = any(ch in child.content for texts in prose.values() for child, _ in texts for ch in CURLY_QUOTES)

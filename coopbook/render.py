@@ -163,9 +163,13 @@ def render_interview(interview: Interview, tagger: InterviewTagger | None = None
         for target in TARGETS}
 
 
-def render_books(book: Book, registry: Registry | None = None) -> dict[Target, RenderedBook]:
-    """Render every interview for both targets (tagging mentions once, when a registry is given)."""
-    problems = Problems()
+def render_books(book: Book, registry: Registry | None = None,
+                 found: Problems | None = None) -> dict[Target, RenderedBook]:
+    """Render every interview for both targets (tagging mentions once, when a registry is given).
+
+    Tagging problems (unknown refs, misused spans) go to `found` when given, else they are raised.
+    """
+    problems = Problems() if found is None else found
     matcher = Matcher.from_registry(registry) if registry is not None else None
     interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in TARGETS}
     mentions: list[Mention] = []
@@ -182,7 +186,8 @@ def render_books(book: Book, registry: Registry | None = None) -> dict[Target, R
     intro_tokens, intro_env = markup.parse(intro, "introduction")
     intro_locator = SourceLocator(book.config_source) if book.config_source is not None else None
     markdown_problems(intro, intro_tokens, intro_env, ("series", "description"), intro_locator, problems)
-    problems.raise_if_errors()
+    if found is None:
+        problems.raise_if_errors()
     return {target: RenderedBook(book, tuple(interviews[target]),
                                  Markup(markup.render(intro_tokens, intro_env, NOTE_STYLE[target])), tuple(mentions))
             for target in TARGETS}

@@ -148,6 +148,7 @@ def write_new_file(path: Path, text: str, *, overwrite: bool = False) -> bool:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; the editor's files are 0644 (umask applied)
         if overwrite:
             os.replace(tmp, path)
             return True
@@ -164,6 +165,16 @@ def write_new_file(path: Path, text: str, *, overwrite: bool = False) -> bool:
         return True
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions of a file the editor gets: those of the file it replaces, else 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def file_exists_problem(path: Path) -> Problem:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import jinja2
 
+from .yamlsource import is_dropping
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -47,4 +49,4 @@ def template_macro(template: str, name: str, root: Path = TEMPLATES) -> jinja2.r
 
 def template_files(root: Path = TEMPLATES) -> Sequence[Path]:
     """Every file under templates/ (templates, CSS, fonts), sorted: what can change the output."""
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    return sorted(p for p in root.rglob("*") if p.is_file() and not is_dropping(p.name))

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import watchfiles
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 300
 # Temporary files: ours (atomic writes: .name.xxxx.tmp) and editors' (swap, backup, lock files).
-IGNORED_NAMES = (r"^\..*\.tmp$", r"\.sw.$", r"~$", r"^\.#", r"^#.*#$", r"^4913$", r"\.lock$", r"^\.DS_Store$")
+IGNORED_NAMES = (r"^\..*\.tmp$", r"\.sw.$", r"~$", r"^\.#", r"^#.*#$", r"^4913$", r"\.lock$", r"^\.DS_Store$", r"^\._")
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,23 @@ class Rebuild:
 
     @property
     def ok(self) -> bool:
-        """True when the outputs were written."""
-        return not self.problems and self.internal is None
+        """True when the outputs were written (the problems are warnings, if any)."""
+        return self.internal is None and not any(p.severity == "error" for p in self.problems)
 
 
 def run_build(options: BuildOptions, number: int, changed: tuple[str, ...] = (), *, debug: bool = False) -> Rebuild:
-    """Build once and describe the result; content errors and crashes are reported, never raised."""
+    """Build once and describe the result; content problems and crashes are reported, never raised."""
     started = time.perf_counter()
+    warnings: list[Problem] = []
     try:
-        outputs = build(options)
+        outputs = build(replace(options, on_warnings=warnings.extend))
     except CoopbookError as exc:
         return Rebuild(number, changed, time.perf_counter() - started, problems=exc.problems)
     except Exception as exc:  # noqa: BLE001 - a watcher outlives a crash; the next change gets a new try
         if debug:
             log.exception("internal error during the build")
         return Rebuild(number, changed, time.perf_counter() - started, internal=f"{type(exc).__name__}: {exc}")
-    return Rebuild(number, changed, time.perf_counter() - started, outputs=outputs)
+    return Rebuild(number, changed, time.perf_counter() - started, outputs=outputs, problems=tuple(warnings))
 
 
 def watched_paths(options: BuildOptions) -> tuple[Path, ...]:

@@ -33,6 +33,7 @@ class YamlDoc:
     values: dict[YamlPath, Location] = field(default_factory=dict)
     keys: dict[YamlPath, Location] = field(default_factory=dict)
     blocks: set[YamlPath] = field(default_factory=set)
+    source: str = field(default="", repr=False, compare=False)  # the file's text, while it is being read
 
     def is_block(self, ypath: YamlPath) -> bool:
         """True when the value at ypath is a block scalar (`|` or `>`): its text starts on the next line."""
@@ -51,6 +52,17 @@ class YamlDoc:
         return self.values.get((), Location(self.path, 1, 1))
 
 
+def is_dropping(name: str) -> bool:
+    """True for the files editors and systems leave beside content: dotfiles (`.#x` lock links, macOS `._x`),
+    backups (`x~`) and autosaves (`#x#`). They are never content, as in static site generators."""
+    return name.startswith(".") or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
+
+
+def yaml_files(folder: Path) -> list[Path]:
+    """The YAML files of a content folder, sorted, without editors' and systems' droppings."""
+    return sorted(p for p in folder.glob("*.yaml") if not is_dropping(p.name)) if folder.is_dir() else []
+
+
 def read_text(path: Path, shown: str, problems: Problems) -> str | None:
     """Read a UTF-8 text file, refusing huge files and undecodable bytes with a located problem."""
     try:
@@ -58,8 +70,12 @@ def read_text(path: Path, shown: str, problems: Problems) -> str | None:
     except OSError as exc:
         problems.error(Location(shown), f"cannot read file: {exc.strerror}")
         return None
+    if path.is_dir():
+        problems.error(Location(shown), "this is a folder, not a file")
+        return None
     if not path.is_file():
-        problems.error(Location(shown), "not a regular file", None, "expected a YAML file here, not a folder")
+        problems.error(Location(shown), "not a regular file (a device, a pipe or a socket)", None,
+                       "give the path of a text file")
         return None
     if size > MAX_FILE_BYTES:
         problems.error(Location(shown), f"file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})")
@@ -101,7 +117,7 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
         except yaml.YAMLError:
             pass
         else:
-            return _document(node, shown, problems, before)
+            return _document(node, shown, problems, before, text)
     try:
         _scan_events(text, shown, problems, yaml.SafeLoader)
         if len(problems.errors) > before:
@@ -119,7 +135,7 @@ def parse_yaml(text: str, shown: str, problems: Problems) -> YamlDoc | None:
     except yaml.YAMLError as exc:
         problems.error(Location(shown, 1, 1), f"YAML error: {exc}")
         return None
-    return _document(node, shown, problems, before)
+    return _document(node, shown, problems, before, text)
 
 
 UNCLOSED_QUOTE = re.compile(r"""^\s*(?:-\s+)?[\w.-]+:\s+(["'])""")
@@ -155,8 +171,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str, text: str) -> tuple[L
     return loc, f"YAML syntax error: {problem}"
 
 
-def _document(node: Node | None, shown: str, problems: Problems, before: int) -> YamlDoc | None:
-    doc = YamlDoc(shown, None)
+def _document(node: Node | None, shown: str, problems: Problems, before: int, text: str) -> YamlDoc | None:
+    doc = YamlDoc(shown, None, source=text)
     if node is None:
         problems.error(Location(shown, 1, 1), "file is empty")
         return None
@@ -165,6 +181,12 @@ def _document(node: Node | None, shown: str, problems: Problems, before: int) ->
     if len(problems.errors) > before:
         return None
     return YamlDoc(shown, data, doc.values, doc.keys, doc.blocks)
+
+
+def as_written(node: Node, text: str) -> str:
+    """A node's text as the editor wrote it in the file (for messages: never a parser's repr)."""
+    written = text[node.start_mark.index:node.end_mark.index].strip()
+    return " ".join(written.split()) if written else str(node.value if isinstance(node, ScalarNode) else "")
 
 
 def _scan_events(text: str, shown: str, problems: Problems, loader: Any) -> None:
@@ -212,7 +234,7 @@ def _convert(node: Node, ypath: YamlPath, doc: YamlDoc, constructor: yaml.SafeLo
         for key_node, value_node in node.value:
             key_loc = Location(doc.path, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                problems.error(key_loc, "keys must be plain words", shorten(str(key_node.value)))
+                problems.error(key_loc, "keys must be plain words", shorten(as_written(key_node, doc.source)))
                 continue
             key = str(key_node.value)
             if key in result:

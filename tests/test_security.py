@@ -439,7 +439,8 @@ def test_images_with_spaces_accents_and_ampersands_are_packed(book: Path) -> Non
     assert run("build").exit_code == 0
     assert pdf_images(Path("build/test-anthology.pdf")) == 3
     epub = Epub.open(Path("build/test-anthology.epub"))
-    shown = {img.get("alt"): img.get("src") for img in epub.xml("EPUB/interview-maria-perez.xhtml").iterfind(".//x:img", NS)}
+    document = epub.xml("EPUB/interview-maria-perez.xhtml")
+    shown = {img.get("alt"): img.get("src") for img in document.iterfind(".//x:img", NS)}
     assert set(shown) == {"Two", "Café", "And", "Two cooperatives joined by a line"}
     for alt, name in (("Two", "two words.png"), ("Café", "café.png"), ("And", "a & b.png")):
         src = shown[alt]
