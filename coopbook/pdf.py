@@ -22,7 +22,6 @@ from weasyprint import Document
 from .assemble import AssemblyInfo, assemble
 from .errors import ContentError, Location, Problem, display_path
 from .indexing import Index
-from .lint import resource_problems
 from .parts import PartResult, PartSpec, Style, font_programs, lay_out
 from .printmarks import add_bleed_and_marks
 from .render import RenderedBook
@@ -90,11 +89,12 @@ def book_style(context: Mapping[str, Any], templates: Path, rendered: RenderedBo
 
 
 def book_images(rendered: RenderedBook) -> tuple[Image, ...]:
-    """The images the book shows, resolved and verified; ContentError for any link or image it may not use."""
+    """The images the book shows, resolved and verified; ContentError for any it may not use.
+
+    The build's validate stage has already reported each bad link and image at its line (the same pass as
+    `coopbook check`); this is the last line of defence for callers that lay the book out without it.
+    """
     book = rendered.book
-    problems = [p for p in resource_problems(book) if p.severity == "error"]
-    if problems:
-        raise ContentError(problems)
     owners = [(book.sources[i.interview.id].path if i.interview.id in book.sources else i.interview.id,
                "".join([i.role_html, *(q.question_html + q.answer_html for q in i.questions), i.closing_html or ""]))
               for i in rendered.interviews]

@@ -65,8 +65,7 @@ def test_build_stops_on_the_error_check_reports_and_leaves_the_outputs(book: Pat
     edit(book, SECOND_ANSWER, "With the experience ![x](../../../../etc/passwd) mentioned above, I joined")
     check = invoke("check")
     built = invoke("build", "--format", "pdf", "--jobs", "1")
-    expected = [f"content/{INTERVIEW}:20:32: error: link is dropped as unsafe (../../../../etc/passwd); only "
-                "http(s), mailto and #id links are kept"]
+    expected = [f"content/{INTERVIEW}:20:32: error: image must be a file in images/ (../../../../etc/passwd)"]
     assert check.exit_code == 1
     assert problem_lines(check) == expected
     assert built.exit_code == 1
