@@ -145,9 +145,18 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     spine = [item for _, item in items]
     book.spine = [(spine[0], "no"), *spine[1:3], nav, *spine[3:]]
     buffer = io.BytesIO()
-    epub.write_epub(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False,
-                                   "raise_exceptions": True})
+    writer = _Writer(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False})
+    writer.process()
+    writer.write()
     return reproducible_zip(buffer.getvalue(), modified)
+
+
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer, with the book's language on the OPF `<package>` (`xml:lang`), which ebooklib omits."""
+
+    def _write_opf_file(self, root: Any) -> None:
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        super()._write_opf_file(root)
 
 
 def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str, Any], templates: Path,
