@@ -25,7 +25,9 @@ PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
 IMG_SRC = re.compile(r'<img[^>]*\ssrc="([^"]+)"')
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".svg": "image/svg+xml", ".webp": "image/webp"}
-A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "readingOrder", "structuralNavigation")
+A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "pageNavigation", "readingOrder",
+                 "structuralNavigation")
+PAGE_FEATURES = ("printPageNumbers", "pageNavigation")  # the page breaks, and the page-list to reach them
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 
 
@@ -177,7 +179,7 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str,
         source = config.identifiers.isbn_print or f"{config.identifiers.uid}:print"
         book.add_metadata("DC", "source", source, {"id": "print-source"})
         book.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
-    features = A11Y_FEATURES if has_pages else tuple(f for f in A11Y_FEATURES if f != "printPageNumbers")
+    features = A11Y_FEATURES if has_pages else tuple(f for f in A11Y_FEATURES if f not in PAGE_FEATURES)
     summary = " ".join(render_template("epub/accessibility-summary.txt", templates, **context).split())
     meta = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual"),
             *(("schema:accessibilityFeature", feature) for feature in features),
