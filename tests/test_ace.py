@@ -53,7 +53,8 @@ def require_ace() -> str:
 def run_ace(epub: Path, out: Path) -> dict[str, Any]:
     """Run ace-cli on an EPUB and return its JSON report (report.json in the output folder)."""
     browser = require_ace()
-    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser, "PUPPETEER_SKIP_DOWNLOAD": "1", "NO_COLOR": "1"}
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser, "PUPPETEER_SKIP_DOWNLOAD": "1", "NO_COLOR": "1",
+           "XDG_STATE_HOME": str(out.parent / "state")}  # Ace's log file, kept out of the home folder
     try:
         done = subprocess.run([str(ACE), "--exiterror2", "--force", "--outdir", str(out), str(epub)], env=env,
                               capture_output=True, text=True, timeout=TIMEOUT, check=False)
