@@ -9,7 +9,7 @@ COOPBOOK := $(BIN)/coopbook
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all pdf print epub check index test test-slow lint bench clean distclean setup
+.PHONY: all pdf print epub check index test test-slow lint bench clean distclean setup ace-setup
 
 all: $(STAMP)
 	$(COOPBOOK) build --format all
@@ -50,8 +50,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Ace by DAISY (ace-cli, pinned in tools/ace/package-lock.json), the EPUB accessibility checker tests/test_ace.py runs.
+# It drives the system Chromium through puppeteer (no browser download); .ci/run installs Chromium with apt.
+ACE_DIR   := tools/ace
+ACE_STAMP := $(ACE_DIR)/node_modules/.coopbook-installed
+
+ace-setup: $(ACE_STAMP)
+
+$(ACE_STAMP): $(ACE_DIR)/package.json $(ACE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "ace-setup: npm (Node.js 20+) is missing: apt-get install nodejs npm" >&2; exit 1; }
+	@command -v chromium >/dev/null || { echo "ace-setup: Chromium is missing: apt-get install --no-install-recommends chromium" >&2; exit 1; }
+	cd $(ACE_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
 	rm -rf build
 
 distclean: clean
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info $(ACE_DIR)/node_modules

@@ -28,7 +28,9 @@ from .templating import TEMPLATES, render_template
 
 PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
 IMG_SRC_ATTR = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)"')
-A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "readingOrder", "structuralNavigation")
+A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "pageNavigation", "readingOrder",
+                 "structuralNavigation")
+PAGE_FEATURES = ("printPageNumbers", "pageNavigation")  # the page breaks, and the page-list to reach them
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 ELEMENT_ID = re.compile(r'\sid="([^"]+)"')
 FRAGMENT_HREF = re.compile(r'href="#([^"]+)"')
@@ -179,8 +181,9 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     spine = [item for _, item in items]
     book.spine = [(spine[0], "no"), *spine[1:3], nav, *spine[3:]]
     buffer = io.BytesIO()
-    epub.write_epub(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False,
-                                   "raise_exceptions": True})
+    writer = _Writer(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False})
+    writer.process()
+    writer.write()
     return reproducible_zip(buffer.getvalue(), modified)
 
 
@@ -192,7 +195,7 @@ def _pack_images(book: epub.EpubBook, rendered: RenderedBook, documents: Sequenc
     that is not plain ASCII is packed under a plain one (EPUBCheck warns about spaces and other characters).
     """
     root = rendered.book.root
-    owners = {f"{i.id}.xhtml": rendered.book.sources[i.id].path for i in rendered.book.interviews
+    owners = {interview_file(i.id): rendered.book.sources[i.id].path for i in rendered.book.interviews
               if i.id in rendered.book.sources}
     refs = [(d.file_name, src) for d in documents for src in image_sources(d.xhtml)]
     images, refused = used_images(root, (src for _, src in refs))
@@ -223,6 +226,14 @@ def _rename_images(xhtml: str, names: Mapping[str, str]) -> str:
     return IMG_SRC_ATTR.sub(rename, xhtml)
 
 
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer, with the book's language on the OPF `<package>` (`xml:lang`), which ebooklib omits."""
+
+    def _write_opf_file(self, root: Any) -> None:
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        super()._write_opf_file(root)
+
+
 def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str, Any], templates: Path,
               has_pages: bool) -> None:
     config = rendered.book.config
@@ -241,7 +252,7 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str,
         source = config.identifiers.isbn_print or f"{config.identifiers.uid}:print"
         book.add_metadata("DC", "source", source, {"id": "print-source"})
         book.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
-    features = A11Y_FEATURES if has_pages else tuple(f for f in A11Y_FEATURES if f != "printPageNumbers")
+    features = A11Y_FEATURES if has_pages else tuple(f for f in A11Y_FEATURES if f not in PAGE_FEATURES)
     summary = " ".join(render_template("epub/accessibility-summary.txt", templates, **context).split())
     meta = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual"),
             *(("schema:accessibilityFeature", feature) for feature in features),

@@ -17,7 +17,7 @@ from readers import NS, Epub, epubcheck, squash, strip_margins
 A11Y = {
     "schema:accessMode": {"textual"},
     "schema:accessModeSufficient": {"textual"},
-    "schema:accessibilityFeature": {"tableOfContents", "index", "printPageNumbers", "readingOrder",
+    "schema:accessibilityFeature": {"tableOfContents", "index", "printPageNumbers", "pageNavigation", "readingOrder",
                                     "structuralNavigation", "alternativeText"},
     "schema:accessibilityHazard": {"none"},
     "dcterms:conformsTo": {"EPUB Accessibility 1.1 - WCAG 2.1 Level AA"},
