@@ -26,11 +26,11 @@ from pathlib import Path
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from coopbook.content import load_book
 from coopbook.errors import ContentError, Problems
-from coopbook.registry import Registry, load_registry
-from coopbook.render import RenderedBook, render_book
-from coopbook.tagging import Mention
+from coopbook.markdown.fragments import RenderedBook, render_book
+from coopbook.markdown.mentions import Mention
+from coopbook.source.book import load_book
+from coopbook.source.registry import Registry, load_registry
 from coopbook.templating import TEMPLATES, render_template
 
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (

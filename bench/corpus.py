@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from coopbook.registry import countries
+from coopbook.source.registry import countries
 
 WORDS_PER_INTERVIEW = 2400
 QUESTIONS_PER_INTERVIEW = 8

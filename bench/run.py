@@ -436,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="coopbook-bench-"))
     print(f"coopbook benchmark: sizes {[p[0] for p in plan]}, work folder {work}", file=sys.stderr, flush=True)
     # Warm the OS file cache and fontconfig once, outside any measurement.
-    subprocess.run([sys.executable, "-c", "import weasyprint, coopbook.build"], cwd=REPO, check=False)
+    subprocess.run([sys.executable, "-c", "import weasyprint, coopbook.pipeline"], cwd=REPO, check=False)
     sizes = []
     started = time.perf_counter()
     try:

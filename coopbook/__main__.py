@@ -1,5 +1,5 @@
 """`python -m coopbook` runs the command line."""
 
-from .cli import main
+from .cli.commands import main
 
 main()

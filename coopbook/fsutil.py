@@ -25,7 +25,7 @@ from typing import Any
 
 from .errors import EnvironmentProblem, Location, Problem, display_path
 
-log = logging.getLogger("coopbook.cache")
+log = logging.getLogger("coopbook.layout.cache")
 
 ENTRY_MAGIC = b"coopbook-cache "  # every sealed entry starts with this, then its JSON header line
 ENTRY_FORMAT = 2  # 1 was a pickle; bump when the header or a record's fields change

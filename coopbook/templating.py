@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from .yamlsource import is_dropping
+from .source.yamlreader import is_dropping
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from coopbook.build import BuildOptions, Output, build
+from coopbook.pipeline import BuildOptions, Output, build
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO.parent / "shared" / "seed"

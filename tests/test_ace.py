@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from coopbook.build import Output
+from coopbook.pipeline import Output
 
 from readers import NS, Epub
 

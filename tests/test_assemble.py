@@ -24,7 +24,7 @@ import pytest
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
-from coopbook.assemble import Assembled, AssemblyInfo, FontUsage, assemble, assemble_report, part_glyphs, write_part
+from coopbook.pdf.assemble import Assembled, AssemblyInfo, FontUsage, assemble, assemble_report, part_glyphs, write_part
 from coopbook.templating import TEMPLATES
 
 CSS_TEXT = """

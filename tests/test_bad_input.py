@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from coopbook.cli import main
-from coopbook.content import load_book
+from coopbook.cli.commands import main
 from coopbook.errors import ContentError
+from coopbook.source.book import load_book
 
 INTERVIEW = "interviews/alexandre-soho.yaml"
 Edit = Callable[[Path], None]

@@ -14,8 +14,8 @@ from pypdf import PdfReader
 
 from bench.baseline import render_pdf
 from bench.corpus import QUESTIONS_PER_INTERVIEW, Corpus, correct_one_word, make_corpus
-from coopbook.build import load
-from coopbook.render import render_book
+from coopbook.markdown.fragments import render_book
+from coopbook.pipeline import load
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from coopbook.build import BuildOptions, build
 from coopbook.errors import ContentError
+from coopbook.pipeline import BuildOptions, build
 from coopbook.templating import TEMPLATES
 
 

@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner, Result
 from filelock import FileLock
 
-from coopbook.build import BuildOptions, build
-from coopbook.check import check_content
-from coopbook.cli import main
+from coopbook.cli.commands import main
+from coopbook.editorial.check import check_content
+from coopbook.editorial.watch import Rebuild, watch
 from coopbook.errors import Problem
-from coopbook.templatelog import TemplateWarnings
+from coopbook.layout.csswarnings import TemplateWarnings
+from coopbook.pipeline import BuildOptions, build
 from coopbook.templating import TEMPLATES
-from coopbook.watch import Rebuild, watch
 
 REPO = Path(__file__).resolve().parent.parent
 INTERVIEW = "interviews/alexandre-soho.yaml"

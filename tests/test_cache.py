@@ -21,11 +21,11 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from coopbook.build import BuildOptions, build
-from coopbook.cache import PartCache
-from coopbook.fontusage import FontGlyphs, FontUsage
 from coopbook.fsutil import BadEntry, seal, unseal
-from coopbook.parts import PartLayout, PartResult
+from coopbook.layout.cache import PartCache
+from coopbook.layout.part import PartLayout, PartResult
+from coopbook.pdf.glyphs import FontGlyphs, FontUsage
+from coopbook.pipeline import BuildOptions, build
 
 REPO = Path(__file__).resolve().parent.parent
 MINI = REPO / "tests" / "books" / "mini"

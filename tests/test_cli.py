@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner, Result
 from rich.console import Console
 
-from coopbook import cli
-from coopbook.build import BuildOptions
-from coopbook.cli import main
-from coopbook.content import load_book
+from coopbook.cli import commands as cli
+from coopbook.cli.commands import main
+from coopbook.editorial.watch import Rebuild, watch
 from coopbook.errors import Location, Problem
-from coopbook.watch import Rebuild, watch
+from coopbook.pipeline import BuildOptions
+from coopbook.source.book import load_book
 
 from readers import pdf_pages, squash
 

@@ -19,10 +19,10 @@ import pikepdf
 import pypdf
 import pytest
 
-from coopbook.build import BuildOptions, Output, build
-from coopbook.check import check_content
+from coopbook.editorial.check import check_content
 from coopbook.errors import ContentError
-from coopbook.registry import see_cycles
+from coopbook.pipeline import BuildOptions, Output, build
+from coopbook.source.registry import see_cycles
 
 from readers import NS, Epub, epubcheck, pdf_pages, squash
 

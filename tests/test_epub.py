@@ -10,7 +10,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from coopbook.build import BuildOptions, Output, build
+from coopbook.pipeline import BuildOptions, Output, build
 
 from readers import NS, Epub, epubcheck, squash, strip_margins
 

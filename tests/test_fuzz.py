@@ -30,10 +30,10 @@ import yaml
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from coopbook.build import BuildOptions, build, load
-from coopbook.check import check_content
+from coopbook.editorial.check import check_content
 from coopbook.errors import CoopbookError, Problem
-from coopbook.render import render_book
+from coopbook.markdown.fragments import render_book
+from coopbook.pipeline import BuildOptions, build, load
 
 CI_EXAMPLES = 150
 SLOW_EXAMPLES = 10_000

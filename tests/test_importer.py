@@ -11,11 +11,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coopbook.content import Interview
+from coopbook.editorial.importer import ArticleError, ImportExistsError, ImportResult, import_article, write_import
 from coopbook.errors import Problems
-from coopbook.importer import ArticleError, ImportExistsError, ImportResult, import_article, write_import
-from coopbook.schema import validate
-from coopbook.yamlsource import parse_yaml
+from coopbook.source.book import Interview
+from coopbook.source.schema import validate
+from coopbook.source.yamlreader import parse_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_4e4e3ba4e91af911.txt"

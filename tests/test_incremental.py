@@ -11,9 +11,9 @@ import pikepdf
 import pypdf
 import pytest
 
-from coopbook.build import BuildOptions, build, load, paginate, template_context
-from coopbook.pdf import book_style, write_one_pass, write_screen
-from coopbook.render import render_book
+from coopbook.layout.book import book_style, write_one_pass, write_screen
+from coopbook.markdown.fragments import render_book
+from coopbook.pipeline import BuildOptions, build, load, paginate, template_context
 from coopbook.templating import TEMPLATES
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,10 +10,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from coopbook.build import Output, load
-from coopbook.indexing import RANGE_DASH, IndexEntry, page_locators
-from coopbook.registry import Registry
-from coopbook.render import render_book
+from coopbook.index.model import RANGE_DASH, IndexEntry, page_locators
+from coopbook.markdown.fragments import render_book
+from coopbook.pipeline import Output, load
+from coopbook.source.registry import Registry
 
 from readers import NS, Epub, squash
 
@@ -147,7 +147,7 @@ def test_index_links_point_at_the_pages_they_print(pdf: pypdf.PdfReader) -> None
 
 def test_page_locators_merge_duplicates_and_collapse_ranges(mention_keys: dict[str, str]) -> None:
     from coopbook.errors import Location
-    from coopbook.tagging import Mention
+    from coopbook.markdown.mentions import Mention
 
     mentions = [Mention(f"m-x-{i}", "country:cm", "x", "Cameroon", False, Location("f")) for i in range(1, 6)]
     pages = {"m-x-1": 12, "m-x-2": 12, "m-x-3": 13, "m-x-4": 14, "m-x-5": 17}

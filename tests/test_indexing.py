@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coopbook import markup
-from coopbook.content import load_book
 from coopbook.errors import Location, Problems
-from coopbook.indexing import (
+from coopbook.index.model import (
     CrossRef,
     Index,
     IndexEntry,
@@ -19,8 +17,10 @@ from coopbook.indexing import (
     letter_of,
     page_locators,
 )
-from coopbook.registry import Registry, load_registry
-from coopbook.tagging import InterviewTagger, Matcher, Mention
+from coopbook.markdown import convert as markup
+from coopbook.markdown.mentions import InterviewTagger, Matcher, Mention
+from coopbook.source.book import load_book
+from coopbook.source.registry import Registry, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 ALL = ("people", "countries", "programmes", "organisations")

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coopbook.content import load_book
+from coopbook.editorial.lint import anchor_ids, lint_book
+from coopbook.editorial.scaffold import yaml_block
 from coopbook.errors import display_path
-from coopbook.lint import anchor_ids, lint_book
-from coopbook.render import render_interview
-from coopbook.scaffold import yaml_block
+from coopbook.markdown.fragments import render_interview
+from coopbook.source.book import load_book
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,9 +10,9 @@ import pytest
 import watchfiles
 from click.testing import CliRunner, Result
 
-from coopbook.build import BuildOptions
-from coopbook.cli import main
-from coopbook.watch import change_filter
+from coopbook.cli.commands import main
+from coopbook.editorial.watch import change_filter
+from coopbook.pipeline import BuildOptions
 
 REPO = Path(__file__).resolve().parent.parent
 INTERVIEW = "interviews/alexandre-soho.yaml"

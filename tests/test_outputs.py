@@ -22,11 +22,11 @@ import pytest
 from click.testing import CliRunner
 
 from coopbook import edition
-from coopbook.build import BuildOptions, build, write_outputs
-from coopbook.cli import main
+from coopbook.cli.commands import main
 from coopbook.edition import MANIFEST, STAGING, finish_publishing
 from coopbook.errors import ContentError, EnvironmentProblem
 from coopbook.fsutil import atomic_write, environment_errors
+from coopbook.pipeline import BuildOptions, build, write_outputs
 
 from readers import epubcheck
 

@@ -7,7 +7,7 @@ import re
 import pypdf
 import pytest
 
-from coopbook.build import Output
+from coopbook.pipeline import Output
 
 SHIPPED_FONTS = {"Coopbook-Serif", "Coopbook-Serif-Italic", "Coopbook-Serif-Bold", "Coopbook-Serif-Bold-Italic",
                  "Coopbook-Sans", "Coopbook-Sans-Bold"}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from coopbook.content import Interview, Interviewee, Question, Source, load_book
 from coopbook.errors import Problems
-from coopbook.registry import Entry, Registry, apostrophe_variants, countries, invert_name, load_registry
+from coopbook.source.book import Interview, Interviewee, Question, Source, load_book
+from coopbook.source.registry import Entry, Registry, apostrophe_variants, countries, invert_name, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from filelock import FileLock
 
-from coopbook.cli import main
-from coopbook.yamlsource import MAX_FILE_BYTES
+from coopbook.cli.commands import main
+from coopbook.source.yamlreader import MAX_FILE_BYTES
 
 from readers import pdf_pages, squash
 

@@ -11,9 +11,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coopbook.content import Interview, load_book
-from coopbook.errors import Problems
-from coopbook.scaffold import (
+from coopbook.editorial.scaffold import (
     ScaffoldError,
     add_to_order,
     new_interview,
@@ -22,8 +20,10 @@ from coopbook.scaffold import (
     yaml_quoted,
     yaml_scalar,
 )
-from coopbook.schema import validate
-from coopbook.yamlsource import parse_yaml
+from coopbook.errors import Problems
+from coopbook.source.book import Interview, load_book
+from coopbook.source.schema import validate
+from coopbook.source.yamlreader import parse_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 29)
@@ -167,7 +167,7 @@ def test_no_overwrite_also_without_hard_links(tmp_path: Path, monkeypatch: pytes
     def no_links(src: object, dst: object) -> None:
         raise PermissionError("hard links not supported")
 
-    monkeypatch.setattr("coopbook.scaffold.os.link", no_links)
+    monkeypatch.setattr("coopbook.editorial.scaffold.os.link", no_links)
     first = new_interview(tmp_path, "Jane Doe", today=TODAY)
     second = new_interview(tmp_path, "Jane Doe", today=TODAY)
     assert (first.name, second.name) == ("jane-doe.yaml", "jane-doe-2.yaml")

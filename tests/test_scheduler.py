@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from coopbook.errors import BuildError
-from coopbook.parts import PartLayout, PartResult, PartSpec, Style, part_key
-from coopbook.scheduler import Event, Finish, InlinePool, PartScheduler, ProcessPool
+from coopbook.layout.part import PartLayout, PartResult, PartSpec, Style, part_key
+from coopbook.layout.scheduler import Event, Finish, InlinePool, PartScheduler, ProcessPool
 
 STYLE = Style(Path("templates"), "", "model")
 BLANK = PartSpec("blank", "blank", "<blank>")
@@ -271,7 +271,7 @@ class SilentPool(InlinePool):
 
 
 def test_a_stalled_pool_is_an_internal_error_not_a_spin() -> None:
-    from coopbook.scheduler import SchedulerStalled
+    from coopbook.layout.scheduler import SchedulerStalled
 
     with pytest.raises(SchedulerStalled, match="no worker busy"):
         with PartScheduler(STYLE, DictCache(), BLANK, pool=SilentPool()) as scheduler:  # type: ignore[arg-type]

@@ -24,12 +24,12 @@ from click.testing import CliRunner, Result
 from PIL import Image as PILImage
 from PIL.PngImagePlugin import PngInfo
 
-from coopbook.build import load, template_context
-from coopbook.cli import main
-from coopbook.parts import PartSpec, Style, lay_out, part_key, write_part
-from coopbook.pdf import book_style, interview_specs
-from coopbook.render import render_book
-from coopbook.resources import MAX_IMAGE_BYTES, RefusedURL, is_safe_link, resolve_image
+from coopbook.cli.commands import main
+from coopbook.layout.book import book_style, interview_specs
+from coopbook.layout.part import PartSpec, Style, lay_out, part_key, write_part
+from coopbook.markdown.fragments import render_book
+from coopbook.pipeline import load, template_context
+from coopbook.source.resources import MAX_IMAGE_BYTES, RefusedURL, is_safe_link, resolve_image
 from coopbook.templating import TEMPLATES
 from tests.readers import NS, Epub, epubcheck
 
@@ -414,7 +414,7 @@ def test_relative_link_never_becomes_a_file_uri(book: Path) -> None:
     assert errors(run("check")) == [f"{IV}:{LINE}:22: error: link is dropped as unsafe (book.yaml); only http(s), "
                                     "mailto and #id links are kept"]
     assert run("build").exit_code == 1
-    from coopbook.markup import to_html
+    from coopbook.markdown.convert import to_html
     assert "href" not in to_html("[the settings](book.yaml)", "t")
 
 

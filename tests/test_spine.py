@@ -8,7 +8,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from coopbook.build import Output
+from coopbook.pipeline import Output
 
 from readers import Epub, epubcheck, pdf_pages, sentences, squash, strip_margins
 

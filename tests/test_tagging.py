@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coopbook import markup
-from coopbook.candidates import find_candidates
-from coopbook.content import load_book
+from coopbook.editorial.candidates import find_candidates
 from coopbook.errors import Location, Problems
-from coopbook.registry import Registry, load_registry
-from coopbook.tagging import InterviewTagger, Matcher, is_acronym
+from coopbook.markdown import convert as markup
+from coopbook.markdown.mentions import InterviewTagger, Matcher, is_acronym
+from coopbook.source.book import load_book
+from coopbook.source.registry import Registry, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,0 +1,354 @@
+"""The coopbook command line: build, check, index, import, new, watch. Maps errors to exit codes.
+
+Exit codes: 0 success; 1 the content has errors (or warnings with --strict); 2 wrong usage; 3 internal error
+(rerun with --debug for the traceback); 4 the build could not write or read its files (a full disk, a
+read-only or missing folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from .. import __version__
+from ..editorial.check import check_content
+from ..editorial.importer import ImportResult, import_article, write_import
+from ..editorial.scaffold import add_to_order, new_interview
+from ..editorial.watch import Rebuild, watch
+from ..errors import (
+    ContentError,
+    CoopbookError,
+    EnvironmentProblem,
+    Location,
+    Problem,
+    Problems,
+    capped,
+    display_path,
+)
+from ..index.model import index_as_text
+from ..layout.csswarnings import TemplateWarnings, read_stylesheets
+from ..markdown.fragments import render_book
+from ..pipeline import FORMATS, BuildOptions, Format, build, load, make_index, paginate, template_context
+from ..source.yamlreader import load_yaml, read_text
+from ..templating import TEMPLATES
+from .progress import BuildProgress
+
+EXIT_CONTENT = 1
+EXIT_INTERNAL = 3
+EXIT_ENVIRONMENT = 4
+EXIT_CODES = __doc__.split("\n\n", 1)[1]
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
+
+_STYLE = {"error": "bold red", "warning": "yellow"}
+
+
+def use_colour() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR or CI is set."""
+    return err_console.is_terminal and not os.environ.get("NO_COLOR") and not os.environ.get("CI")
+
+
+def report(problems: Sequence[Problem]) -> None:
+    """Print problems one per line: `path:line:col: error: message (value)`, coloured on a terminal."""
+    colour = use_colour()
+    for problem in capped(problems):
+        line = problem.format()
+        if not colour:
+            print(line, file=sys.stderr)
+            continue
+        location = str(problem.location)
+        rest = line[len(location) + len(f": {problem.severity}: "):]
+        err_console.print(Text.assemble(location, ": ", (problem.severity, _STYLE[problem.severity]), ": ", rest))
+
+
+def plural(count: int, word: str) -> str:
+    """'1 error', '2 errors'."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def problem_counts(problems: Sequence[Problem]) -> str:
+    """'2 errors', or with warnings '0 errors, 1 warning (--strict: warnings fail the build)'."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    if not warnings:
+        return plural(errors, "error")
+    strict = " (--strict: warnings fail the build)" if not errors else ""
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}{strict}"
+
+
+def report_wait(out: Path) -> None:
+    """Say why a build does not start: another build holds the output folder's lock."""
+    print(f"waiting for the build running in {display_path(out)} …", file=sys.stderr, flush=True)
+
+
+class Context:
+    """Options shared by every command."""
+
+    def __init__(self, content: Path, out: Path, debug: bool) -> None:
+        self.content = content
+        self.out = out
+        self.debug = debug
+
+
+def run_guarded(ctx: Context, action: Callable[[], int], *, wrote: bool = True) -> None:
+    """Run a command body; coopbook errors become messages and exit 1 (4: a file the machine refused), others 3."""
+    try:
+        code = action()
+    except EnvironmentProblem as exc:
+        report(exc.problems)
+        sys.exit(EXIT_ENVIRONMENT)
+    except CoopbookError as exc:
+        report(exc.problems)
+        print(f"{problem_counts(exc.problems)}{'; nothing was written.' if wrote else '.'}", file=sys.stderr)
+        sys.exit(EXIT_CONTENT)
+    except KeyboardInterrupt:
+        print("interrupted; the previous outputs are untouched.", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback without --debug
+        if ctx.debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code)
+
+
+def chosen_formats(formats: Sequence[str]) -> tuple[Format, ...]:
+    """The formats named on the command line, in build order ('all' for every one)."""
+    return FORMATS if "all" in formats else tuple(f for f in FORMATS if f in formats)
+
+
+def require_book(ctx: Context) -> None:
+    """Stop with a located error when the content folder has no book.yaml (a wrong --content)."""
+    book_yaml = ctx.content / "book.yaml"
+    if not book_yaml.is_file():
+        raise ContentError([Problem(Location(display_path(book_yaml)), "book.yaml is missing",
+                                    hint="run from the book's folder or pass --content DIR")])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+@click.option("--content", type=click.Path(path_type=Path, file_okay=False), default=Path("content"),
+              show_default=True, help="The book's content folder.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True,
+              help="Where outputs go.")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.version_option(__version__, prog_name="coopbook")
+@click.pass_context
+def main(click_ctx: click.Context, content: Path, out: Path, debug: bool) -> None:
+    """coopbook: build the anthology's PDF and EPUB from content/."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.DEBUG if debug else logging.ERROR)
+    show_weasyprint_warnings(debug)
+    logging.getLogger("markdown_it").setLevel(logging.INFO)  # its DEBUG level traces every block rule
+    click_ctx.obj = Context(content, out, debug)
+
+
+def show_weasyprint_warnings(debug: bool) -> None:
+    """WeasyPrint's warnings (about our templates and CSS) as located lines; with --debug, its raw log."""
+    weasyprint = logging.getLogger("weasyprint")
+    for handler in [h for h in weasyprint.handlers if isinstance(h, TemplateWarnings)]:
+        weasyprint.removeHandler(handler)
+    weasyprint.setLevel(logging.DEBUG if debug else logging.WARNING)
+    weasyprint.propagate = debug
+    if not debug:
+        weasyprint.addHandler(TemplateWarnings(TEMPLATES, lambda problem: report([problem])))
+
+
+FORMAT_OPTION = click.option(
+    "--format", "formats", type=click.Choice([*FORMATS, "all"]), multiple=True, show_default=True,
+    help="What to make (repeatable): pdf (screen), print (trim, bleed, marks), epub, or all.")
+
+
+@main.command("build", epilog=EXIT_CODES)
+@FORMAT_OPTION
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for layout (default: every core).")
+@click.option("--no-cache", is_flag=True, help="Lay out every part again (the cache is neither read nor written).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (as check --strict).")
+@click.pass_obj
+def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_cache: bool, strict: bool) -> None:
+    """Build the book's outputs into the output folder (default: all formats); report what check reports."""
+
+    def action() -> int:
+        started = time.perf_counter()
+        read_stylesheets(TEMPLATES)
+        live = out_console.is_terminal and not os.environ.get("CI")
+        warnings: list[Problem] = []  # printed once the progress bar is gone
+        with BuildProgress(out_console, live) as progress:
+            options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("all",)),
+                                   jobs=jobs or os.cpu_count() or 1, cache=not no_cache, progress=progress,
+                                   strict=strict, on_warnings=warnings.extend, on_wait=report_wait)
+            outputs = build(options)
+        report(warnings)
+        print(progress.summary())
+        for output in outputs:
+            pages = f", {output.pages} pages" if output.pages else ""
+            print(f"wrote {output.path} ({output.size:,} bytes{pages})")
+        print(f"done in {time.perf_counter() - started:.1f} s")
+        return 0
+
+    run_guarded(ctx, action)
+
+
+@main.command("check", epilog=EXIT_CODES)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.pass_obj
+def check_command(ctx: Context, strict: bool) -> None:
+    """Validate the content without building; report every problem at once, then a summary line."""
+
+    def action() -> int:
+        result = check_content(ctx.content)
+        report(result.problems)
+        read = f"{plural(result.interviews, 'interview')}; " if result.interviews else ""
+        summary = f"{plural(len(result.errors), 'error')}, {plural(len(result.warnings), 'warning')}"
+        note = " (--strict: warnings fail the check)" if strict and result.warnings and not result.errors else ""
+        print(f"{display_path(ctx.content)}: {read}{summary}{note}")
+        return EXIT_CONTENT if result.failed(strict) else 0
+
+    run_guarded(ctx, action, wrote=False)
+
+
+@main.command("index", epilog=EXIT_CODES)
+@click.option("--pages", is_flag=True, help="Give print page numbers (lays the book out: a few seconds) "
+              "instead of the interviews where each entry is mentioned.")
+@click.pass_obj
+def index_command(ctx: Context, pages: bool) -> None:
+    """Print the back-of-book index as text."""
+
+    def action() -> int:
+        loaded = load(ctx.content)
+        rendered = render_book(loaded.book, "pdf", loaded.registry)
+        folios = None
+        if pages:
+            options = BuildOptions(ctx.content, ctx.out, ("pdf",), cache=False)  # read-only: no cache written
+            folios = paginate(rendered, loaded.registry, template_context(loaded.book), options).anchor_folios
+        sys.stdout.write(index_as_text(make_index(rendered, loaded.registry, folios)))
+        return 0
+
+    run_guarded(ctx, action, wrote=False)
+
+
+@main.command("import", epilog=EXIT_CODES)
+@click.argument("article", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite the interview file if it exists.")
+@click.option("--add", is_flag=True, help="Also add the new interview's id to order in book.yaml.")
+@click.pass_obj
+def import_command(ctx: Context, article: Path, force: bool, add: bool) -> None:
+    """Draft content/interviews/<id>.yaml from a plain-text interview article (ARTICLE.txt)."""
+
+    def action() -> int:
+        require_book(ctx)
+        problems = Problems()
+        shown = display_path(article)
+        text = read_text(article, shown, problems)
+        problems.raise_if_errors()
+        assert text is not None
+        result = import_article(text, shown)
+        report(import_warnings(result, shown))
+        path = write_import(result, ctx.content / "interviews", force)
+        print(f"wrote {display_path(path)}: check every field against the article, then run coopbook check")
+        order_step(ctx, result.interview_id, add)
+        return 0
+
+    run_guarded(ctx, action)
+
+
+def import_warnings(result: ImportResult, shown: str) -> list[Problem]:
+    """The importer's warnings, plus one per article line it could not place in the draft."""
+    problems = list(result.problems)
+    lines_with_problems = {p.location.line for p in problems}
+    for item in result.unplaced:
+        line, _, text = item.removeprefix(f"{shown}:").partition(": ")
+        number = int(line) if line.isdigit() else 0
+        if number and number in lines_with_problems:
+            continue
+        problems.append(Problem(Location(shown, number), "line not placed in the draft", text,
+                                "copy it into the interview by hand if it belongs there", "warning"))
+    return sorted(problems, key=lambda p: (p.location, p.message))
+
+
+@main.command("new", epilog=EXIT_CODES)
+@click.argument("name")
+@click.option("--add", is_flag=True, help="Also add the new interview's id to order in book.yaml.")
+@click.pass_obj
+def new_command(ctx: Context, name: str, add: bool) -> None:
+    """Start content/interviews/<id>.yaml for the interviewee NAME, from the template, dated today."""
+
+    def action() -> int:
+        require_book(ctx)
+        path = new_interview(ctx.content, name, today=dt.date.today())
+        print(f"wrote {display_path(path)}: replace every TODO, then run coopbook check")
+        order_step(ctx, path.stem, add)
+        return 0
+
+    run_guarded(ctx, action)
+
+
+def order_step(ctx: Context, interview_id: str, add: bool) -> None:
+    """Add the id to book.yaml's order (with --add), or remind the editor to do it."""
+    book_yaml = ctx.content / "book.yaml"
+    shown = display_path(book_yaml)
+    doc = load_yaml(book_yaml, shown, Problems())
+    order = doc.data.get("order") if doc is not None and isinstance(doc.data, dict) else None
+    if not isinstance(order, list):
+        return  # no order list: interviews are read in file name order
+    if interview_id in order:
+        print(f"{interview_id} is already in order in {shown}")
+    elif not add:
+        print(f"next: add {interview_id} to order in {shown} (or rerun with --add)")
+    elif add_to_order(book_yaml, interview_id):
+        print(f"added {interview_id} to the end of order in {shown}")
+    else:
+        print(f"could not edit {shown}: add {interview_id} to order by hand")
+
+
+@main.command("watch", epilog=EXIT_CODES)
+@FORMAT_OPTION
+@click.pass_obj
+def watch_command(ctx: Context, formats: tuple[str, ...]) -> None:
+    """Build, then rebuild whenever content/ or templates/ change (default: the screen PDF); Ctrl-C stops."""
+
+    def action() -> int:
+        if not ctx.content.is_dir():
+            raise ContentError([Problem(Location(display_path(ctx.content)), "content folder not found",
+                                        hint="run from the book's folder or pass --content DIR")])
+        options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("pdf",)), on_wait=report_wait)
+        print(f"watching {display_path(options.content)} and {display_path(options.templates)}; "
+              "Ctrl-C to stop", flush=True)
+        read_stylesheets(options.templates)
+        try:
+            watch(options, print_rebuild, debug=ctx.debug)
+        except KeyboardInterrupt:
+            print("stopped watching")
+        return 0
+
+    run_guarded(ctx, action, wrote=False)
+
+
+def print_rebuild(rebuild: Rebuild) -> None:
+    """One line per rebuild (after its problems, if any), with the time it took."""
+    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    why = f" after changes to {', '.join(rebuild.changed[:3])}" if rebuild.changed else ""
+    if len(rebuild.changed) > 3:
+        why += f" and {len(rebuild.changed) - 3} more"
+    took = f"{rebuild.seconds:.1f} s"
+    report(rebuild.problems)
+    if rebuild.ok:
+        written = ", ".join(display_path(o.path) for o in rebuild.outputs)
+        line = f"{stamp} build {rebuild.number}{why}: wrote {written} in {took}"
+    elif rebuild.problems:
+        line = (f"{stamp} build {rebuild.number}{why}: {problem_counts(rebuild.problems)} in {took}; "
+                "previous outputs kept")
+    else:
+        line = (f"{stamp} build {rebuild.number}{why}: internal error: {rebuild.internal} in {took}; "
+                "previous outputs kept (run with --debug for the traceback)")
+    print(line, flush=True)

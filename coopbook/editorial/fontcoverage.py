@@ -1,0 +1,80 @@
+"""Characters no shipped font can draw: `check` warns at each value that has some (they print as boxes).
+
+The cmaps of the fonts in templates/fonts are read once with fontTools and kept for the process.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fontTools.ttLib import TTFont
+
+from ..errors import Problem, Problems
+from ..markdown.fragments import SourceLocator
+from ..source.book import Book
+from ..source.yamlreader import YamlPath
+from ..templating import TEMPLATES
+
+FONT_SUFFIXES = (".otf", ".ttf", ".woff", ".woff2")
+INVISIBLE = ("Cc", "Cf", "Zl", "Zp")  # controls and format characters draw nothing: no glyph needed
+SHOWN = 8  # characters named in one warning
+
+
+@lru_cache(maxsize=4)
+def covered_characters(fonts: Path = TEMPLATES / "fonts") -> frozenset[int]:
+    """Every code point some font in the folder maps to a glyph (read once per folder)."""
+    codes: set[int] = set()
+    for path in sorted(p for p in fonts.iterdir() if p.suffix.lower() in FONT_SUFFIXES):
+        font = TTFont(path, lazy=True)
+        try:
+            codes.update(font.getBestCmap() or {})
+        finally:
+            font.close()
+    return frozenset(codes)
+
+
+def missing_glyphs(text: str, covered: frozenset[int]) -> list[str]:
+    """The distinct characters of text, in order, that no font covers and that draw something."""
+    found: dict[str, None] = {}
+    for char in text:
+        if ord(char) not in covered and not char.isspace() and unicodedata.category(char) not in INVISIBLE:
+            found.setdefault(char, None)
+    return list(found)
+
+
+def glyph_warnings(book: Book, fonts: Path = TEMPLATES / "fonts") -> tuple[Problem, ...]:
+    """A warning at every value of book.yaml and the interviews with characters no shipped font has."""
+    covered = covered_characters(fonts)
+    problems = Problems()
+    docs = [book.config_source] if book.config_source is not None else []
+    docs += [book.sources[interview.id] for interview in book.interviews]
+    for doc in docs:
+        locator = SourceLocator(doc)
+        for ypath, text in _strings(doc.data, ()):
+            missing = missing_glyphs(text, covered)
+            if not missing:
+                continue
+            first = missing[0]
+            codes = ", ".join(f"U+{ord(c):04X}" for c in missing[:SHOWN]) + (", …" if len(missing) > SHOWN else "")
+            problems.warning(locator.at(ypath, text, text.index(first), first),
+                             "no font of the book has these characters: they print as empty boxes",
+                             "".join(missing[:SHOWN]), f"{codes}; write them another way or add a font that has "
+                             "them to templates/fonts")
+    return tuple(problems.items)
+
+
+def _strings(data: Any, ypath: YamlPath) -> Iterator[tuple[YamlPath, str]]:
+    if isinstance(data, str):
+        yield ypath, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, (*ypath, key))
+    elif isinstance(data, list):
+        for n, value in enumerate(data):
+            yield from _strings(value, (*ypath, n))
+
+

@@ -1,0 +1,401 @@
+"""Content checks beyond the schema, run by `coopbook check` on a loaded Book.
+
+Each problem is located at the file, line and column of the offending text itself, also inside YAML block
+scalars (`a: |`): the interview file is composed again to find where each Markdown value's text lies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..errors import Location, Problem, Severity, display_path
+from ..markdown.convert import ALLOWED_ATTRS, parse
+from ..markdown.fragments import footnote_doc_id, interview_anchor
+from ..source.book import Book, Interview
+from ..source.resources import Refused, is_safe_link, normalise_url, resolve_image, verify_image
+from ..source.yamlreader import YamlPath
+
+FRONT_IDS = ("contents", "introduction", "copyright")  # the ids templates/ give the front matter sections
+CURLY_QUOTES = "‘’“”"
+STRAIGHT_QUOTES = "'\""
+SENTENCE_END = ".!?…"
+CLOSERS = "\"'’”)]"
+SNIPPET = 12
+
+_DOUBLE_SPACE = re.compile(r"(?<=\S)[ \u00a0]{2,}(?=\S)")
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """One finding inside a Markdown value: where (offset into the value), what, and how bad."""
+
+    offset: int
+    needle: str
+    severity: Severity
+    message: str
+    value: str | None = None
+    hint: str | None = None
+    lead: int = 0  # how far into needle the offending text starts (needle begins at offset - lead)
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Maps an offset in a YAML string value back to its file, line and column."""
+
+    path: str
+    fallback: Location
+    source: str = ""
+    start: int = 0
+    end: int = 0
+    literal_line: int = 0
+    indent: int = 0
+
+    def at(self, value: str, offset: int, needle: str, lead: int = 0) -> Location:
+        """The location of value[offset:] in the file (exact in literal blocks; elsewhere found by needle)."""
+        if self.literal_line:
+            line = value.count("\n", 0, offset)
+            col = offset - (value.rfind("\n", 0, offset) + 1)
+            return Location(self.path, self.literal_line + line, self.indent + col + 1)
+        if self.source and needle:
+            nth = value.count(needle, 0, offset - lead)
+            index = self.start - 1
+            for _ in range(nth + 1):
+                index = self.source.find(needle, index + 1, self.end)
+                if index < 0:
+                    return self.fallback
+            index += lead
+            return Location(self.path, self.source.count("\n", 0, index) + 1,
+                            index - (self.source.rfind("\n", 0, index) + 1) + 1)
+        return self.fallback
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One Markdown value of an interview (a question, an answer or the closing)."""
+
+    interview_id: str
+    ypath: YamlPath
+    text: str
+    origin: _Origin
+
+    def line_offset(self, line: int) -> int:
+        """The offset in text of the start of a 0-based Markdown line."""
+        offset = 0
+        for _ in range(line):
+            found = self.text.find("\n", offset)
+            if found < 0:
+                return len(self.text)
+            offset = found + 1
+        return offset
+
+    def block(self, token: Token) -> tuple[int, int]:
+        """The offsets of the text covered by a block token's line map."""
+        if token.map is None:
+            return 0, len(self.text)
+        return self.line_offset(token.map[0]), self.line_offset(token.map[1])
+
+    def find(self, needle: str, start: int, end: int) -> int:
+        """The offset of needle in [start, end), else anywhere after start, else in the whole value; -1 if absent."""
+        for lo, hi in ((start, end), (start, len(self.text)), (0, len(self.text))):
+            found = self.text.find(needle, lo, hi)
+            if found >= 0:
+                return found
+        return -1
+
+    def problem(self, hit: _Hit) -> Problem:
+        """Turn a finding into a located Problem."""
+        location = self.origin.at(self.text, hit.offset, hit.needle, hit.lead)
+        return Problem(location, hit.message, hit.value, hit.hint, hit.severity)
+
+
+def lint_book(book: Book, interviews: Sequence[Interview] | None = None) -> list[Problem]:
+    """Every content problem the schema cannot see, located at file:line:col, sorted by place (of the given
+    interviews only, when given; links are still checked against the whole book's ids)."""
+    ids = anchor_ids(book)
+    problems: list[Problem] = []
+    for interview in book.interviews if interviews is None else interviews:
+        fields = [(f, *parse(f.text, "lint")) for f in _fields(book, interview)]
+        prose = {f.ypath: list(_inline_text(f, tokens)) for f, tokens, _ in fields}
+        curly = any(ch in child.content for texts in prose.values() for child, _ in texts for ch in CURLY_QUOTES)
+        for f, _, env in fields:
+            hits: list[_Hit] = []
+            if curly:
+                hits += _straight_quotes(f, prose[f.ypath])
+            hits += _double_spaces(f, prose[f.ypath])
+            hits += _question_footnotes(f) if f.ypath[-1] == "q" else _footnotes(f, prose[f.ypath], env)
+            hits += _raw_html(f)
+            problems += [f.problem(hit) for hit in hits]
+    problems += resource_problems(book, ids)
+    return sorted(problems, key=lambda p: (p.location, p.message))
+
+
+def resource_problems(book: Book, ids: frozenset[str] | None = None) -> list[Problem]:
+    """Every link and image of the book's Markdown that a build may not keep or read (build runs it too)."""
+    ids = anchor_ids(book) if ids is None else ids
+    fields = [*_introduction(book), *(f for i in book.interviews for f in _fields(book, i, with_role=True))]
+    return [f.problem(hit) for f in fields for hit in _links_and_images(f, ids, book.root)]
+
+
+def _introduction(book: Book) -> Iterator[_Field]:
+    path = book.root / "book.yaml"
+    shown = display_path(path)
+    source, root = _compose(path)
+    text = book.config.series.description
+    ypath: YamlPath = ("series", "description")
+    yield _Field("", ypath, text, _origin(shown, Location(shown), source, root, ypath, text))
+
+
+def anchor_ids(book: Book) -> frozenset[str]:
+    """The ids an in-book link may target: front sections, interview-<id>, q-<id>-<n> (from 1) and footnotes."""
+    ids: set[str] = set(FRONT_IDS)
+    for interview in book.interviews:
+        ids.add(interview_anchor(interview.id))
+        ids.update(f"q-{interview.id}-{n}" for n in range(1, len(interview.questions) + 1))
+        for ypath, text in _markdown_values(interview):
+            if ypath[-1] == "q":
+                continue  # questions are rendered inline: no footnotes
+            doc_id = footnote_doc_id(interview.id, ypath)
+            _, env = parse(text, doc_id)
+            for number, note in env.get("footnotes", {}).get("list", {}).items():
+                ids.add(f"fn-{doc_id}-{number + 1}")
+                ids.add(f"fnref-{doc_id}-{number + 1}")
+                for sub in range(1, note.get("count", 0)):  # later calls: endnotes use ':n', EPUB notes '-n'
+                    ids.update({f"fnref-{doc_id}-{number + 1}:{sub}", f"fnref-{doc_id}-{number + 1}-{sub}"})
+    return frozenset(ids)
+
+
+def _markdown_values(interview: Interview) -> Iterator[tuple[YamlPath, str]]:
+    for n, question in enumerate(interview.questions):
+        yield ("questions", n, "q"), question.q
+        yield ("questions", n, "a"), question.a
+    if interview.closing is not None:
+        yield ("closing",), interview.closing
+
+
+def _fields(book: Book, interview: Interview, with_role: bool = False) -> Iterator[_Field]:
+    doc = book.sources[interview.id]
+    source, root = _compose(book.root / "interviews" / f"{interview.id}.yaml")
+    role: list[tuple[YamlPath, str]] = [(("interviewee", "role"), interview.interviewee.role)] if with_role else []
+    for ypath, text in [*role, *_markdown_values(interview)]:
+        yield _Field(interview.id, ypath, text, _origin(doc.path, doc.where(ypath), source, root, ypath, text))
+
+
+def _compose(path: Path) -> tuple[str, Node | None]:
+    try:
+        source = path.read_text(encoding="utf-8").removeprefix("\ufeff")
+        return source, yaml.compose(source, Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "", None
+
+
+def _origin(shown: str, fallback: Location, source: str, root: Node | None, ypath: YamlPath,
+            text: str) -> _Origin:
+    node = root
+    for part in ypath:
+        if isinstance(node, MappingNode) and isinstance(part, str):
+            node = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None)
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+    if not isinstance(node, ScalarNode) or node.value != text:
+        return _Origin(shown, fallback)
+    start, end = node.start_mark.index, node.end_mark.index
+    if node.style != "|":
+        return _Origin(shown, fallback, source, start, end)
+    first = node.start_mark.line + 1  # 0-based index of the line after the `|` header
+    lines = source[start:end].split("\n")[1:]
+    indent = next((len(line) - len(line.lstrip(" ")) for line in lines if line.strip()), 0)
+    return _Origin(shown, fallback, source, start, end, literal_line=first + 1, indent=indent)
+
+
+def _inline_text(f: _Field, tokens: list[Token]) -> Iterator[tuple[Token, int]]:
+    """Each text child of each inline token, with the offset of its content in the value (-1 if not verbatim)."""
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        start, end = f.block(token)
+        cursor = start
+        for child in token.children:
+            if child.type not in ("text", "code_inline", "html_inline") or not child.content:
+                continue
+            found = f.text.find(child.content, cursor, end)
+            if found >= 0:
+                cursor = found + len(child.content)
+            if child.type != "code_inline":
+                yield child, found
+
+
+def _snippet(text: str, offset: int, length: int) -> str:
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line_end = len(text) if line_end < 0 else line_end
+    return text[max(line_start, offset - SNIPPET) : min(line_end, offset + length + SNIPPET)]
+
+
+def _straight_quotes(f: _Field, prose: list[tuple[Token, int]]) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for child, found in prose:
+        for i, ch in enumerate(child.content):
+            if ch not in STRAIGHT_QUOTES:
+                continue
+            offset = found + i if found >= 0 else f.find(ch, 0, len(f.text))
+            hits.append(_Hit(offset, ch, "warning", "straight quote in text that uses curly quotes",
+                             _snippet(f.text, offset, 1), "use ’ for an apostrophe and “ ” for a quotation"))
+    return hits
+
+
+def _double_spaces(f: _Field, prose: list[tuple[Token, int]]) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for child, found in prose:
+        for match in _DOUBLE_SPACE.finditer(child.content):
+            before = child.content[: match.start()].rstrip(CLOSERS)
+            if before.endswith(tuple(SENTENCE_END)):
+                continue
+            needle = child.content[match.start() - 1 : match.end() + 1]
+            if found >= 0:
+                offset = found + match.start()
+            else:
+                offset = max(f.find(needle, 0, len(f.text)), 0) + 1
+            hits.append(_Hit(offset, needle, "warning", "double space inside a sentence",
+                             _snippet(f.text, offset, len(match.group())), None, 1))
+    return hits
+
+
+def _footnotes(f: _Field, prose: list[tuple[Token, int]], env: dict[str, Any]) -> list[_Hit]:
+    refs: dict[str, int] = env.get("footnotes", {}).get("refs", {})
+    hits: list[_Hit] = []
+    for child, found in prose:
+        for match in _FOOTNOTE_REF.finditer(child.content):
+            if f":{match.group(1)}" in refs:
+                continue
+            offset = found + match.start() if found >= 0 else max(f.find(match.group(), 0, len(f.text)), 0)
+            hits.append(_Hit(offset, match.group(), "error", "footnote referenced but not defined", match.group(),
+                             f"add a line '{match.group()}: ...' to the same text"))
+    for key, number in refs.items():
+        if number >= 0:
+            continue
+        label = key[1:]
+        definition = re.search(rf"(?m)^[ \t>]*\[\^{re.escape(label)}\]:", f.text)
+        offset = definition.end() - len(label) - 4 if definition else max(f.find(f"[^{label}]:", 0, len(f.text)), 0)
+        hits.append(_Hit(offset, f"[^{label}]:", "error", "footnote defined but never referenced", f"[^{label}]",
+                         f"refer to it with [^{label}] or delete it"))
+    return hits
+
+
+def _question_footnotes(f: _Field) -> list[_Hit]:
+    """A question is rendered as inline Markdown, where footnotes do not exist: they would print as typed."""
+    return [_Hit(m.start(), m.group(), "error", "footnotes are not supported in questions", m.group(),
+                 "move the note into the answer")
+            for m in re.finditer(r"\[\^[^\]\s]+\]", f.text)]
+
+
+def _parser(*, html: bool) -> MarkdownIt:
+    """The book's Markdown configuration (see markup.markdown), but keeping every link, optionally raw HTML."""
+    md = MarkdownIt("commonmark", {"html": html, "linkify": False, "typographer": False})
+    md.use(footnote_plugin)
+    md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
+_PERMISSIVE = _parser(html=False)
+_WITH_HTML = _parser(html=True)
+
+
+def _walk_inline(f: _Field, tokens: list[Token], kinds: tuple[str, ...]) -> Iterator[tuple[Token, int, int]]:
+    for token in tokens:
+        if token.type == "inline" and token.children:
+            start, end = f.block(token)
+            for child in token.children:
+                if child.type in kinds:
+                    yield child, start, end
+
+
+def _links_and_images(f: _Field, ids: frozenset[str], root: Path) -> list[_Hit]:
+    tokens = _PERMISSIVE.parse(f.text, {"docId": "lint"})
+    hits: list[_Hit] = []
+    cursor: dict[tuple[int, int], int] = {}
+    for child, start, end in _walk_inline(f, tokens, ("link_open", "image")):
+        url = str(child.attrs.get("href" if child.type == "link_open" else "src", ""))
+        raw = unquote(url)
+        needle = raw if raw in f.text else url
+        offset = _find_destination(f, needle, cursor.get((start, end), start), end)
+        offset = start if offset < 0 else offset
+        cursor[(start, end)] = offset + len(needle)
+        hits += _check_target(child, url, raw, offset, needle, ids, root)
+    return hits
+
+
+def _find_destination(f: _Field, needle: str, start: int, end: int) -> int:
+    """Where a link destination is written: after '(' or '<' (inline, autolink) or ': ' (reference), else anywhere."""
+    for prefix in ("(", "<", ": "):
+        found = f.text.find(prefix + needle, start, end)
+        if found >= 0:
+            return found + len(prefix)
+    return f.find(needle, start, end)
+
+
+def _check_target(token: Token, url: str, raw: str, offset: int, needle: str, ids: frozenset[str],
+                  root: Path) -> list[_Hit]:
+    if token.type == "image":
+        return _check_image(token, url, raw, offset, needle, root)
+    if not is_safe_link(url):
+        return [_Hit(offset, needle, "error", "link is dropped as unsafe", raw,
+                     "only http(s), mailto and #id links are kept")]
+    hits: list[_Hit] = []
+    target = raw.strip()[1:]
+    if token.type == "link_open" and url.strip().startswith("#") and target not in ids:
+        hint = (f"did you mean #{interview_anchor(target)}?" if interview_anchor(target) in ids
+                else "link to #interview-<id>, #q-<id>-<n> (from 1) or a footnote")
+        hits.append(_Hit(offset, needle, "error", "link target is not an id in the book", raw.strip(), hint))
+    return hits
+
+
+def _check_image(token: Token, url: str, raw: str, offset: int, needle: str, root: Path) -> list[_Hit]:
+    """An image must be one the build may read (resources.resolve_image) and that decodes (verify_image)."""
+    hits: list[_Hit] = []
+    try:
+        verify_image(resolve_image(root, url))
+    except Refused as refused:
+        hint = refused.hint
+        if refused.message == "image file not found":
+            hint = f"expected {display_path(root / unquote(normalise_url(url)))}"
+        hits.append(_Hit(offset, needle, "error", refused.message, raw, hint))
+    if not token.content.strip():
+        hits.append(_Hit(offset, needle, "warning", "image has no alt text", raw,
+                         "describe the image for readers who cannot see it: ![description](...)"))
+    return hits
+
+
+def _raw_html(f: _Field) -> list[_Hit]:
+    tokens = _WITH_HTML.parse(f.text, {"docId": "lint"})
+    hits: list[_Hit] = []
+    for token in tokens:
+        if token.type == "html_block":
+            start, _ = f.block(token)
+            first = token.content.split("\n", 1)[0].strip()
+            offset = f.find(first, start, len(f.text)) if first else start
+            hits.append(_Hit(max(offset, start), first, "warning", "raw HTML is not allowed; it is printed as text",
+                             first))
+    cursor: dict[tuple[int, int], int] = {}
+    for child, start, end in _walk_inline(f, tokens, ("html_inline",)):
+        offset = f.find(child.content, cursor.get((start, end), start), end)
+        offset = start if offset < 0 else offset
+        cursor[(start, end)] = offset + len(child.content)
+        hits.append(_Hit(offset, child.content, "warning", "raw HTML is not allowed; it is printed as text",
+                         child.content))
+    return hits

@@ -1,0 +1,292 @@
+"""Write the EPUB 3 with ebooklib: one XHTML document per part, our own nav (contents, landmarks, the print
+edition's page-list), NCX, cover, accessibility metadata, and a byte-reproducible zip."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import html
+import io
+import os
+import re
+import textwrap
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ebooklib import epub
+
+from ..errors import ContentError, Location, Problem, display_path
+from ..index.model import Index
+from ..layout.pagestarts import insert_page_markers
+from ..markdown.fragments import RenderedBook
+from ..source.resources import Refused, image_sources, package_name, resolve_image, used_images, verify_image
+from ..templating import TEMPLATES, render_template
+
+PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
+IMG_SRC_ATTR = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)"')
+A11Y_FEATURES = ("tableOfContents", "index", "printPageNumbers", "pageNavigation", "readingOrder",
+                 "structuralNavigation")
+PAGE_FEATURES = ("printPageNumbers", "pageNavigation")  # the page breaks, and the page-list to reach them
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
+ELEMENT_ID = re.compile(r'\sid="([^"]+)"')
+FRAGMENT_HREF = re.compile(r'href="#([^"]+)"')
+OUTSIDE_DOCUMENTS = {"contents": "nav.xhtml#toc"}  # in-book targets that are not in a part's document
+
+
+def interview_file(interview_id: str) -> str:
+    """The EPUB file name of an interview: prefixed, so no id can take the name of another document."""
+    return f"interview-{interview_id}.xhtml"
+
+
+@dataclass(frozen=True)
+class EpubDocument:
+    """One XHTML document of the EPUB: file name, title, markup, and its role in nav and landmarks."""
+
+    file_name: str
+    title: str
+    xhtml: str
+    in_toc: bool = True
+    landmark: str | None = None
+    pages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A line of the nav document: a title (or page label), the link, and an epub:type for landmarks."""
+
+    title: str
+    href: str
+    kind: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The cover image: the book's own from content/images, or one drawn from templates/epub/cover.svg."""
+
+    file_name: str
+    data: bytes
+    alt: str
+
+
+def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, Any], page_markers: PageMarkers,
+                   templates: Path = TEMPLATES) -> list[EpubDocument]:
+    """Render every part of the book to XHTML, in reading order: front matter, interviews, index sections."""
+    config = context["config"]
+
+    def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
+            markers: Sequence[tuple[int, str]] = (), **extra: Any) -> EpubDocument:
+        xhtml = render_template(template, templates, **context, title=title, **extra)
+        xhtml = insert_page_markers(xhtml, markers)
+        return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
+
+    docs = [
+        doc("title.xhtml", config.title, "epub/title.xhtml", in_toc=False, landmark="titlepage"),
+        doc("copyright.xhtml", "Copyright", "epub/copyright.xhtml", in_toc=False, landmark="copyright-page"),
+        doc("introduction.xhtml", "Introduction", "epub/introduction.xhtml", landmark="introduction",
+            introduction_html=rendered.introduction_html),
+    ]
+    for n, item in enumerate(rendered.interviews):
+        docs.append(doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
+                        landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
+                        item=item))
+    files = {mention.id: interview_file(mention.interview) for mention in rendered.mentions}
+    for n, section in enumerate(s for s in index.sections if not s.is_empty):
+        docs.append(doc(f"index-{section.name}.xhtml", f"Index: {section.title}", "epub/index.xhtml",
+                        landmark="index" if n == 0 else None, section=section,
+                        href=lambda target: f"{files[target]}#{target}"))
+    return resolve_fragments(docs)
+
+
+def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
+    """Point each `#id` link at the document that holds the id (in one PDF any part's anchor is `#id`)."""
+    owners: dict[str, str] = {}
+    for document in docs:
+        for ident in ELEMENT_ID.findall(document.xhtml):
+            owners.setdefault(ident, document.file_name)
+    resolved = []
+    for document in docs:
+        own = set(ELEMENT_ID.findall(document.xhtml))
+
+        def target(match: re.Match[str], own: set[str] = own) -> str:
+            ident = match.group(1)
+            if ident in own:
+                return match.group()
+            if ident in owners:
+                return f'href="{owners[ident]}#{ident}"'
+            return f'href="{OUTSIDE_DOCUMENTS.get(ident, "#" + ident)}"'
+
+        resolved.append(dataclasses.replace(document, xhtml=FRAGMENT_HREF.sub(target, document.xhtml)))
+    return resolved
+
+
+def make_cover(rendered: RenderedBook, context: Mapping[str, Any], templates: Path = TEMPLATES) -> Cover:
+    """The book's cover image from book.yaml `cover:`, or an SVG cover with its title and subtitle."""
+    config = rendered.book.config
+    alt = f"Cover: {config.title}" + (f" — {config.subtitle}" if config.subtitle else "")
+    if config.cover:
+        root = rendered.book.root
+        try:
+            image = resolve_image(root, config.cover)
+            data = verify_image(image)
+        except Refused as refused:
+            where = Location(display_path(root / "book.yaml"))
+            raise ContentError([Problem(where, f"cover: {refused.message}", refused.value, refused.hint)]) from None
+        return Cover(f"images/cover{image.path.suffix.lower()}", data, alt)
+    svg = render_template("epub/cover.svg", templates, **context,
+                          title_lines=textwrap.wrap(config.title, 14) or [config.title],
+                          subtitle_lines=textwrap.wrap(config.subtitle or "", 24))
+    return Cover("images/cover.svg", svg.encode("utf-8"), alt)
+
+
+def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover: Cover, stylesheet: str,
+               context: Mapping[str, Any], templates: Path = TEMPLATES) -> bytes:
+    """Assemble the EPUB with ebooklib and return reproducible zip bytes."""
+    config = rendered.book.config
+    modified: dt.datetime = context["built"]
+    book = epub.EpubBook()
+    _metadata(book, rendered, context, templates, has_pages=any(d.pages for d in documents))
+
+    css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=stylesheet.encode())
+    book.add_item(css)
+    image = epub.EpubCover(uid="cover-image", file_name=cover.file_name)
+    image.content = cover.data
+    book.add_item(image)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+    cover_doc = EpubDocument("cover.xhtml", "Cover", render_template(
+        "epub/cover.xhtml", templates, **context, title="Cover", image=cover.file_name, alt=cover.alt),
+        in_toc=False, landmark="cover")
+
+    names = _pack_images(book, rendered, documents, cover)
+    items: list[tuple[EpubDocument, epub.EpubHtml]] = []
+    for document in (cover_doc, *(replace(d, xhtml=_rename_images(d.xhtml, names)) for d in documents)):
+        item = epub.EpubHtml(uid=document.file_name.removesuffix(".xhtml"), title=document.title,
+                             file_name=document.file_name, lang=config.language)
+        item.content = document.xhtml.encode("utf-8")
+        item.add_item(css)
+        book.add_item(item)
+        items.append((document, item))
+
+    nav = epub.EpubHtml(uid="nav", title="Contents", file_name="nav.xhtml", lang=config.language)
+    nav.properties.append("nav")
+    nav.content = _nav(documents, cover_doc, context, templates).encode("utf-8")
+    nav.add_item(css)
+    book.add_item(nav)
+    book.add_item(epub.EpubNcx())
+    book.toc = [item for document, item in items if document.in_toc]
+    spine = [item for _, item in items]
+    book.spine = [(spine[0], "no"), *spine[1:3], nav, *spine[3:]]
+    buffer = io.BytesIO()
+    writer = _Writer(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False})
+    writer.process()
+    writer.write()
+    return reproducible_zip(buffer.getvalue(), modified)
+
+
+def _pack_images(book: epub.EpubBook, rendered: RenderedBook, documents: Sequence[EpubDocument],
+                 cover: Cover) -> dict[str, str]:
+    """Add every image the documents show, as resources.resolve_image allows; the packed name of each reference.
+
+    A reference is percent-encoded (`images/caf%C3%A9%20%26.png`): the file read is the decoded name, and a name
+    that is not plain ASCII is packed under a plain one (EPUBCheck warns about spaces and other characters).
+    """
+    root = rendered.book.root
+    owners = {interview_file(i.id): rendered.book.sources[i.id].path for i in rendered.book.interviews
+              if i.id in rendered.book.sources}
+    refs = [(d.file_name, src) for d in documents for src in image_sources(d.xhtml)]
+    images, refused = used_images(root, (src for _, src in refs))
+    if refused:
+        shown = display_path(root / "book.yaml")
+        raise ContentError([Problem(Location(owners.get(owner, shown)), refused[src].message, src, refused[src].hint)
+                            for owner, src in dict.fromkeys(refs) if src in refused])
+    names: dict[str, str] = {}
+    packed: dict[str, str] = {}
+    for ref, image in sorted(images.items()):
+        name = package_name(image)
+        if name == cover.file_name or packed.get(name, str(image.path)) != str(image.path):
+            stem, suffix = os.path.splitext(name)
+            name = f"{stem}-{hashlib.sha256(str(image.path).encode()).hexdigest()[:8]}{suffix}"
+        names[ref] = name
+        if name not in packed:
+            packed[name] = str(image.path)
+            book.add_item(epub.EpubImage(uid=f"img-{len(book.items)}", file_name=name, media_type=image.media_type,
+                                         content=image.read()))
+    return names
+
+
+def _rename_images(xhtml: str, names: Mapping[str, str]) -> str:
+    def rename(match: re.Match[str]) -> str:
+        src = html.unescape(match.group(2))
+        return f"{match.group(1)}{html.escape(names.get(src, src))}\""
+
+    return IMG_SRC_ATTR.sub(rename, xhtml)
+
+
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer, with the book's language on the OPF `<package>` (`xml:lang`), which ebooklib omits."""
+
+    def _write_opf_file(self, root: Any) -> None:
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        super()._write_opf_file(root)
+
+
+def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str, Any], templates: Path,
+              has_pages: bool) -> None:
+    config = rendered.book.config
+    book.set_identifier(config.identifiers.uid)
+    book.set_title(config.title)
+    book.set_language(config.language)
+    for n, editor in enumerate(config.editors, start=1):
+        book.add_author(editor, role="edt", uid=f"editor-{n}")
+    book.add_metadata("DC", "publisher", config.publisher)
+    book.add_metadata("DC", "date", config.date.isoformat())
+    book.add_metadata("DC", "rights", config.rights)
+    book.add_metadata("DC", "description", config.series.name)
+    for keyword in config.keywords:
+        book.add_metadata("DC", "subject", keyword)
+    if has_pages:
+        source = config.identifiers.isbn_print or f"{config.identifiers.uid}:print"
+        book.add_metadata("DC", "source", source, {"id": "print-source"})
+        book.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
+    features = A11Y_FEATURES if has_pages else tuple(f for f in A11Y_FEATURES if f not in PAGE_FEATURES)
+    summary = " ".join(render_template("epub/accessibility-summary.txt", templates, **context).split())
+    meta = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual"),
+            *(("schema:accessibilityFeature", feature) for feature in features),
+            ("schema:accessibilityFeature", "alternativeText"),
+            ("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", summary),
+            ("dcterms:conformsTo", CONFORMANCE)]
+    for prop, value in meta:
+        book.add_metadata(None, "meta", value, {"property": prop})
+
+
+def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: Mapping[str, Any],
+         templates: Path) -> str:
+    toc = [NavLink(d.title, d.file_name) for d in documents if d.in_toc]
+    landmarks = [NavLink(d.title if d.landmark != "bodymatter" else "Start of content", d.file_name, d.landmark)
+                 for d in (cover, *documents) if d.landmark]
+    landmarks.insert(1, NavLink("Contents", "nav.xhtml#toc", "toc"))
+    pages = [NavLink(label, f"{d.file_name}#page-{label}", label=label) for d in documents for label in d.pages]
+    return render_template("epub/nav.xhtml", templates, **context, title="Contents", toc=toc, landmarks=landmarks,
+                           pages=pages)
+
+
+def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
+    """Rewrite a zip with fixed timestamps and attributes: `mimetype` first and stored, the rest deflated."""
+    zip_range = dt.datetime(1980, 1, 1, tzinfo=dt.UTC), dt.datetime(2107, 12, 31, 23, 59, 58, tzinfo=dt.UTC)
+    stamp = min(max(when, zip_range[0]), zip_range[1]).timetuple()[:6]  # clamped to what ZIP can store
+    source = zipfile.ZipFile(io.BytesIO(data))
+    names = source.namelist()
+    ordered = ["mimetype"] + [n for n in names if n != "mimetype"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in ordered:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            target.writestr(info, source.read(name), compresslevel=9 if name != "mimetype" else None)
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""coopbook.layout."""

@@ -1,0 +1,195 @@
+"""Paginate and write the PDF: parts laid out one by one (cached, in worker processes), then assembled.
+
+Each part (front matter, each interview, the index, blank versos) is laid out as its own document with its
+first folio set before layout; every part opens on a recto. The folio of every anchor is read from the
+parts, so the contents and the index carry exact, final page numbers, and the index is laid out after the
+body, so it cannot move an earlier page. The parts' PDFs are then assembled into one (links, bookmarks,
+tags, page labels, fonts shared), and the print variant adds bleed and crop marks around the same pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydyf
+from weasyprint import Document
+
+from ..errors import ContentError, Location, Problem, display_path
+from ..index.model import Index
+from ..markdown.fragments import RenderedBook
+from ..pdf.assemble import AssemblyInfo, assemble
+from ..pdf.printmarks import add_bleed_and_marks
+from ..source.resources import Image, used_images, walk_refs
+from ..templating import TEMPLATES, render_template
+from .part import PartResult, PartSpec, Style, font_programs, lay_out
+
+log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class TocEntry:
+    """One line of the contents: title, optional detail line, the anchor it links to and its folio."""
+
+    title: str
+    anchor: str
+    folio: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class BookPdf:
+    """The whole book laid out: front matter (roman folios), then body and index (arabic folios)."""
+
+    front: tuple[PartResult, ...]
+    parts: tuple[PartResult, ...]
+    specs: tuple[PartSpec, ...] = ()
+
+    @property
+    def all_parts(self) -> tuple[PartResult, ...]:
+        """Every part in page order."""
+        return (*self.front, *self.parts)
+
+    @property
+    def anchor_folios(self) -> dict[str, int]:
+        """The arabic folio of every anchor in the body and index."""
+        return anchor_folios(self.parts)
+
+    @property
+    def front_page_count(self) -> int:
+        """Pages numbered in roman (front matter, padded to end on a verso)."""
+        return sum(p.layout.page_count for p in self.front)
+
+    @property
+    def page_count(self) -> int:
+        """Physical pages in the whole PDF."""
+        return sum(p.layout.page_count for p in self.all_parts)
+
+
+def anchor_folios(parts: Sequence[PartResult]) -> dict[str, int]:
+    """The folio of every anchor of the given parts (the first, if an id repeats)."""
+    folios: dict[str, int] = {}
+    for part in parts:
+        for name, folio in part.layout.anchors.items():
+            folios.setdefault(name, folio)
+    return folios
+
+
+def book_style(context: Mapping[str, Any], templates: Path, rendered: RenderedBook | None = None) -> Style:
+    """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size."""
+    config = context["config"]
+    geometry = render_template("css/geometry.css.j2", templates, width=config.print.trim_width,
+                               height=config.print.trim_height, bleed=config.print.bleed, print=False)
+    if rendered is None:
+        return Style.create(templates, geometry)
+    return Style.create(templates, geometry, rendered.book.root, book_images(rendered))
+
+
+def book_images(rendered: RenderedBook) -> tuple[Image, ...]:
+    """The images the book shows, resolved and verified; ContentError for any it may not use.
+
+    The build's validate stage has already reported each bad link and image at its line (the same pass as
+    `coopbook check`); this is the last line of defence for callers that lay the book out without it.
+    """
+    book = rendered.book
+    owners = [(book.sources[i.interview.id].path if i.interview.id in book.sources else i.interview.id,
+               "".join([i.role_html, *(q.question_html + q.answer_html for q in i.questions), i.closing_html or ""]))
+              for i in rendered.interviews]
+    owners.append((display_path(book.root / "book.yaml"), rendered.introduction_html))
+    refs = list(walk_refs(owners))
+    images, refused = used_images(book.root, (src for _, src in refs))
+    if refused:  # lint saw nothing wrong, yet the resolver refuses: still no build
+        raise ContentError([Problem(Location(owner), refused[src].message, src, refused[src].hint)
+                            for owner, src in dict.fromkeys(refs) if src in refused])
+    return tuple(images.values())
+
+
+def blank_spec(context: Mapping[str, Any], templates: Path) -> PartSpec:
+    """A blank verso: no text, no folio."""
+    return PartSpec("blank", "blank", render_template("pdf/blank.html", templates, **context))
+
+
+def interview_specs(rendered: RenderedBook, context: Mapping[str, Any], templates: Path) -> list[PartSpec]:
+    """One part per interview, in reading order."""
+    return [PartSpec(item.interview.id, "interview", render_template("pdf/interview.html", templates, **context,
+                                                                      item=item))
+            for item in rendered.interviews]
+
+
+def index_spec(index: Index, context: Mapping[str, Any], templates: Path) -> PartSpec | None:
+    """The index as one part, or None when no section has an entry."""
+    if all(section.is_empty for section in index.sections):
+        return None
+    html = render_template("pdf/index.html", templates, **context, index=index, href=lambda target: f"#{target}")
+    return PartSpec("index", "index", html)
+
+
+def front_spec(rendered: RenderedBook, contents: Sequence[TocEntry], context: Mapping[str, Any],
+               templates: Path) -> PartSpec:
+    """The front matter (half-title to introduction) with the final contents."""
+    html = render_template("pdf/front.html", templates, **context, contents=contents,
+                           introduction_html=rendered.introduction_html)
+    return PartSpec("front", "front", html)
+
+
+def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
+                     extra: Sequence[TocEntry] = ()) -> list[TocEntry]:
+    """The contents: each interview (name, role) at the folio where it opens, then extra entries."""
+    opening = {p.layout.name: p.layout.first_folio for p in parts}
+    entries = [TocEntry(item.interview.interviewee.name, item.anchor, str(opening[item.interview.id]),
+                        item.role_text) for item in rendered.interviews]
+    return entries + list(extra)
+
+
+def assembly_info(context: Mapping[str, Any], front_pages: int) -> AssemblyInfo:
+    """The document information of the assembled PDF, from book.yaml and the build time."""
+    config = context["config"]
+    built: dt.datetime = context["built"]
+    title = f"{config.title}: {config.subtitle}" if config.subtitle else config.title
+    return AssemblyInfo(title=title, authors=tuple(config.editors), subject=config.series.name,
+                        keywords=tuple(config.keywords), creator=f"coopbook {context['version']}",
+                        lang=config.language, created=built, modified=built, front_pages=front_pages,
+                        variant="screen")
+
+
+def write_screen(book: BookPdf, context: Mapping[str, Any], cache_dir: Path | None,
+                 templates: Path = TEMPLATES) -> bytes:
+    """Assemble the parts' PDFs into the screen PDF (no marks, live links)."""
+    parts = book.all_parts
+    fonts = cache_dir / "fonts" if cache_dir is not None else None
+    return assemble([p.pdf for p in parts], [p.glyphs for p in parts], assembly_info(context, book.front_page_count),
+                    fonts, font_programs(templates))
+
+
+def write_print(screen: bytes, context: Mapping[str, Any]) -> bytes:
+    """The printer's PDF: the screen PDF's pages with bleed and crop marks."""
+    return add_bleed_and_marks(screen, context["config"].print.bleed)
+
+
+def write_one_pass(book: BookPdf, style: Style) -> bytes:
+    """The reference: every part laid out again in this process, joined with Document.copy, written once.
+
+    This is what the naive pipeline gives; tests compare the assembled PDF with it.
+    """
+    documents = [lay_out(style, spec, part.layout.first_folio)[0]
+                 for spec, part in zip(book.specs, book.all_parts, strict=True)]
+    pages = [page for document in documents for page in document.pages]
+    finisher = _labels_finisher(book.front_page_count)
+    return documents[0].copy(pages).write_pdf(pdf_tags=True, finisher=finisher)
+
+
+def _labels_finisher(front_pages: int) -> Callable[[Document, pydyf.PDF], None]:
+    def finish(document: Document, pdf: pydyf.PDF) -> None:
+        nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
+        if len(document.pages) > front_pages:
+            nums.extend([front_pages, pydyf.Dictionary({"S": "/D", "St": 1})])
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+        for obj in pdf.objects:
+            if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page":
+                obj.pop("TrimBox", None)
+                obj.pop("BleedBox", None)
+
+    return finish

@@ -1,0 +1,156 @@
+"""One part of the book (front matter, an interview, the index, a blank verso) laid out and written on its own.
+
+A part is plain data in (its HTML, its first folio, the book's style) and plain data out (page count, the
+folio of every anchor, where each page starts in the text, and the part's own PDF), so it can be laid out in
+a worker process and cached on disk: WeasyPrint documents cannot be pickled, PDFs can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import weasyprint
+from weasyprint import CSS, HTML, Document
+from weasyprint.text.fonts import FontConfiguration
+
+from .. import __version__
+from ..pdf.assemble import LINK_SCHEME, strip_programs
+from ..pdf.assemble import write_part as write_with_usage
+from ..source.resources import BookFetcher, Image, image_sources
+from ..templating import render_template, template_files
+from .pagestarts import page_text_offsets
+
+PartKind = Literal["front", "interview", "index", "blank"]
+STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
+LAYOUT_FOLDERS = ("css", "fonts", "pdf", "partials")  # what the PDF parts are made from (not epub/, bench/)
+
+
+@dataclass(frozen=True)
+class Style:
+    """What every part is laid out with: the templates folder, the page geometry, and a digest of both."""
+
+    templates: Path
+    geometry: str
+    digest: str
+    font_programs: frozenset[str] = frozenset()
+    content: Path | None = None
+    images: tuple[tuple[str, str, str], ...] = ()  # (reference as written, real path, SHA-256) of each used image
+
+    @classmethod
+    def create(cls, templates: Path, geometry: str, content: Path | None = None,
+               images: Sequence[Image] = ()) -> Style:
+        """Style for a book: templates, CSS, fonts and tool versions in its digest, and the used images' hashes."""
+        digest = hashlib.sha256()
+        for path in template_files(templates):
+            if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
+                continue
+            digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}".encode())
+        used = tuple(sorted((image.ref, str(image.path), image.digest()) for image in images))
+        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used)
+
+
+def font_programs(templates: Path) -> dict[str, bytes]:
+    """The book's shipped font files by content hash (what a part embeds with full fonts)."""
+    return {hashlib.sha256(data).hexdigest(): data
+            for data in (p.read_bytes() for p in sorted((templates / "fonts").glob("*.[ot]tf")))}
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """A part to lay out: its name (unique in the book), kind and complete HTML."""
+
+    name: str
+    kind: PartKind
+    html: str
+
+
+@dataclass(frozen=True)
+class PartLayout:
+    """Plain facts about one laid-out part: where it starts, how long it is, where its anchors fall."""
+
+    name: str
+    kind: PartKind
+    first_folio: int
+    page_count: int
+    anchors: Mapping[str, int] = field(default_factory=dict)
+    page_offsets: tuple[int, ...] = ()
+
+    @property
+    def folios(self) -> range:
+        """The folios of the part's pages."""
+        return range(self.first_folio, self.first_folio + self.page_count)
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """A laid-out part as the cache keeps it: its layout facts, its PDF and the glyphs that PDF uses."""
+
+    layout: PartLayout
+    pdf: bytes
+    glyphs: Any = None
+
+
+def part_key(style: Style, spec: PartSpec, first_folio: int) -> str:
+    """The cache key: everything that can change the part's pages (with the images this part shows)."""
+    digest = hashlib.sha256()
+    digest.update(f"{style.digest}\0{spec.kind}\0{spec.name}\0{first_folio}\0".encode())
+    digest.update(spec.html.encode("utf-8"))
+    shown = set(image_sources(spec.html))
+    for ref, _, image_digest in style.images:
+        if ref in shown:
+            digest.update(f"\0{ref}\0{image_digest}".encode())
+    return digest.hexdigest()
+
+
+@cache
+def fetcher(style: Style) -> BookFetcher:
+    """The only way a part's layout reads a file: the templates' CSS and fonts and the images the book uses."""
+    return BookFetcher(style.templates, LAYOUT_FOLDERS, (Path(path) for _, path, _ in style.images))
+
+
+@cache
+def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
+    fonts = FontConfiguration()
+    css_dir = style.templates / "css"
+    fetch = fetcher(style)
+    sheets = [CSS(filename=str(css_dir / name), font_config=fonts, url_fetcher=fetch) for name in STYLESHEETS]
+    sheets.append(CSS(string=style.geometry, base_url=str(css_dir) + "/", font_config=fonts, url_fetcher=fetch))
+    return fonts, tuple(sheets)
+
+
+def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: bool = False) -> tuple[Document,
+                                                                                                     PartLayout]:
+    """Lay out one part with its first folio set before layout; read its anchors and page starts.
+
+    With placeholders, in-book links become `x-coopbook:<id>` URIs, which survive in a part's own PDF and are
+    turned back into links to named destinations when the parts are assembled.
+    """
+    fonts, sheets = _stylesheets(style)
+    html = spec.html.replace('href="#', f'href="{LINK_SCHEME}') if placeholders else spec.html
+    folio_css = render_template("css/folio.css.j2", style.templates, first_folio=first_folio)
+    base = style.content if style.content is not None else style.templates  # images are under content/
+    fetch = fetcher(style)
+    fetch.refused.clear()
+    document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch).render(
+        stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)], font_config=fonts)
+    fetch.raise_refused()
+    anchors: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            anchors.setdefault(anchor, first_folio + index)
+    layout = PartLayout(spec.name, spec.kind, first_folio, len(document.pages), anchors,
+                        page_text_offsets(document))
+    return document, layout
+
+
+def write_part(document: Document, layout: PartLayout, style: Style) -> PartResult:
+    """Write a laid-out part to its own PDF (tagged, full fonts left out for assembly), with its glyphs."""
+    pdf, glyphs = write_with_usage(document, uncompressed_pdf=True)
+    fetcher(style).raise_refused()  # an SVG's sub-resources are asked for while drawing, and never served
+    return PartResult(layout, strip_programs(pdf, style.font_programs), glyphs)

@@ -1,0 +1,288 @@
+"""The build: a list of named stages from content/ to build/, each returning plain data.
+
+load -> render (tag) -> validate -> paginate -> index -> write. Only `load` reads and `write` writes; a
+failure in any stage leaves the previous outputs untouched, because the outputs are published only once all
+of them are ready, and as one set (coopbook.edition: staged, committed by a manifest, renamed; a kill mid-way
+is finished by the next build). `validate` is the same pass `coopbook check` runs: its errors stop the
+build, its warnings are handed to the caller and the build goes on (with `strict`, warnings stop it too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from filelock import FileLock, Timeout
+
+from . import __version__
+from .edition import finish_publishing, publish
+from .editorial.check import CheckReport, validate
+from .epub.writer import build_epub, epub_documents, make_cover
+from .errors import BuildError, ContentError, Location, Problem, Problems
+from .fsutil import environment_errors, make_folder
+from .index.model import SECTION_TITLES, Index, build_index
+from .layout.book import (
+    BookPdf,
+    TocEntry,
+    anchor_folios,
+    blank_spec,
+    book_style,
+    contents_entries,
+    front_spec,
+    index_spec,
+    interview_specs,
+    write_print,
+    write_screen,
+)
+from .layout.cache import PartCache
+from .layout.part import PartResult
+from .layout.scheduler import PartScheduler, Progress
+from .markdown.fragments import RenderedBook, Target, render_books
+from .source.book import Book, load_book
+from .source.registry import Registry, load_registry
+from .templating import TEMPLATES
+
+log = logging.getLogger(__name__)
+
+Format = Literal["pdf", "print", "epub"]
+FORMATS: tuple[Format, ...] = ("pdf", "print", "epub")
+END_OF_TEXT = 10**12  # a page-break marker offset past any text: the marker goes at the end
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Where to read, where to write, and what to make."""
+
+    content: Path
+    out: Path
+    formats: tuple[Format, ...] = ("pdf", "epub")
+    templates: Path = TEMPLATES
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cache: bool = True
+    progress: Progress | None = field(default=None, compare=False)
+    strict: bool = False
+    on_warnings: Callable[[tuple[Problem, ...]], None] | None = field(default=None, compare=False)
+    on_wait: Callable[[Path], None] | None = field(default=None, compare=False)
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """Where laid-out parts and font subsets are kept between builds (None: no cache)."""
+        return self.out / ".cache" if self.cache else None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file the build wrote."""
+
+    format: Format
+    path: Path
+    size: int
+    pages: int | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The load stage's result: the validated book and its authority registry."""
+
+    book: Book
+    registry: Registry
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The render stage's result: the book rendered for each target, and the index tagging's problems."""
+
+    books: dict[Target, RenderedBook]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class EditorialNoteLine:
+    """An editorial note as the copyright page prints it."""
+
+    who: str
+    date: dt.date | None
+    text: str
+
+
+def build(options: BuildOptions) -> tuple[Output, ...]:
+    """Run every stage for the requested formats and write the outputs atomically."""
+    make_folder(options.out)
+    with environment_errors(), build_lock(options):
+        finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
+        loaded = load(options.content)
+        rendered = render(loaded)
+        accept(validate(loaded, rendered.problems, options.cache_dir), options)
+        context = template_context(loaded.book)
+        book_pdf = paginate(rendered.books["pdf"], loaded.registry, context, options)
+        products = [*pdf_products(book_pdf, context, options, loaded.book.config.output_slug),
+                    *epub_products(rendered.books["epub"], loaded.registry, book_pdf, context, options)]
+        return tuple(write_outputs(products))
+
+
+def pdf_products(book_pdf: BookPdf, context: dict[str, Any], options: BuildOptions,
+                 slug: str) -> list[tuple[Format, Path, bytes, int | None]]:
+    """Write stage, PDF half: the screen PDF and, from it, the print PDF, as the formats ask (not yet saved)."""
+    products: list[tuple[Format, Path, bytes, int | None]] = []
+    if "pdf" in options.formats or "print" in options.formats:
+        screen = write_screen(book_pdf, context, options.cache_dir, options.templates)
+        if "pdf" in options.formats:
+            products.append(("pdf", options.out / f"{slug}.pdf", screen, book_pdf.page_count))
+        if "print" in options.formats:
+            press = write_print(screen, context)
+            products.append(("print", options.out / f"{slug}-print.pdf", press, book_pdf.page_count))
+    return products
+
+
+def epub_products(rendered: RenderedBook, registry: Registry, book_pdf: BookPdf, context: dict[str, Any],
+                  options: BuildOptions) -> list[tuple[Format, Path, bytes, int | None]]:
+    """Write stage, EPUB half: the index with print folios, then the EPUB (not yet saved), if asked for."""
+    if "epub" not in options.formats:
+        return []
+    index = make_index(rendered, registry, book_pdf.anchor_folios)
+    epub = make_epub(rendered, index, page_markers(book_pdf), context, options)
+    return [("epub", options.out / f"{rendered.book.config.output_slug}.epub", epub, None)]
+
+
+@contextmanager
+def build_lock(options: BuildOptions) -> Iterator[None]:
+    """Hold the output folder's lock for the build; tell `on_wait` when another build holds it first."""
+    lock = FileLock(str(options.out / ".coopbook.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if options.on_wait is not None:
+            options.on_wait(options.out)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def load(content: Path) -> Loaded:
+    """Load stage: book.yaml, every interview and the registry, validated as one phase."""
+    book = load_book(content)
+    problems = Problems()
+    registry = load_registry(content, book.interviews, problems)
+    problems.raise_if_errors(ContentError)
+    return Loaded(book, registry)
+
+
+def render(loaded: Loaded) -> Rendered:
+    """Render stage: Markdown to HTML for both targets, mentions tagged once; tagging problems collected."""
+    problems = Problems()
+    books = render_books(loaded.book, loaded.registry, problems)
+    return Rendered(books, tuple(problems.items))
+
+
+def accept(report: CheckReport, options: BuildOptions) -> None:
+    """Stop on the validate stage's errors (or, strict, warnings) with every problem; else pass warnings on."""
+    if report.failed(options.strict):
+        raise ContentError(report.problems)
+    if report.warnings and options.on_warnings is not None:
+        options.on_warnings(report.warnings)
+
+
+def build_time(book: Book) -> dt.datetime:
+    """The build's timestamp: SOURCE_DATE_EPOCH when set, else the book's date (reproducible either way)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise BuildError([Problem(Location("SOURCE_DATE_EPOCH"), "expected whole seconds since 1970-01-01",
+                                      epoch)]) from None
+    return dt.datetime.combine(book.config.date, dt.time(0), tzinfo=dt.UTC)
+
+
+def template_context(book: Book) -> dict[str, Any]:
+    """What every template sees: the book settings, version, timestamp and editorial notes."""
+    when = build_time(book)
+    notes = [EditorialNoteLine(i.interviewee.name, n.date, n.note) for i in book.interviews for n in i.editorial_notes]
+    return {
+        "config": book.config,
+        "version": __version__,
+        "timestamp": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "built": when,
+        "notes": notes,
+        "series_name": book.config.series.name,
+    }
+
+
+def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, int] | None) -> Index:
+    """Index stage: the sections book.yaml prints, with print folios when the layout is known."""
+    titles = {item.interview.id: item.interview.short_title for item in rendered.interviews}
+    return build_index(registry, rendered.mentions, rendered.book.config.print.indexes, folios, titles)
+
+
+def paginate(rendered: RenderedBook, registry: Registry, context: dict[str, Any], options: BuildOptions) -> BookPdf:
+    """Paginate stage: the body, then the index with exact folios, then the front matter with the contents."""
+    templates = options.templates
+    style = book_style(context, templates, rendered)
+    cache = PartCache(options.cache_dir)
+    blank = blank_spec(context, templates)
+    body_specs = interview_specs(rendered, context, templates)
+    with PartScheduler(style, cache, blank, options.jobs, options.progress) as scheduler:
+        body = scheduler.run(body_specs, 1)
+        next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
+        index = index_spec(make_index(rendered, registry, anchor_folios(body)), context, templates)
+        index_parts = scheduler.run([index], next_folio) if index is not None else []
+        contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
+        front_matter = front_spec(rendered, contents, context, templates)
+        front = scheduler.run([front_matter], 1, recto=False, pad_end=True)
+    log.info("%d stale cache entries removed", cache.prune())
+    specs = {s.name: s for s in (body_specs + [front_matter] + ([index] if index else []))}
+    return BookPdf(tuple(front), tuple(body + index_parts),
+                   tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)))
+
+
+def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:
+    """Contents lines for the index sections that were printed."""
+    anchors = {name: folio for part in index_parts for name, folio in part.layout.anchors.items()}
+    return [TocEntry(f"Index: {SECTION_TITLES[name]}", f"index-{name}", str(anchors[f"index-{name}"]))
+            for name in rendered.book.config.print.indexes if f"index-{name}" in anchors]
+
+
+def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
+    """Where each print page of the body starts in each interview's text (a blank verso ends the one before)."""
+    markers: dict[str, list[tuple[int, str]]] = {}
+    last: str | None = None
+    for part in layout.parts:
+        facts = part.layout
+        if facts.kind == "interview":
+            last = facts.name
+            markers[last] = [(offset, str(folio)) for offset, folio in zip(facts.page_offsets, facts.folios,
+                                                                            strict=True)]
+        elif facts.kind == "blank" and last is not None:
+            markers[last].append((END_OF_TEXT, str(facts.first_folio)))
+    return markers
+
+
+def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
+              context: dict[str, Any], options: BuildOptions) -> bytes:
+    """Render the EPUB documents and assemble the reproducible EPUB."""
+    css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
+    documents = epub_documents(rendered, index, context, markers, options.templates)
+    cover = make_cover(rendered, context, options.templates)
+    return build_epub(rendered, documents, cover, css, context, options.templates)
+
+
+def write_outputs(products: Sequence[tuple[Format, Path, bytes, int | None]]) -> list[Output]:
+    """Write stage: once all products are made, publish them as one set (see coopbook.edition)."""
+    folders = {path.parent for _, path, _, _ in products}
+    if len(folders) > 1:
+        raise ValueError(f"the outputs of one build go to one folder, not {sorted(map(str, folders))}")
+    for out in folders:
+        publish(out, [(path.name, data) for _, path, data, _ in products])
+    outputs = []
+    for fmt, path, data, pages in products:
+        outputs.append(Output(fmt, path, len(data), pages))
+        log.info("wrote %s (%d bytes)", path, len(data))
+    return outputs

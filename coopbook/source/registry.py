@@ -1,0 +1,510 @@
+"""The authority registry: people, countries (ISO 3166), places, programmes and organisations.
+
+content/registry/{people,programmes,organisations,places}.yaml add to the countries that come from
+pycountry; every interviewee is a person entry. ignore.yaml lists terms known but deliberately not indexed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import pycountry
+from pydantic import field_validator
+from pydantic.dataclasses import dataclass as model
+
+from ..errors import Location, Problems, display_path
+from .book import Interview
+from .bookconfig import STRICT, Slug, Text, not_blank
+from .schema import validate
+from .yamlreader import YamlDoc, load_yaml
+
+Kind = Literal["person", "country", "place", "programme", "organisation"]
+KINDS: tuple[Kind, ...] = ("person", "country", "place", "programme", "organisation")
+FILES: tuple[tuple[str, Kind], ...] = (
+    ("people.yaml", "person"),
+    ("programmes.yaml", "programme"),
+    ("organisations.yaml", "organisation"),
+)
+APOSTROPHES = ("'", "\u2019")
+
+# pycountry names that read badly in running text, by alpha-2 code (they win over common_name).
+COUNTRY_NAMES: Mapping[str, str] = MappingProxyType({
+    "KR": "Republic of Korea",
+    "KP": "Democratic People's Republic of Korea",
+    "PS": "Palestine",
+    "CD": "Democratic Republic of the Congo",
+    "FM": "Micronesia",
+    "VG": "British Virgin Islands",
+    "VI": "United States Virgin Islands",
+    "VA": "Holy See",
+    "FK": "Falkland Islands",
+})
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One authority entry: what is indexed, under which heading, and which strings count as mentions."""
+
+    kind: Kind
+    id: str
+    name: str
+    sort_as: str | None = None
+    aliases: tuple[str, ...] = ()
+    description: str | None = None
+    see: tuple[str, ...] = ()
+    see_also: tuple[str, ...] = ()
+    parent: str | None = None
+    noindex: bool = False
+
+    @property
+    def key(self) -> str:
+        """The entry's unique key, `kind:id`."""
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def index_term(self) -> str:
+        """The heading printed in the index: 'Surname, Given names' for people, else the name."""
+        if self.kind != "person":
+            return self.name
+        if self.sort_as:
+            return self.sort_as
+        return invert_name(self.name)
+
+    @property
+    def sort_text(self) -> str:
+        """The text the entry sorts by: sort_as, else its index term."""
+        return self.sort_as or self.index_term
+
+    @property
+    def surfaces(self) -> tuple[str, ...]:
+        """The name and the aliases, without repeats."""
+        return tuple(dict.fromkeys((self.name, *self.aliases)))
+
+
+def invert_name(name: str) -> str:
+    """'Given Names Surname' -> 'Surname, Given Names' (a single word stays as it is)."""
+    words = name.split()
+    if len(words) < 2:
+        return name.strip()
+    return f"{words[-1]}, {' '.join(words[:-1])}"
+
+
+def apostrophe_variants(term: str) -> tuple[str, ...]:
+    """The term, plus its spelling with the other apostrophe (' and U+2019) when it has one."""
+    variants = [term]
+    for old, new in (APOSTROPHES, APOSTROPHES[::-1]):
+        if old in term:
+            variants.append(term.replace(old, new))
+    return tuple(dict.fromkeys(variants))
+
+
+def normal_surface(term: str) -> str:
+    """A term with one apostrophe and single spaces, for comparing registered strings."""
+    return " ".join(term.replace(APOSTROPHES[1], APOSTROPHES[0]).split())
+
+
+@dataclasses.dataclass(frozen=True)
+class Registry:
+    """Every entry of the book's registry, with lookups by key and the terms that are not indexed."""
+
+    entries: tuple[Entry, ...]
+    ignore: frozenset[str] = frozenset()
+    by_key: Mapping[str, Entry] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    locations: Mapping[str, Location] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.by_key and self.entries:
+            object.__setattr__(self, "by_key", MappingProxyType({e.key: e for e in self.entries}))
+
+    @classmethod
+    def build(cls, entries: Iterable[Entry], ignore: Iterable[str] = (),
+              locations: Mapping[str, Location] | None = None) -> Registry:
+        """Make a registry from entries (first of each key wins) and ignored strings."""
+        table: dict[str, Entry] = {}
+        for entry in entries:
+            table.setdefault(entry.key, entry)
+        return cls(tuple(table.values()), frozenset(ignore), MappingProxyType(table),
+                   MappingProxyType(dict(locations or {})))
+
+    def get(self, key: str) -> Entry | None:
+        """The entry with this `kind:id` key, or None."""
+        return self.by_key.get(key)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def resolve(self, ref: str, kind: str | None = None) -> Entry | None:
+        """The entry a reference names: 'kind:id', or a bare id of the given kind (a country by alpha-2)."""
+        ref = ref.strip()
+        if ":" in ref:
+            kind, _, ident = ref.partition(":")
+        else:
+            ident = ref
+        if kind is None or kind not in KINDS:
+            return None
+        if kind == "country":
+            ident = ident.lower()
+        return self.by_key.get(f"{kind}:{ident}")
+
+    def canonical(self, key: str) -> str:
+        """Follow `see` references from key to the entry its mentions belong to (first target each time)."""
+        seen = {key}
+        entry = self.by_key.get(key)
+        while entry is not None and entry.see:
+            target = entry.see[0]
+            if target in seen or target not in self.by_key:
+                break
+            seen.add(target)
+            key, entry = target, self.by_key[target]
+        return key
+
+    def children(self, key: str) -> tuple[Entry, ...]:
+        """The sub-entries (places) whose parent is key."""
+        return tuple(e for e in self.entries if e.parent == key)
+
+    def terms(self) -> tuple[tuple[str, str], ...]:
+        """(surface string, entry key) for every name and alias of every indexed entry, both apostrophes."""
+        return _terms(self.entries, with_noindex=False)
+
+    def known_terms(self) -> tuple[tuple[str, str], ...]:
+        """Like terms(), but including the entries marked noindex: every string the registry knows."""
+        return _terms(self.entries, with_noindex=True)
+
+
+def _terms(entries: Iterable[Entry], with_noindex: bool) -> tuple[tuple[str, str], ...]:
+    pairs: dict[tuple[str, str], None] = {}
+    for entry in entries:
+        if entry.noindex and not with_noindex:
+            continue
+        for surface in entry.surfaces:
+            for variant in apostrophe_variants(surface):
+                pairs[(variant, entry.key)] = None
+    return tuple(pairs)
+
+
+# ---- the YAML models ------------------------------------------------------------------------------
+
+
+
+@model(frozen=True, config=STRICT)
+class EntrySpec:
+    """One entry of people.yaml, programmes.yaml or organisations.yaml."""
+
+    id: Slug
+    name: Text
+    sort_as: Text | None = None
+    aliases: tuple[Text, ...] = ()
+    description: Text | None = None
+    see: tuple[Text, ...] = ()
+    see_also: tuple[Text, ...] = ()
+    noindex: bool = False
+
+    _blank = field_validator("name", "sort_as", "description")(not_blank)
+
+
+@model(frozen=True, config=STRICT)
+class PlaceSpec:
+    """One entry of places.yaml: aliases for a country, or (with an id) a city or region in it."""
+
+    country: Text
+    id: Slug | None = None
+    name: Text | None = None
+    sort_as: Text | None = None
+    aliases: tuple[Text, ...] = ()
+    description: Text | None = None
+    see: tuple[Text, ...] = ()
+    see_also: tuple[Text, ...] = ()
+    noindex: bool = False
+
+    _blank = field_validator("name", "sort_as", "description")(not_blank)
+
+
+# ---- countries ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def countries() -> tuple[Entry, ...]:
+    """Every ISO 3166 country as an entry `country:<alpha-2 lower>`, named by a readable common name."""
+    result = []
+    for country in sorted(pycountry.countries, key=lambda c: c.alpha_2):
+        name = COUNTRY_NAMES.get(country.alpha_2) or getattr(country, "common_name", None) or country.name
+        name = name.replace(APOSTROPHES[0], APOSTROPHES[1])  # typographic in print; both spellings match
+        variants = (getattr(country, "common_name", None), country.name, getattr(country, "official_name", None))
+        aliases = tuple(dict.fromkeys(
+            v for v in variants if v and normal_surface(v) != normal_surface(name) and ", " not in v))
+        result.append(Entry("country", country.alpha_2.lower(), name, aliases=aliases))
+    return tuple(result)
+
+
+# ---- loading and validation -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Draft:
+    """Entries being assembled, where each came from, and which strings are already claimed."""
+
+    entries: dict[str, Entry]
+    where: dict[str, Location]
+    refs: list[tuple[str, str, str, Location]]  # (owner key, field, ref, location)
+    claimed: dict[str, str]
+
+
+def load_registry(root: Path, interviews: Sequence[Interview], problems: Problems) -> Registry:
+    """Load content/registry/*.yaml plus the countries and the interviewees; record every problem found."""
+    folder = root / "registry"
+    draft = _Draft({e.key: e for e in countries()}, {}, [], {})
+    for entry in draft.entries.values():
+        for surface in entry.surfaces:
+            draft.claimed.setdefault(normal_surface(surface), entry.key)
+    places = _read_list(folder / "places.yaml", problems)
+    if places is not None:
+        _add_places(places, draft, problems)
+    for filename, kind in FILES:
+        doc = _read_list(folder / filename, problems)
+        if doc is not None:
+            _add_entries(doc, kind, draft, problems)
+    _add_interviewees(root, interviews, draft, problems)
+    _check_refs(draft, problems)
+    ignore_doc = _read_list(folder / "ignore.yaml", problems)
+    ignore: tuple[str, ...] = ()
+    if ignore_doc is not None:
+        ignore = validate(ignore_doc, tuple[Text, ...], problems) or ()
+    return Registry.build(draft.entries.values(), ignore, draft.where)
+
+
+def _read_list(path: Path, problems: Problems) -> YamlDoc | None:
+    if not path.is_file():
+        return None
+    doc = load_yaml(path, display_path(path), problems)
+    if doc is None:
+        return None
+    if not isinstance(doc.data, list):
+        problems.error(doc.where(()), "expected a list of entries (each line starting with '- ')")
+        return None
+    return doc
+
+
+def _items(doc: YamlDoc) -> list[YamlDoc]:
+    """One YamlDoc per list item, so that problems name its fields ('name', not '0.name')."""
+    values: list[dict[Any, Location]] = [{} for _ in doc.data]
+    keys: list[dict[Any, Location]] = [{} for _ in doc.data]
+    for table, split in ((doc.values, values), (doc.keys, keys)):
+        for path, loc in table.items():
+            if path and isinstance(path[0], int) and path[0] < len(split):
+                split[path[0]][path[1:]] = loc
+    return [YamlDoc(doc.path, data, v, k) for data, v, k in zip(doc.data, values, keys, strict=True)]
+
+
+def _add_entries(doc: YamlDoc, kind: Kind, draft: _Draft, problems: Problems) -> None:
+    for item in _items(doc):
+        spec = validate(item, EntrySpec, problems)
+        if spec is None:
+            continue
+        entry = Entry(kind, spec.id, spec.name.strip(), spec.sort_as, spec.aliases, spec.description,
+                      noindex=spec.noindex)
+        if not _claim_key(entry, item, draft, problems):
+            continue
+        _register(entry, item, spec.see, spec.see_also, draft, problems)
+
+
+def _add_places(doc: YamlDoc, draft: _Draft, problems: Problems) -> None:
+    amended: dict[str, Location] = {}
+    for item in _items(doc):
+        raw = item.data.get("country") if isinstance(item.data, dict) else None
+        if isinstance(raw, bool):
+            problems.error(item.where(("country",)), "country: YAML read this code as true/false", str(raw),
+                           'put the code in quotes, e.g. country: "NO"')
+            continue
+        spec = validate(item, PlaceSpec, problems)
+        if spec is None:
+            continue
+        country = draft.entries.get(f"country:{spec.country.strip().lower()}")
+        if country is None or country.kind != "country":
+            problems.error(item.where(("country",)), "unknown country code (expected ISO 3166 alpha-2, e.g. SN)",
+                           spec.country)
+            continue
+        if spec.id is None:
+            if spec.name is not None or spec.see:
+                field = "name" if spec.name is not None else "see"
+                problems.error(item.where((field,), key=True), f"'{field}' needs an 'id': a country's name "
+                               "comes from ISO 3166; give an id to define a city or region")
+                continue
+            if country.key in amended:
+                problems.error(item.where(("country",)), "country listed twice in places.yaml", spec.country,
+                               f"first listed at {amended[country.key]}")
+                continue
+            amended[country.key] = item.where(("country",))
+            draft.where.setdefault(country.key, item.where(()))
+            aliases = _claim_surfaces(country.key, spec.aliases, item, "aliases", draft, problems)
+            draft.entries[country.key] = dataclasses.replace(
+                country, aliases=tuple(dict.fromkeys(country.aliases + aliases)),
+                sort_as=spec.sort_as or country.sort_as, description=spec.description or country.description,
+                noindex=spec.noindex or country.noindex)
+            _queue_refs(country.key, "see_also", spec.see_also, item, draft)
+            continue
+        if spec.name is None:
+            problems.error(item.where(("id",), key=True), "a place needs a 'name'", spec.id)
+            continue
+        entry = Entry("place", spec.id, spec.name.strip(), spec.sort_as, spec.aliases, spec.description,
+                      parent=country.key, noindex=spec.noindex)
+        if _claim_key(entry, item, draft, problems):
+            _register(entry, item, spec.see, spec.see_also, draft, problems)
+
+
+def _claim_key(entry: Entry, item: YamlDoc, draft: _Draft, problems: Problems) -> bool:
+    if entry.key in draft.entries:
+        where = draft.where.get(entry.key)
+        hint = f"first defined at {where}" if where else None
+        problems.error(item.where(("id",)), "duplicate id", entry.id, hint)
+        return False
+    return True
+
+
+def _register(entry: Entry, item: YamlDoc, see: tuple[str, ...], see_also: tuple[str, ...],
+              draft: _Draft, problems: Problems) -> None:
+    name = _claim_surfaces(entry.key, (entry.name,), item, "name", draft, problems)
+    aliases = _claim_surfaces(entry.key, entry.aliases, item, "aliases", draft, problems)
+    kept = tuple(a for a in aliases if a != entry.name)
+    draft.entries[entry.key] = dataclasses.replace(entry, name=name[0] if name else entry.name, aliases=kept)
+    draft.where[entry.key] = item.where(())
+    _queue_refs(entry.key, "see", see, item, draft)
+    _queue_refs(entry.key, "see_also", see_also, item, draft)
+
+
+def _claim_surfaces(key: str, surfaces: Iterable[str], item: YamlDoc, field: str, draft: _Draft,
+                    problems: Problems) -> tuple[str, ...]:
+    """Claim each string for key; a string another entry already claimed is an error and is dropped."""
+    kept = []
+    for index, surface in enumerate(surfaces):
+        norm = normal_surface(surface)
+        owner = draft.claimed.setdefault(norm, key)
+        if owner != key:
+            ypath: tuple[str | int, ...] = (field,) if field == "name" else (field, index)
+            where = draft.where.get(owner)
+            hint = f"{owner} is defined at {where}" if where else f"{owner} is built in"
+            problems.error(item.where(ypath), f"{field if field == 'name' else 'alias'} already used by {owner}",
+                           surface, hint)
+            continue
+        kept.append(surface.strip())
+    return tuple(kept)
+
+
+def _queue_refs(key: str, field: str, refs: Iterable[str], item: YamlDoc, draft: _Draft) -> None:
+    for index, ref in enumerate(refs):
+        draft.refs.append((key, field, ref, item.where((field, index))))
+
+
+def _check_refs(draft: _Draft, problems: Problems) -> None:
+    resolved: dict[tuple[str, str], list[str]] = {}
+    see_at: dict[tuple[str, str], tuple[str, Location]] = {}  # (entry, target) -> the `see` ref as written
+    lookup = Registry.build(draft.entries.values())
+    for key, field, ref, where in draft.refs:
+        kind = key.partition(":")[0]
+        target = lookup.resolve(ref, kind)
+        if target is None:
+            problems.error(where, f"{field} names an unknown entry", ref,
+                           "write kind:id (person, country, place, programme, organisation) or an id of the same kind")
+            continue
+        if target.key == key:
+            problems.error(where, f"{field} refers to the entry itself", ref)
+            continue
+        resolved.setdefault((key, field), []).append(target.key)
+        if field == "see":
+            see_at.setdefault((key, target.key), (ref, where))
+    for (key, field), targets in resolved.items():
+        entry = draft.entries[key]
+        draft.entries[key] = dataclasses.replace(entry, **{field: tuple(dict.fromkeys(targets))})
+    for cycle in see_cycles({key: targets for (key, field), targets in resolved.items() if field == "see"}):
+        ref, where = see_at[(cycle[0], cycle[1])]
+        problems.error(where, "see references go round in a circle: " + " -> ".join(cycle), ref,
+                       "a see reference sends the reader to the entry that has the page numbers; end the chain there")
+
+
+def see_cycles(edges: Mapping[str, Sequence[str]]) -> list[tuple[str, ...]]:
+    """One cycle per group of entries whose `see` references lead round in a circle, from its smallest key
+    back to it (a -> b -> a); linear in the references, however tangled."""
+    cycles = []
+    for group in _strong_components(edges):
+        if len(group) < 2:
+            continue
+        start = min(group)
+        previous: dict[str, str] = {}
+        queue = [start]
+        while queue and start not in previous:
+            node = queue.pop(0)
+            for target in edges.get(node, ()):
+                if target in group and target not in previous:
+                    previous[target] = node
+                    queue.append(target)
+        path = [start]
+        node = previous[start]
+        while node != start:
+            path.append(node)
+            node = previous[node]
+        cycles.append((start, *reversed(path[1:]), start))
+    return sorted(cycles)
+
+
+def _strong_components(edges: Mapping[str, Sequence[str]]) -> list[set[str]]:
+    """Tarjan's strongly connected components, iteratively."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges.get(node, ())
+            if child < len(targets):
+                work.append((node, child + 1))
+                target = targets[child]
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return groups
+
+
+def _add_interviewees(root: Path, interviews: Sequence[Interview], draft: _Draft, problems: Problems) -> None:
+    for interview in interviews:
+        key = f"person:{interview.person_id}"
+        if key in draft.entries:
+            continue
+        where = Location(display_path(root / "interviews" / f"{interview.id}.yaml"))
+        name = interview.interviewee.name.strip()
+        owner = draft.claimed.setdefault(normal_surface(name), key)
+        if owner != key:
+            problems.error(where, f"interviewee name already used by {owner}", name,
+                           f"add '{interview.person_id}' to registry/people.yaml, or mark the other entry")
+        draft.entries[key] = Entry("person", interview.person_id, name)
+        draft.where[key] = where
+
