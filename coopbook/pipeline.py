@@ -37,13 +37,12 @@ from .layout.book import (
     front_spec,
     index_spec,
     interview_specs,
-    write_print,
-    write_screen,
 )
 from .layout.cache import PartCache
 from .layout.part import PartResult
 from .layout.scheduler import PartScheduler, Progress
 from .markdown.fragments import RenderedBook, Target, render_books
+from .pdf.book import write_print, write_screen
 from .source.book import Book, load_book
 from .source.registry import Registry, load_registry
 from .templating import TEMPLATES

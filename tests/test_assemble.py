@@ -24,7 +24,10 @@ import pytest
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
-from coopbook.pdf.assemble import Assembled, AssemblyInfo, FontUsage, assemble, assemble_report, part_glyphs, write_part
+from coopbook.layout.partpdf import FontUsage
+from coopbook.layout.partpdf import write_part_pdf as write_part
+from coopbook.pdf.assemble import Assembled, AssemblyInfo, assemble, assemble_report
+from coopbook.pdf.printmarks import add_bleed_and_marks
 from coopbook.templating import TEMPLATES
 
 CSS_TEXT = """
@@ -43,12 +46,11 @@ FRONT_PAGES = 2
 
 @dataclass(frozen=True)
 class Book:
-    """The parts as HTML (links as #id), the reference PDF and the parts' PDFs with both kinds of usage."""
+    """The parts as HTML (links as #id), the reference PDF and the parts' PDFs with their glyph usage."""
 
     reference: bytes
     parts: tuple[bytes, ...]
     exact: tuple[FontUsage, ...]
-    from_pdf: tuple[FontUsage, ...]
 
 
 def page(body: str) -> str:
@@ -102,14 +104,13 @@ def book() -> Book:
     written = [write_part(render(html.replace('href="#', 'href="x-coopbook:'), fonts, sheets))
                for html in PARTS_HTML]
     parts = tuple(data for data, _ in written)
-    return Book(reference, parts, tuple(u for _, u in written), tuple(part_glyphs(p) for p in parts))
+    return Book(reference, parts, tuple(u for _, u in written))
 
 
 INFO = AssemblyInfo(title="A Book", authors=("Ann Editor", "Bo Editor"), subject="Interviews",
                     keywords=("cooperatives", "ILO"), creator="coopbook 0.1", lang="en-GB",
                     created=dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC),
-                    modified=dt.datetime(2024, 5, 7, 7, 8, 9, tzinfo=dt.UTC), front_pages=FRONT_PAGES,
-                    variant="screen")
+                    modified=dt.datetime(2024, 5, 7, 7, 8, 9, tzinfo=dt.UTC), front_pages=FRONT_PAGES)
 
 
 @pytest.fixture(scope="module")
@@ -184,14 +185,11 @@ def test_pdftotext_reads_the_same(book: Book, assembled: Assembled, tmp_path: Pa
     assert "office of affluent fjords" in ours and "Small Farmers Union" in ours.replace("\n", " ")
 
 
-def test_text_from_pdf_usage_matches_exact_usage(book: Book, cache: Path) -> None:
-    """part_glyphs (PDF only, ligatures and small capitals read back through GSUB) reads like the exact usage."""
-    assert book.from_pdf == book.exact  # same glyphs, programs, widths and text for this content
+def test_usage_knows_the_text_of_ligatures(book: Book) -> None:
+    """The usage WeasyPrint records while drawing gives each ligature glyph the text it stands for."""
     serif = {text for usage in book.exact for font in usage.fonts for _, text in font.texts
              if font.name == "Coopbook-Serif"}
     assert {"fi", "ffl", "ff"} <= serif and "m" in serif
-    result = assemble(book.parts, book.from_pdf, INFO, cache)
-    assert texts(result) == texts(book.reference)
 
 
 def test_links_resolve_to_the_reference_pages(book: Book, assembled: Assembled) -> None:
@@ -307,14 +305,15 @@ def test_metadata(assembled: Assembled) -> None:
     assert str(info.CreationDate) == "D:20240506070809Z" and str(info.ModDate) == "D:20240507070809Z"
 
 
-def test_page_boxes_per_variant(book: Book, assembled: Assembled, cache: Path) -> None:
+def test_page_boxes_screen_and_print(book: Book, assembled: Assembled) -> None:
+    """The screen PDF has only a MediaBox; its print variant trims where WeasyPrint's TrimBox would."""
     for page in open_pdf(assembled.pdf).pages:
         assert "/TrimBox" not in page.obj and "/BleedBox" not in page.obj
-    printed = open_pdf(assemble(book.parts, book.exact, replace(INFO, variant="print"), cache))
+    printed = open_pdf(add_bleed_and_marks(assembled.pdf, "3mm"))
     reference = open_pdf(book.reference)
     for ours, theirs in zip(printed.pages, reference.pages, strict=True):
-        assert list(ours.BleedBox) == list(ours.MediaBox) == list(theirs.MediaBox)
-        assert list(ours.TrimBox) == list(theirs.TrimBox)
+        assert [float(v) for v in ours.TrimBox] == [float(v) for v in theirs.TrimBox]
+        assert float(ours.BleedBox[0]) == pytest.approx(float(theirs.TrimBox[0]) - 3 * 72 / 25.4)
 
 
 def test_deterministic_and_cached(book: Book, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import pytest
 from coopbook.fsutil import BadEntry, seal, unseal
 from coopbook.layout.cache import PartCache
 from coopbook.layout.part import PartLayout, PartResult
-from coopbook.pdf.glyphs import FontGlyphs, FontUsage
+from coopbook.layout.partpdf import FontGlyphs, FontUsage
 from coopbook.pipeline import BuildOptions, build
 
 REPO = Path(__file__).resolve().parent.parent

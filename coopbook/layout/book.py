@@ -1,32 +1,25 @@
-"""Paginate and write the PDF: parts laid out one by one (cached, in worker processes), then assembled.
+"""Paginate the book: the parts to lay out (specs), the book's style, and what the laid-out parts say.
 
 Each part (front matter, each interview, the index, blank versos) is laid out as its own document with its
 first folio set before layout; every part opens on a recto. The folio of every anchor is read from the
 parts, so the contents and the index carry exact, final page numbers, and the index is laid out after the
-body, so it cannot move an earlier page. The parts' PDFs are then assembled into one (links, bookmarks,
-tags, page labels, fonts shared), and the print variant adds bleed and crop marks around the same pages.
+body, so it cannot move an earlier page. coopbook.pdf.book then assembles the parts' PDFs into the book.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pydyf
-from weasyprint import Document
-
 from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
 from ..markdown.fragments import RenderedBook
-from ..pdf.assemble import AssemblyInfo, assemble
-from ..pdf.printmarks import add_bleed_and_marks
 from ..source.resources import Image, used_images, walk_refs
-from ..templating import TEMPLATES, render_template
-from .part import PartResult, PartSpec, Style, font_programs, lay_out
+from ..templating import render_template
+from .part import PartResult, PartSpec, Style
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +75,7 @@ def book_style(context: Mapping[str, Any], templates: Path, rendered: RenderedBo
     """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size."""
     config = context["config"]
     geometry = render_template("css/geometry.css.j2", templates, width=config.print.trim_width,
-                               height=config.print.trim_height, bleed=config.print.bleed, print=False)
+                               height=config.print.trim_height)
     if rendered is None:
         return Style.create(templates, geometry)
     return Style.create(templates, geometry, rendered.book.root, book_images(rendered))
@@ -142,54 +135,3 @@ def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
     entries = [TocEntry(item.interview.interviewee.name, item.anchor, str(opening[item.interview.id]),
                         item.role_text) for item in rendered.interviews]
     return entries + list(extra)
-
-
-def assembly_info(context: Mapping[str, Any], front_pages: int) -> AssemblyInfo:
-    """The document information of the assembled PDF, from book.yaml and the build time."""
-    config = context["config"]
-    built: dt.datetime = context["built"]
-    title = f"{config.title}: {config.subtitle}" if config.subtitle else config.title
-    return AssemblyInfo(title=title, authors=tuple(config.editors), subject=config.series.name,
-                        keywords=tuple(config.keywords), creator=f"coopbook {context['version']}",
-                        lang=config.language, created=built, modified=built, front_pages=front_pages,
-                        variant="screen")
-
-
-def write_screen(book: BookPdf, context: Mapping[str, Any], cache_dir: Path | None,
-                 templates: Path = TEMPLATES) -> bytes:
-    """Assemble the parts' PDFs into the screen PDF (no marks, live links)."""
-    parts = book.all_parts
-    fonts = cache_dir / "fonts" if cache_dir is not None else None
-    return assemble([p.pdf for p in parts], [p.glyphs for p in parts], assembly_info(context, book.front_page_count),
-                    fonts, font_programs(templates))
-
-
-def write_print(screen: bytes, context: Mapping[str, Any]) -> bytes:
-    """The printer's PDF: the screen PDF's pages with bleed and crop marks."""
-    return add_bleed_and_marks(screen, context["config"].print.bleed)
-
-
-def write_one_pass(book: BookPdf, style: Style) -> bytes:
-    """The reference: every part laid out again in this process, joined with Document.copy, written once.
-
-    This is what the naive pipeline gives; tests compare the assembled PDF with it.
-    """
-    documents = [lay_out(style, spec, part.layout.first_folio)[0]
-                 for spec, part in zip(book.specs, book.all_parts, strict=True)]
-    pages = [page for document in documents for page in document.pages]
-    finisher = _labels_finisher(book.front_page_count)
-    return documents[0].copy(pages).write_pdf(pdf_tags=True, finisher=finisher)
-
-
-def _labels_finisher(front_pages: int) -> Callable[[Document, pydyf.PDF], None]:
-    def finish(document: Document, pdf: pydyf.PDF) -> None:
-        nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
-        if len(document.pages) > front_pages:
-            nums.extend([front_pages, pydyf.Dictionary({"S": "/D", "St": 1})])
-        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
-        for obj in pdf.objects:
-            if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page":
-                obj.pop("TrimBox", None)
-                obj.pop("BleedBox", None)
-
-    return finish

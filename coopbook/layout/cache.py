@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 from ..fsutil import ENTRY_FORMAT, BadEntry, atomic_write, discard_entry, make_folder, seal, unseal
-from ..pdf.glyphs import FontGlyphs, FontUsage
 from .part import PartKind, PartLayout, PartResult
+from .partpdf import FontGlyphs, FontUsage
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,10 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
 from .. import __version__
-from ..pdf.assemble import LINK_SCHEME, strip_programs
-from ..pdf.assemble import write_part as write_with_usage
 from ..source.resources import BookFetcher, Image, image_sources
 from ..templating import render_template, template_files
 from .pagestarts import page_text_offsets
+from .partpdf import LINK_SCHEME, strip_programs, write_part_pdf
 
 PartKind = Literal["front", "interview", "index", "blank"]
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
@@ -151,6 +150,6 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
 
 def write_part(document: Document, layout: PartLayout, style: Style) -> PartResult:
     """Write a laid-out part to its own PDF (tagged, full fonts left out for assembly), with its glyphs."""
-    pdf, glyphs = write_with_usage(document, uncompressed_pdf=True)
+    pdf, glyphs = write_part_pdf(document, uncompressed_pdf=True)
     fetcher(style).raise_refused()  # an SVG's sub-resources are asked for while drawing, and never served
     return PartResult(layout, strip_programs(pdf, style.font_programs), glyphs)

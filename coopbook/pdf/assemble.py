@@ -1,9 +1,9 @@
 """Join part PDFs (laid out and written separately, cached) into the book's one PDF.
 
-Each part of the book is written by WeasyPrint on its own (`write_part`: `write_pdf(pdf_tags=True,
-full_fonts=True)`), with every in-book link written as a URI `x-coopbook:<id>`. `assemble` makes from the
-ordered parts the PDF that a one-pass `Document.copy(all_pages).write_pdf(pdf_tags=True)` gives: pages in
-order, links as GoTo named destinations in one name tree, the parts' outlines in order, page labels, one
+Each part of the book is written by WeasyPrint on its own (`coopbook.layout.partpdf.write_part_pdf`: tagged,
+full fonts, the book's font programs left out), with every in-book link written as a URI `x-coopbook:<id>`.
+`assemble` makes from the ordered parts the PDF that a one-pass `Document.copy(all_pages).write_pdf(pdf_tags=True)`
+gives: pages in order, links as GoTo named destinations in one name tree, the parts' outlines in order, page labels, one
 structure tree, each font program embedded once and subset to the glyphs the whole book uses, document info,
 and the same bytes for the same inputs. Parts are opened one at a time, so memory follows the output.
 """
@@ -15,26 +15,20 @@ import hashlib
 import io
 import logging
 import warnings
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 from urllib.parse import unquote
 
 import pikepdf
 import weasyprint
 
+from ..layout.partpdf import LINK_SCHEME, STRIPPED_KEY, FontUsage
 from .catalog import document_info, name_tree, number_tree, outline_root, page_labels, save, structure_root
-from .glyphs import FontGlyphs, FontUsage, font_program, part_glyphs, usage_from_fonts
-from .subset import FontStats, install_fonts, merge_usage
+from .subset import FontStats, font_program, install_fonts, merge_usage
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AssemblyInfo", "Assembled", "FontGlyphs", "FontUsage", "assemble", "assemble_report", "part_glyphs",
-           "write_part"]
-
-LINK_SCHEME = "x-coopbook:"
-STRIPPED_KEY = "/CoopbookProgram"
 SKIPPED = frozenset({"/Parent", "/P", "/Dest", "/A"})  # keys leading away from a page's own resources
 CONTAINERS = (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)
 Key = tuple[int, int]
@@ -53,7 +47,6 @@ class AssemblyInfo:
     created: dt.datetime
     modified: dt.datetime
     front_pages: int
-    variant: Literal["screen", "print"]
 
 
 @dataclass(frozen=True)
@@ -64,43 +57,6 @@ class Assembled:
     pages: int
     dropped_links: tuple[str, ...]
     fonts: FontStats
-
-
-def write_part(document: weasyprint.Document, **options: Any) -> tuple[bytes, FontUsage]:
-    """Write a part's PDF as assembly expects it, with the exact glyph usage WeasyPrint recorded while drawing.
-
-    Prefer this to `part_glyphs` in the worker: WeasyPrint knows the text behind every glyph (ligatures, small
-    capitals), which a full-font PDF no longer says. Other `write_pdf` options pass through.
-    """
-    captured: list[FontUsage] = []
-
-    def finisher(doc: weasyprint.Document, pdf: Any) -> None:
-        captured.append(usage_from_fonts(doc.fonts.values()))
-
-    data = document.write_pdf(**{**options, "pdf_tags": True, "full_fonts": True, "finisher": finisher})
-    return data, captured[0]
-
-
-def strip_programs(part_pdf: bytes, known: Collection[str]) -> bytes:
-    """Leave out of a part's PDF the font programs (full fonts) whose hash is known: the book's own fonts.
-
-    Every part embeds the same full programs; keeping them once, outside the cache, makes parts small.
-    The stream keeps its dictionary and says which program it stood for; `assemble` puts the program back.
-    """
-    with pikepdf.open(io.BytesIO(part_pdf)) as pdf:
-        for obj in pdf.objects:
-            if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/FontDescriptor":
-                continue
-            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
-                if key in obj:
-                    stream = obj[key]
-                    digest = hashlib.sha256(stream.read_bytes()).hexdigest()
-                    if digest in known:
-                        stream.write(b"")
-                        stream[STRIPPED_KEY] = pikepdf.String(digest)
-        out = io.BytesIO()
-        pdf.save(out, compress_streams=True, deterministic_id=True)
-    return out.getvalue()
 
 
 def assemble(parts: Sequence[bytes], usage: Sequence[FontUsage], info: AssemblyInfo,
@@ -114,7 +70,7 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
     """Join the part PDFs, in order, into the book's PDF; report the links dropped and the font work.
 
     `parts` is read once, in order, one part at a time (a lazy sequence keeps memory low); `usage[i]` must
-    describe `parts[i]` (from `write_part` or `part_glyphs`); subset fonts are cached in `cache_dir`.
+    describe `parts[i]` (from `write_part_pdf`); subset fonts are cached in `cache_dir`.
     `programs` gives, by hash, the font programs that parts left out (see `strip_programs`).
     """
     if len(parts) != len(usage):
@@ -206,19 +162,18 @@ class _Joiner:
         return names.Dests
 
     def _prepare_pages(self, part: pikepdf.Pdf, offset: int, first_page: int) -> list[_Pending]:
-        """Rewrite x-coopbook links to named destinations, renumber StructParents, apply the variant's boxes."""
+        """Rewrite x-coopbook links to named destinations, renumber StructParents, drop WeasyPrint's page boxes.
+
+        The screen PDF has only a MediaBox; the print variant (coopbook.pdf.printmarks) sets its own boxes.
+        """
         pending: list[_Pending] = []
-        screen = self.info.variant == "screen"
         for number, page in enumerate(part.pages):
             obj = page.obj
             if "/StructParents" in obj:
                 obj.StructParents = int(obj.StructParents) + offset
-            if screen:
-                for box in ("/TrimBox", "/BleedBox"):
-                    if box in obj:
-                        del obj[box]
-            else:
-                obj.BleedBox = pikepdf.Array(list(obj.MediaBox))
+            for box in ("/TrimBox", "/BleedBox"):
+                if box in obj:
+                    del obj[box]
             for annot in obj.get("/Annots", ()):
                 key = int(annot.StructParent) + offset if "/StructParent" in annot else None
                 if key is not None:

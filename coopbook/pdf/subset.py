@@ -1,7 +1,7 @@
 """The book's fonts: each embedded program once, subset to the union of the glyphs every part draws.
 
 Parts embed full font programs (WeasyPrint's `full_fonts=True`), identified by hash in their `FontUsage`
-(coopbook.pdf.glyphs). Each program is subset once for the whole book with fontTools, with the options and
+(coopbook.layout.partpdf). Each program is subset once for the whole book with fontTools, with the options and
 dropped tables of WeasyPrint's fontTools path, and the subset is cached by (program hash, glyph set hash) as a
 sealed entry (`coopbook.fsutil.seal`: key, format and checksum verified on read; a bad entry is subset again).
 """
@@ -24,13 +24,36 @@ from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 
 from ..fsutil import ENTRY_FORMAT, BadEntry, atomic_write, discard_entry, seal, unseal
-from .glyphs import FONT_FILES, FontUsage, Width, number
+from ..layout.partpdf import FontUsage, Width
 
 log = logging.getLogger(__name__)
 
 SUBSET_VERSION = "1"  # bump when the subsetting options change: old cache entries are then ignored
 FONT_SIGNATURES = (b"OTTO", b"\x00\x01\x00\x00", b"true")
 SUBSET_KIND = "font subset"
+FONT_FILES = ("/FontFile2", "/FontFile3")
+
+
+def font_program(font: pikepdf.Object) -> pikepdf.Stream | None:
+    """The embedded program of a Type0 font with an Identity CIDToGIDMap (what WeasyPrint writes), if any."""
+    if font.get("/Subtype") != "/Type0" or "/DescendantFonts" not in font:
+        return None
+    descendant = font.DescendantFonts[0]
+    if descendant.get("/CIDToGIDMap", pikepdf.Name.Identity) != pikepdf.Name.Identity:
+        return None
+    descriptor = descendant.get("/FontDescriptor")
+    if descriptor is None:
+        return None
+    for key in FONT_FILES:
+        if key in descriptor:
+            return descriptor[key]
+    return None
+
+
+def number(value: Any) -> Width:
+    """A PDF number as int when integral, else float."""
+    result = float(value)
+    return int(result) if result.is_integer() else result
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,113 @@
+"""A part's own PDF as the assembler reads it: what the layout stage writes and `coopbook.pdf` relies on.
+
+The contract between the two stages: in-book links are `x-coopbook:<id>` URIs (LINK_SCHEME), the book's own
+font programs are left out (each marked with STRIPPED_KEY and its hash) and put back once by the assembler,
+and each part comes with the glyphs it draws (`FontUsage`), taken exactly from WeasyPrint while drawing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pikepdf
+import weasyprint
+
+LINK_SCHEME = "x-coopbook:"
+STRIPPED_KEY = "/CoopbookProgram"
+Width = int | float
+
+
+@dataclass(frozen=True)
+class FontGlyphs:
+    """The glyphs a part draws with one font resource: ids, widths (1/1000 em) and the text each stands for."""
+
+    resource: str
+    program: str
+    name: str
+    widths: tuple[tuple[int, Width], ...]
+    texts: tuple[tuple[int, str], ...]
+    notdef: tuple[int, ...] = ()
+
+    @property
+    def glyphs(self) -> frozenset[int]:
+        """Every glyph id (character code) the part draws with this font."""
+        return frozenset(g for g, _ in self.widths) | frozenset(g for g, _ in self.texts)
+
+
+@dataclass(frozen=True)
+class FontUsage:
+    """The fonts of one part PDF, by resource name (plain, picklable data cached with the part)."""
+
+    fonts: tuple[FontGlyphs, ...] = ()
+
+    def by_resource(self) -> dict[str, FontGlyphs]:
+        """The part's fonts keyed by resource name (e.g. "/SNPXXZ")."""
+        return {font.resource: font for font in self.fonts}
+
+
+def write_part_pdf(document: weasyprint.Document, **options: Any) -> tuple[bytes, FontUsage]:
+    """Write a part's PDF (tagged, full fonts) with the exact glyph usage WeasyPrint recorded while drawing.
+
+    WeasyPrint knows the text behind every glyph (ligatures, small capitals), which a full-font PDF no longer
+    says. Other `write_pdf` options pass through.
+    """
+    captured: list[FontUsage] = []
+
+    def finisher(doc: weasyprint.Document, pdf: Any) -> None:
+        captured.append(usage_from_fonts(doc.fonts.values()))
+
+    data = document.write_pdf(**{**options, "pdf_tags": True, "full_fonts": True, "finisher": finisher})
+    return data, captured[0]
+
+
+def usage_from_fonts(fonts: Iterable[Any]) -> FontUsage:
+    """FontUsage from WeasyPrint's Font objects after drawing: the exact widths and text of each glyph."""
+    found: dict[str, FontGlyphs] = {}
+    for font in fonts:
+        if font.bitmap:
+            continue
+        resource = f"/{font.hash}"
+        widths = dict(sorted(font.widths.items()))
+        texts = {g: t for g, t in sorted(font.to_unicode.items()) if t}
+        if resource in found:
+            known = found[resource]
+            widths = {**widths, **dict(known.widths)}
+            texts = {**texts, **dict(known.texts)}
+        found[resource] = FontGlyphs(
+            resource=resource, program=hashlib.sha256(font.file_content).hexdigest(),
+            name=base_name(font.name.decode()), widths=tuple(sorted(widths.items())),
+            texts=tuple(sorted(texts.items())), notdef=tuple(sorted(set(font.missing.values()))))
+    return FontUsage(tuple(found[name] for name in sorted(found)))
+
+
+def base_name(base_font: str) -> str:
+    """A BaseFont without its leading slash and subset tag: "/ABCDEF+Coopbook-Serif" -> "Coopbook-Serif"."""
+    name = base_font.lstrip("/")
+    return name[7:] if re.match(r"[A-Z]{6}\+", name) else name
+
+
+def strip_programs(part_pdf: bytes, known: Collection[str]) -> bytes:
+    """Leave out of a part's PDF the font programs (full fonts) whose hash is known: the book's own fonts.
+
+    Every part embeds the same full programs; keeping them once, outside the cache, makes parts small.
+    The stream keeps its dictionary and says which program it stood for; the assembler puts the program back.
+    """
+    with pikepdf.open(io.BytesIO(part_pdf)) as pdf:
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/FontDescriptor":
+                continue
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if key in obj:
+                    stream = obj[key]
+                    digest = hashlib.sha256(stream.read_bytes()).hexdigest()
+                    if digest in known:
+                        stream.write(b"")
+                        stream[STRIPPED_KEY] = pikepdf.String(digest)
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=True, deterministic_id=True)
+    return out.getvalue()
