@@ -21,10 +21,10 @@ from ebooklib import epub
 
 from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
-from ..layout.pagestarts import insert_page_markers
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Refused, image_sources, package_name, resolve_image, used_images, verify_image
 from ..templating import TEMPLATES, render_template
+from .pagelist import insert_page_markers
 
 PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
 IMG_SRC_ATTR = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)"')

@@ -1,24 +1,18 @@
-"""Where the print pages start in the text, measured in the PDF layout and marked again in the EPUB.
+"""Where the print pages start in the text, measured in a part's WeasyPrint layout.
 
-Both sides count the same thing: the characters of the part's running text that are not white space,
-leaving out what only one output has (margin boxes, generated content such as list markers and footnote
-calls, footnote bodies, and the hyphens added by hyphenation). Page N starts at the Kth such character in
-the PDF, so the EPUB's page-break marker N goes right before its Kth character.
+What counts: the characters of the part's running text that are not white space, leaving out what only one
+output has (margin boxes, generated content such as list markers and footnote calls, footnote bodies, and the
+hyphens added by hyphenation). Page N starts at the Kth such character in the PDF; coopbook.epub.pagelist
+counts the same way to put the EPUB's page-break marker N right before its Kth character.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from lxml import etree
 from weasyprint import Document
 from weasyprint.formatting_structure import boxes
 
-from ..templating import template_macro
-
-XHTML = "http://www.w3.org/1999/xhtml"
-EPUB = "http://www.idpf.org/2007/ops"
 IGNORED = {"\u2010", "\u00ad"}  # the hyphenation character and soft hyphens
 
 
@@ -48,81 +42,3 @@ def _flow_texts(box: boxes.Box) -> Iterator[str]:
         return
     for child in getattr(box, "children", None) or ():
         yield from _flow_texts(child)
-
-
-def insert_page_markers(xhtml: str, markers: Sequence[tuple[int, str]]) -> str:
-    """Insert a page-break marker (from templates/partials/pagebreak.xhtml) before the Kth counted character.
-
-    markers are (offset, page label) pairs; markers past the end of the text go at the end of the body.
-    """
-    if not markers:
-        return xhtml
-    root = etree.fromstring(xhtml.encode("utf-8"))
-    body = root.find(f"{{{XHTML}}}body")
-    assert body is not None
-    pending = sorted(markers, key=lambda m: m[0])
-    seen = 0
-    for node, attr in list(_text_slots(body)):
-        text = (node.text if attr == "text" else node.tail) or ""
-        if not pending:
-            break
-        cut_points: list[tuple[int, str]] = []
-        count = seen
-        for index, ch in enumerate(text):
-            while pending and pending[0][0] == count and not ch.isspace() and ch not in IGNORED:
-                cut_points.append((index, pending.pop(0)[1]))
-            if not ch.isspace() and ch not in IGNORED:
-                count += 1
-        if cut_points:
-            _split(node, attr, text, cut_points)
-        seen = count
-    for _, label in pending:
-        body.append(_marker(label))
-    return etree.tostring(root, encoding="unicode")
-
-
-def _text_slots(element: etree._Element) -> Iterator[tuple[etree._Element, str]]:
-    """(element, 'text' | 'tail') in document order, skipping footnotes and note references."""
-    if _skipped(element):
-        return
-    yield element, "text"
-    for child in element:
-        if not isinstance(child.tag, str):
-            yield child, "tail"
-            continue
-        yield from _text_slots(child)
-        yield child, "tail"
-
-
-def _skipped(element: etree._Element) -> bool:
-    kind = element.get(f"{{{EPUB}}}type", "")
-    return kind in ("footnote", "noteref", "pagebreak") or element.tag == f"{{{XHTML}}}aside"
-
-
-def _marker(label: str) -> etree._Element:
-    markup = str(template_macro("partials/pagebreak.xhtml", "pagebreak")(label))
-    wrapper = etree.fromstring(f'<wrap xmlns="{XHTML}" xmlns:epub="{EPUB}">{markup}</wrap>')
-    return copy.deepcopy(wrapper[0])
-
-
-def _split(node: etree._Element, attr: str, text: str, cuts: list[tuple[int, str]]) -> None:
-    """Cut node.text (or node.tail) at the given indexes and put a marker at each cut."""
-    pieces = []
-    last = 0
-    for index, _ in cuts:
-        pieces.append(text[last:index])
-        last = index
-    pieces.append(text[last:])
-    markers = [_marker(label) for _, label in cuts]
-    if attr == "text":
-        node.text = pieces[0]
-        for position, (marker, rest) in enumerate(zip(markers, pieces[1:], strict=True)):
-            marker.tail = rest
-            node.insert(position, marker)
-    else:
-        parent = node.getparent()
-        node.tail = pieces[0]
-        at = parent.index(node) + 1
-        for offset, (marker, rest) in enumerate(zip(markers, pieces[1:], strict=True)):
-            marker.tail = rest
-            parent.insert(at + offset, marker)

@@ -11,24 +11,17 @@ import io
 
 import pikepdf
 
+from ..source.bookconfig import millimetres
 from ..templating import render_template
 
 MARK_LENGTH = 12.0  # pt
 MARK_OFFSET = 3.0  # pt between the bleed edge and a mark
-
-
-def to_points(length: str) -> float:
-    """A CSS length such as 3mm, 0.125in, 9pt or 1cm in PDF points."""
-    units = {"mm": 72 / 25.4, "cm": 72 / 2.54, "in": 72.0, "pt": 1.0}
-    for unit, factor in units.items():
-        if length.endswith(unit):
-            return float(length[: -len(unit)]) * factor
-    raise ValueError(f"not a length: {length}")
+POINTS_PER_MM = 72 / 25.4
 
 
 def add_bleed_and_marks(pdf_bytes: bytes, bleed: str) -> bytes:
     """Return the print variant of a screen PDF: bleed and slug around each page, crop marks in the slug."""
-    b = to_points(bleed)
+    b = millimetres(bleed) * POINTS_PER_MM
     slug = b + MARK_OFFSET + MARK_LENGTH
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         for page in pdf.pages:
