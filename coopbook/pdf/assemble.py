@@ -24,7 +24,7 @@ import pikepdf
 import weasyprint
 
 from ..layout.partpdf import LINK_SCHEME, STRIPPED_KEY, FontUsage
-from .catalog import document_info, name_tree, number_tree, outline_root, page_labels, save, structure_root
+from .catalog import document_info, name_tree, outline_root, page_labels, save, structure_root
 from .subset import FontStats, font_program, install_fonts, merge_usage
 
 log = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ class _Joiner:
     def _add_structure(self, foreign: pikepdf.Object, offset: int) -> int:
         """Copy the part's structure tree (its Document's children join the book's); return its key count."""
         struct = self.out.copy_foreign(foreign)
-        parents = number_tree(struct.ParentTree) if "/ParentTree" in struct else {}
+        parents = dict(pikepdf.NumberTree(struct.ParentTree).items()) if "/ParentTree" in struct else {}
         self.parent_tree.update((key + offset, value) for key, value in parents.items())
         for name in ("/Namespaces", "/RoleMap", "/ClassMap"):
             if name in struct and name not in self.struct_extras:

@@ -1,7 +1,7 @@
-"""The book-wide objects of an assembled PDF: name tree, outline, structure tree, page labels, info, saving.
+"""Book-wide PDF objects: the name tree, outline, structure tree, page labels and info of the assembled PDF.
 
 Pure helpers for coopbook.pdf.assemble: each builds one catalog-level object from what the parts contributed, in
-a fixed order, so that the same parts always give the same bytes.
+a fixed order, so that the same parts always give the same bytes; `save` writes the PDF deterministically.
 """
 
 from __future__ import annotations
@@ -16,20 +16,12 @@ import pikepdf
 NAME_TREE_LEAF = 64
 
 
-def number_tree(node: pikepdf.Object) -> dict[int, pikepdf.Object]:
-    """The entries of a number tree (/Nums leaves, under /Kids or not)."""
-    entries: dict[int, pikepdf.Object] = {}
-    nums = node.get("/Nums")
-    if nums is not None:
-        items = list(nums)
-        entries.update((int(items[i]), items[i + 1]) for i in range(0, len(items) - 1, 2))
-    for kid in node.get("/Kids", ()):
-        entries.update(number_tree(kid))
-    return entries
-
-
 def name_tree(out: pikepdf.Pdf, entries: Mapping[str, pikepdf.Object]) -> pikepdf.Object:
-    """A balanced name tree of the entries, sorted by the bytes of their names, NAME_TREE_LEAF to a node."""
+    """A balanced name tree of the entries, sorted by the bytes of their names, NAME_TREE_LEAF to a node.
+
+    Built here rather than with pikepdf.NameTree, which splits a leaf at 32 entries as they are inserted
+    (leaves of 16 to 31 names): a different, equally valid tree, but different bytes for every book.
+    """
     items = sorted(((bytes(pikepdf.String(name)), name, value) for name, value in entries.items()),
                    key=lambda item: item[0])
 
