@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import weasyprint
 from weasyprint import CSS, HTML, Document
@@ -22,7 +22,7 @@ from .. import __version__
 from ..source.resources import BookFetcher, Image, image_sources
 from ..templating import render_template, template_files
 from .pagestarts import page_text_offsets
-from .partpdf import LINK_SCHEME, strip_programs, write_part_pdf
+from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
 
 PartKind = Literal["front", "interview", "index", "blank"]
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
@@ -92,7 +92,7 @@ class PartResult:
 
     layout: PartLayout
     pdf: bytes
-    glyphs: Any = None
+    glyphs: FontUsage | None = None
 
 
 def part_key(style: Style, spec: PartSpec, first_folio: int) -> str:
