@@ -4,17 +4,47 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from .source.yamlreader import is_dropping
 
+if TYPE_CHECKING:
+    from .source.bookconfig import BookConfig
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
+
+
+@dataclass(frozen=True)
+class EditorialNoteLine:
+    """An editorial note as the copyright page prints it."""
+
+    who: str
+    date: dt.date | None
+    text: str
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    """What every template sees: the book settings, coopbook's version, the build time and the editorial notes."""
+
+    config: BookConfig
+    version: str
+    timestamp: str
+    built: dt.datetime
+    notes: tuple[EditorialNoteLine, ...]
+    series_name: str
+
+    def variables(self) -> dict[str, object]:
+        """The fields as template variables, by name (the records themselves, not copies)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def long_date(value: dt.date) -> str:

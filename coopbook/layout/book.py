@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pydyf
 from weasyprint import Document
@@ -25,7 +24,7 @@ from ..markdown.fragments import RenderedBook
 from ..pdf.assemble import AssemblyInfo, assemble
 from ..pdf.printmarks import add_bleed_and_marks
 from ..source.resources import Image, used_images, walk_refs
-from ..templating import TEMPLATES, render_template
+from ..templating import TEMPLATES, TemplateContext, render_template
 from .part import PartResult, PartSpec, Style, font_programs, lay_out
 
 log = logging.getLogger(__name__)
@@ -78,9 +77,9 @@ def anchor_folios(parts: Sequence[PartResult]) -> dict[str, int]:
     return folios
 
 
-def book_style(context: Mapping[str, Any], templates: Path, rendered: RenderedBook | None = None) -> Style:
+def book_style(context: TemplateContext, templates: Path, rendered: RenderedBook | None = None) -> Style:
     """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size."""
-    config = context["config"]
+    config = context.config
     geometry = render_template("css/geometry.css.j2", templates, width=config.print.trim_width,
                                height=config.print.trim_height, bleed=config.print.bleed, print=False)
     if rendered is None:
@@ -107,30 +106,31 @@ def book_images(rendered: RenderedBook) -> tuple[Image, ...]:
     return tuple(images.values())
 
 
-def blank_spec(context: Mapping[str, Any], templates: Path) -> PartSpec:
+def blank_spec(context: TemplateContext, templates: Path) -> PartSpec:
     """A blank verso: no text, no folio."""
-    return PartSpec("blank", "blank", render_template("pdf/blank.html", templates, **context))
+    return PartSpec("blank", "blank", render_template("pdf/blank.html", templates, **context.variables()))
 
 
-def interview_specs(rendered: RenderedBook, context: Mapping[str, Any], templates: Path) -> list[PartSpec]:
+def interview_specs(rendered: RenderedBook, context: TemplateContext, templates: Path) -> list[PartSpec]:
     """One part per interview, in reading order."""
-    return [PartSpec(item.interview.id, "interview", render_template("pdf/interview.html", templates, **context,
-                                                                      item=item))
+    return [PartSpec(item.interview.id, "interview", render_template("pdf/interview.html", templates,
+                                                                      **context.variables(), item=item))
             for item in rendered.interviews]
 
 
-def index_spec(index: Index, context: Mapping[str, Any], templates: Path) -> PartSpec | None:
+def index_spec(index: Index, context: TemplateContext, templates: Path) -> PartSpec | None:
     """The index as one part, or None when no section has an entry."""
     if all(section.is_empty for section in index.sections):
         return None
-    html = render_template("pdf/index.html", templates, **context, index=index, href=lambda target: f"#{target}")
+    html = render_template("pdf/index.html", templates, **context.variables(), index=index,
+                           href=lambda target: f"#{target}")
     return PartSpec("index", "index", html)
 
 
-def front_spec(rendered: RenderedBook, contents: Sequence[TocEntry], context: Mapping[str, Any],
+def front_spec(rendered: RenderedBook, contents: Sequence[TocEntry], context: TemplateContext,
                templates: Path) -> PartSpec:
     """The front matter (half-title to introduction) with the final contents."""
-    html = render_template("pdf/front.html", templates, **context, contents=contents,
+    html = render_template("pdf/front.html", templates, **context.variables(), contents=contents,
                            introduction_html=rendered.introduction_html)
     return PartSpec("front", "front", html)
 
@@ -144,18 +144,18 @@ def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
     return entries + list(extra)
 
 
-def assembly_info(context: Mapping[str, Any], front_pages: int) -> AssemblyInfo:
+def assembly_info(context: TemplateContext, front_pages: int) -> AssemblyInfo:
     """The document information of the assembled PDF, from book.yaml and the build time."""
-    config = context["config"]
-    built: dt.datetime = context["built"]
+    config = context.config
+    built: dt.datetime = context.built
     title = f"{config.title}: {config.subtitle}" if config.subtitle else config.title
     return AssemblyInfo(title=title, authors=tuple(config.editors), subject=config.series.name,
-                        keywords=tuple(config.keywords), creator=f"coopbook {context['version']}",
+                        keywords=tuple(config.keywords), creator=f"coopbook {context.version}",
                         lang=config.language, created=built, modified=built, front_pages=front_pages,
                         variant="screen")
 
 
-def write_screen(book: BookPdf, context: Mapping[str, Any], cache_dir: Path | None,
+def write_screen(book: BookPdf, context: TemplateContext, cache_dir: Path | None,
                  templates: Path = TEMPLATES) -> bytes:
     """Assemble the parts' PDFs into the screen PDF (no marks, live links)."""
     parts = book.all_parts
@@ -164,9 +164,9 @@ def write_screen(book: BookPdf, context: Mapping[str, Any], cache_dir: Path | No
                     fonts, font_programs(templates))
 
 
-def write_print(screen: bytes, context: Mapping[str, Any]) -> bytes:
+def write_print(screen: bytes, context: TemplateContext) -> bytes:
     """The printer's PDF: the screen PDF's pages with bleed and crop marks."""
-    return add_bleed_and_marks(screen, context["config"].print.bleed)
+    return add_bleed_and_marks(screen, context.config.print.bleed)
 
 
 def write_one_pass(book: BookPdf, style: Style) -> bytes:
