@@ -52,12 +52,12 @@ def long_date(value: dt.date) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
-@lru_cache(maxsize=4)
-def environment(root: Path = TEMPLATES) -> jinja2.Environment:
-    """The Jinja2 environment over templates/ (autoescaped, strict about undefined names)."""
+def make_environment(root: Path, *, autoescape: bool = True) -> jinja2.Environment:
+    """A Jinja2 environment over a template folder, strict about undefined names; with autoescape, markup
+    templates (html, xhtml, xml, svg) are escaped; without it (YAML output) nothing is."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
-        autoescape=jinja2.select_autoescape(("html", "xhtml", "xml", "svg")),
+        autoescape=jinja2.select_autoescape(("html", "xhtml", "xml", "svg")) if autoescape else False,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -65,6 +65,12 @@ def environment(root: Path = TEMPLATES) -> jinja2.Environment:
     )
     env.filters["long_date"] = long_date
     return env
+
+
+@lru_cache(maxsize=4)
+def environment(root: Path = TEMPLATES) -> jinja2.Environment:
+    """The Jinja2 environment over templates/ (autoescaped, strict about undefined names), made once per root."""
+    return make_environment(root)
 
 
 def render_template(name: str, root: Path = TEMPLATES, **context: object) -> str:
