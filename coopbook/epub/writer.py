@@ -149,7 +149,8 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     config = rendered.book.config
     modified: dt.datetime = context.built
     book = epub.EpubBook()
-    _metadata(book, rendered, context, templates, has_pages=any(d.pages for d in documents))
+    _metadata(book, rendered, context, templates, has_pages=any(d.pages for d in documents),
+              has_images=any(image_sources(d.xhtml) for d in documents))
 
     css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=stylesheet.encode())
     book.add_item(css)
@@ -235,7 +236,7 @@ class _Writer(epub.EpubWriter):
 
 
 def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateContext, templates: Path,
-              has_pages: bool) -> None:
+              has_pages: bool, has_images: bool) -> None:
     config = rendered.book.config
     book.set_identifier(config.identifiers.uid)
     book.set_title(config.title)
@@ -253,7 +254,8 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateCont
         book.add_metadata("DC", "source", source, {"id": "print-source"})
         book.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
     features = A11Y_FEATURES if has_pages else tuple(f for f in A11Y_FEATURES if f not in PAGE_FEATURES)
-    summary = " ".join(render_template("epub/accessibility-summary.txt", templates, **context.variables()).split())
+    summary = " ".join(render_template("epub/accessibility-summary.txt", templates, **context.variables(),
+                                       has_images=has_images).split())
     meta = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual"),
             *(("schema:accessibilityFeature", feature) for feature in features),
             ("schema:accessibilityFeature", "alternativeText"),
