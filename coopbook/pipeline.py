@@ -138,7 +138,8 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
 
 def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
     """PDF stage: the screen PDF and, from it, the print PDF, as the formats ask (not yet saved)."""
-    formats, products = ctx.options.formats, []
+    formats = ctx.options.formats
+    products: list[Product] = []
     if "pdf" in formats or "print" in formats:
         screen = write_screen(book_pdf, ctx.template, ctx.options.cache_dir, ctx.options.templates)
         if "pdf" in formats:
