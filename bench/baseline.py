@@ -26,11 +26,10 @@ from pathlib import Path
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from coopbook.errors import ContentError, Problems
+from coopbook import load  # the public API: coopbook's loader; what follows is not coopbook's build
 from coopbook.markdown.fragments import RenderedBook, render_book
 from coopbook.markdown.mentions import Mention
-from coopbook.source.book import load_book
-from coopbook.source.registry import Registry, load_registry
+from coopbook.source.registry import Registry
 from coopbook.templating import TEMPLATES, render_template
 
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -113,10 +112,8 @@ def render_pdf(content: Path, out: Path, templates: Path = TEMPLATES) -> dict[st
         phases[name] = round(now - clock, 3)
         clock = now
 
-    book = load_book(content)
-    problems = Problems()
-    registry = load_registry(content, book.interviews, problems)
-    problems.raise_if_errors(ContentError)
+    loaded = load(content)
+    book, registry = loaded.book, loaded.registry
     lap("load")
     rendered = render_book(book, "pdf", registry)
     lap("tag")

@@ -76,10 +76,13 @@ def fsync_folder(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, shown: Path | None = None) -> None:
+def atomic_write(path: Path, data: bytes, shown: Path | None = None, *, overwrite: bool = True,
+                 mode: int = 0o644) -> bool:
     """Write data to path through a temporary file in the same folder, flushed to disk, then rename over it.
 
-    A failure is reported as an EnvironmentProblem naming `shown` (default: path), and leaves path as it was.
+    Without `overwrite`, an existing path is left alone and False returned (the new file is linked into place,
+    which fails instead of replacing). A failure is reported as an EnvironmentProblem naming `shown` (default:
+    path), and leaves path as it was.
     """
     make_folder(path.parent)
     try:
@@ -91,14 +94,30 @@ def atomic_write(path: Path, data: bytes, shown: Path | None = None) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        if overwrite:
+            os.replace(tmp, path)
+            return True
+        return _link_new(Path(tmp), path, data)
     except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
         raise environment_problem(shown or path, "write", error) from error
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def _link_new(tmp: Path, path: Path, data: bytes) -> bool:
+    """Put a written temporary file at path unless path exists (False then): a hard link, else exclusive create."""
+    try:
+        os.link(tmp, path)  # atomic, and fails instead of replacing an existing file
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system: exclusive create, then write
+        try:
+            with path.open("xb") as handle:
+                handle.write(data)
+        except FileExistsError:
+            return False
+    return True
 
 
 def sha256(data: bytes) -> str:

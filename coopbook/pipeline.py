@@ -1,10 +1,13 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
-load -> render (tag) -> validate -> paginate -> index -> write. Only `load` reads and `write` writes; a
-failure in any stage leaves the previous outputs untouched, because the outputs are published only once all
-of them are ready, and as one set (coopbook.edition: staged, committed by a manifest, renamed; a kill mid-way
-is finished by the next build). `validate` is the same pass `coopbook check` runs: its errors stop the
-build, its warnings are handed to the caller and the build goes on (with `strict`, warnings stop it too).
+load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. `load` reads the
+content; `validate` also reads and writes its cache of per-interview findings, `paginate` the cache of
+laid-out parts and font subsets (both under the output folder's .cache/, skipped with cache=False); only
+`write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
+published only once all of them are ready, and as one set (coopbook.edition: staged, committed by a manifest,
+renamed; a kill mid-way is finished by the next build). `validate` is the same pass `coopbook check` runs: its
+errors stop the build, its warnings are handed to the caller and the build goes on (with `strict`, warnings
+stop it too). The stages after validate share one `BuildContext`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from filelock import FileLock, Timeout
 
@@ -45,7 +48,7 @@ from .markdown.fragments import RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
 from .source.book import Book, load_book
 from .source.registry import Registry, load_registry
-from .templating import TEMPLATES
+from .templating import TEMPLATES, EditorialNoteLine, TemplateContext
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +105,20 @@ class Rendered:
 
 
 @dataclass(frozen=True)
-class EditorialNoteLine:
-    """An editorial note as the copyright page prints it."""
+class BuildContext:
+    """What the stages after validate share: the options, the loaded book, its renderings, the template context."""
 
-    who: str
-    date: dt.date | None
-    text: str
+    options: BuildOptions
+    loaded: Loaded
+    rendered: Mapping[Target, RenderedBook]
+    template: TemplateContext
+
+    def output(self, suffix: str) -> Path:
+        """The path of one output: the book's slug and suffix in the output folder."""
+        return self.options.out / f"{self.loaded.book.config.output_slug}{suffix}"
+
+
+Product = tuple[Format, Path, bytes, int | None]  # an output made but not yet saved: format, path, bytes, pages
 
 
 def build(options: BuildOptions) -> tuple[Output, ...]:
@@ -118,35 +129,34 @@ def build(options: BuildOptions) -> tuple[Output, ...]:
         loaded = load(options.content)
         rendered = render(loaded)
         accept(validate(loaded, rendered.problems, options.cache_dir), options)
-        context = template_context(loaded.book)
-        book_pdf = paginate(rendered.books["pdf"], loaded.registry, context, options)
-        products = [*pdf_products(book_pdf, context, options, loaded.book.config.output_slug),
-                    *epub_products(rendered.books["epub"], loaded.registry, book_pdf, context, options)]
+        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
+        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options)
+        products = [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
         return tuple(write_outputs(products))
 
 
-def pdf_products(book_pdf: BookPdf, context: dict[str, Any], options: BuildOptions,
-                 slug: str) -> list[tuple[Format, Path, bytes, int | None]]:
-    """Write stage, PDF half: the screen PDF and, from it, the print PDF, as the formats ask (not yet saved)."""
-    products: list[tuple[Format, Path, bytes, int | None]] = []
-    if "pdf" in options.formats or "print" in options.formats:
-        screen = write_screen(book_pdf, context, options.cache_dir, options.templates)
-        if "pdf" in options.formats:
-            products.append(("pdf", options.out / f"{slug}.pdf", screen, book_pdf.page_count))
-        if "print" in options.formats:
-            press = write_print(screen, context)
-            products.append(("print", options.out / f"{slug}-print.pdf", press, book_pdf.page_count))
+def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
+    """PDF stage: the screen PDF and, from it, the print PDF, as the formats ask (not yet saved)."""
+    formats = ctx.options.formats
+    products: list[Product] = []
+    if "pdf" in formats or "print" in formats:
+        screen = write_screen(book_pdf, ctx.template, ctx.options.cache_dir, ctx.options.templates)
+        if "pdf" in formats:
+            products.append(("pdf", ctx.output(".pdf"), screen, book_pdf.page_count))
+        if "print" in formats:
+            press = write_print(screen, ctx.template)
+            products.append(("print", ctx.output("-print.pdf"), press, book_pdf.page_count))
     return products
 
 
-def epub_products(rendered: RenderedBook, registry: Registry, book_pdf: BookPdf, context: dict[str, Any],
-                  options: BuildOptions) -> list[tuple[Format, Path, bytes, int | None]]:
-    """Write stage, EPUB half: the index with print folios, then the EPUB (not yet saved), if asked for."""
-    if "epub" not in options.formats:
+def epub_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
+    """Index and EPUB stages: the index with print folios, then the EPUB (not yet saved), if asked for."""
+    if "epub" not in ctx.options.formats:
         return []
-    index = make_index(rendered, registry, book_pdf.anchor_folios)
-    epub = make_epub(rendered, index, page_markers(book_pdf), context, options)
-    return [("epub", options.out / f"{rendered.book.config.output_slug}.epub", epub, None)]
+    rendered = ctx.rendered["epub"]
+    index = make_index(rendered, ctx.loaded.registry, book_pdf.anchor_folios)
+    epub = make_epub(rendered, index, page_markers(book_pdf), ctx.template, ctx.options)
+    return [("epub", ctx.output(".epub"), epub, None)]
 
 
 @contextmanager
@@ -201,18 +211,13 @@ def build_time(book: Book) -> dt.datetime:
     return dt.datetime.combine(book.config.date, dt.time(0), tzinfo=dt.UTC)
 
 
-def template_context(book: Book) -> dict[str, Any]:
-    """What every template sees: the book settings, version, timestamp and editorial notes."""
+def template_context(book: Book) -> TemplateContext:
+    """Template context stage: what every template sees (book settings, version, timestamp, editorial notes)."""
     when = build_time(book)
-    notes = [EditorialNoteLine(i.interviewee.name, n.date, n.note) for i in book.interviews for n in i.editorial_notes]
-    return {
-        "config": book.config,
-        "version": __version__,
-        "timestamp": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "built": when,
-        "notes": notes,
-        "series_name": book.config.series.name,
-    }
+    notes = tuple(EditorialNoteLine(i.interviewee.name, n.date, n.note)
+                  for i in book.interviews for n in i.editorial_notes)
+    return TemplateContext(config=book.config, version=__version__, timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                           built=when, notes=notes, series_name=book.config.series.name)
 
 
 def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, int] | None) -> Index:
@@ -221,7 +226,7 @@ def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, 
     return build_index(registry, rendered.mentions, rendered.book.config.print.indexes, folios, titles)
 
 
-def paginate(rendered: RenderedBook, registry: Registry, context: dict[str, Any], options: BuildOptions) -> BookPdf:
+def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions) -> BookPdf:
     """Paginate stage: the body, then the index with exact folios, then the front matter with the contents."""
     templates = options.templates
     style = book_style(context, templates, rendered)
@@ -265,15 +270,15 @@ def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
 
 
 def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
-              context: dict[str, Any], options: BuildOptions) -> bytes:
-    """Render the EPUB documents and assemble the reproducible EPUB."""
+              context: TemplateContext, options: BuildOptions) -> bytes:
+    """EPUB stage: render the EPUB documents and assemble the reproducible EPUB."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
     documents = epub_documents(rendered, index, context, markers, options.templates)
     cover = make_cover(rendered, context, options.templates)
     return build_epub(rendered, documents, cover, css, context, options.templates)
 
 
-def write_outputs(products: Sequence[tuple[Format, Path, bytes, int | None]]) -> list[Output]:
+def write_outputs(products: Sequence[Product]) -> list[Output]:
     """Write stage: once all products are made, publish them as one set (see coopbook.edition)."""
     folders = {path.parent for _, path, _, _ in products}
     if len(folders) > 1:

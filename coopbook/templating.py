@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from .source.yamlreader import is_dropping
+
+if TYPE_CHECKING:
+    from .source.bookconfig import BookConfig
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -17,17 +22,42 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December")
 
 
+@dataclass(frozen=True)
+class EditorialNoteLine:
+    """An editorial note as the copyright page prints it."""
+
+    who: str
+    date: dt.date | None
+    text: str
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    """What every template sees: the book settings, coopbook's version, the build time and the editorial notes."""
+
+    config: BookConfig
+    version: str
+    timestamp: str
+    built: dt.datetime
+    notes: tuple[EditorialNoteLine, ...]
+    series_name: str
+
+    def variables(self) -> dict[str, object]:
+        """The fields as template variables, by name (the records themselves, not copies)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 def long_date(value: dt.date) -> str:
     """A date as a reader of en-GB expects it: 22 July 2020."""
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
-@lru_cache(maxsize=4)
-def environment(root: Path = TEMPLATES) -> jinja2.Environment:
-    """The Jinja2 environment over templates/ (autoescaped, strict about undefined names)."""
+def make_environment(root: Path, *, autoescape: bool = True) -> jinja2.Environment:
+    """A Jinja2 environment over a template folder, strict about undefined names; with autoescape, markup
+    templates (html, xhtml, xml, svg) are escaped; without it (YAML output) nothing is."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
-        autoescape=jinja2.select_autoescape(("html", "xhtml", "xml", "svg")),
+        autoescape=jinja2.select_autoescape(("html", "xhtml", "xml", "svg")) if autoescape else False,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -35,6 +65,12 @@ def environment(root: Path = TEMPLATES) -> jinja2.Environment:
     )
     env.filters["long_date"] = long_date
     return env
+
+
+@lru_cache(maxsize=4)
+def environment(root: Path = TEMPLATES) -> jinja2.Environment:
+    """The Jinja2 environment over templates/ (autoescaped, strict about undefined names), made once per root."""
+    return make_environment(root)
 
 
 def render_template(name: str, root: Path = TEMPLATES, **context: object) -> str:

@@ -19,7 +19,9 @@ from click.testing import CliRunner, Result
 from rich.console import Console
 
 from coopbook.cli import commands as cli
+from coopbook.cli import reporting
 from coopbook.cli.commands import main
+from coopbook.cli.status import ExitStatus
 from coopbook.editorial.watch import Rebuild, watch
 from coopbook.errors import Location, Problem
 from coopbook.pipeline import BuildOptions
@@ -341,6 +343,12 @@ def test_help_lists_the_exit_codes(args: list[str]) -> None:
            "3 internal error" in text
 
 
+def test_help_lists_every_exit_status() -> None:
+    text = " ".join(CliRunner().invoke(main, ["--help"]).stdout.split())
+    for status in ExitStatus:
+        assert f"{status.value} {status.meaning}" in text
+
+
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for command in ("build", "check", "import", "index", "new", "watch"):
@@ -373,7 +381,7 @@ PLAIN = ["content/a.yaml:3:5: error: bad thing [x]{.programme} ([b]v[/b])",
 
 def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
     buffer = io.StringIO()
-    monkeypatch.setattr(cli, "err_console", Console(file=buffer, force_terminal=True, color_system="standard",
+    monkeypatch.setattr(reporting, "err_console", Console(file=buffer, force_terminal=True, color_system="standard",
                                                     highlight=False, soft_wrap=True))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("CI", raising=False)
@@ -382,7 +390,7 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
 
 def test_problems_are_coloured_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     buffer = terminal(monkeypatch)
-    cli.report(PROBLEMS)
+    reporting.report(PROBLEMS)
     text = buffer.getvalue()
     assert "\x1b[" in text
     assert [line.split("\x1b")[0] for line in text.splitlines()] == ["content/a.yaml:3:5: ", "content/a.yaml:4:1: "]
@@ -395,13 +403,13 @@ def test_no_colour_when_asked(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
                               variable: str) -> None:
     buffer = terminal(monkeypatch)
     monkeypatch.setenv(variable, "1")
-    cli.report(PROBLEMS)
+    reporting.report(PROBLEMS)
     assert buffer.getvalue() == ""
     assert capsys.readouterr().err.splitlines() == PLAIN
 
 
 def test_plain_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
-    cli.report(PROBLEMS)
+    reporting.report(PROBLEMS)
     assert capsys.readouterr().err.splitlines() == PLAIN
 
 

@@ -45,6 +45,17 @@ def test_accessibility_metadata(real_book: dict[str, Output]) -> None:
     assert len(next(iter(found["schema:accessibilitySummary"]))) > 80
 
 
+def test_accessibility_summary_says_whether_the_book_has_images(real_book: dict[str, Output],
+                                                                mini_book: dict[str, Output]) -> None:
+    for book, has_images in ((real_book, False), (mini_book, True)):
+        epub = Epub.open(book["epub"].path)
+        summary = next(iter(meta(epub.opf)["schema:accessibilitySummary"]))
+        shows_images = any(b"<img" in epub.read(name) for name in epub.names if name.endswith(".xhtml")
+                           and name != "EPUB/cover.xhtml")
+        assert shows_images == has_images
+        assert ("no images other than the cover" in summary) == (not has_images), summary
+
+
 def test_pagination_source_is_declared(real_book: dict[str, Output]) -> None:
     opf = Epub.open(real_book["epub"].path).opf
     source = opf.find(".//dc:source", NS)

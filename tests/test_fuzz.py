@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, set
 from hypothesis import strategies as st
 
 from coopbook.editorial.check import check_content
-from coopbook.errors import CoopbookError, Problem
+from coopbook.errors import CoopbookError, Problem, display_path
 from coopbook.markdown.fragments import render_book
 from coopbook.pipeline import BuildOptions, build, load
 
@@ -405,10 +405,17 @@ def test_odd_markdown_builds_or_fails_cleanly_at_scale(mutations: list[Mutation]
 
 @pytest.mark.parametrize("name", ["interviews/jane-doe.yaml", "interviews/extra.yaml", "book.yaml",
                                   "registry/people.yaml"])
-def test_a_folder_in_place_of_a_yaml_file_is_reported(name: str) -> None:
+def test_a_folder_in_place_of_a_yaml_file_is_reported(name: str, tmp_path: Path) -> None:
     files = materialise([])
     files[name] = None  # a folder of that name
     run_case(files)
+    content = write_book(tmp_path, files)
+    errors = check_content(content).errors
+    assert [(p.location.path, p.message) for p in errors if "is a folder" in p.message] == [
+        (display_path(content / name), "this is a folder, not a file")]
+    with pytest.raises(CoopbookError) as caught:
+        load(content)
+    assert any("is a folder" in p.message and p.location.path.endswith(name) for p in caught.value.problems)
 
 
 def book_with_escaped_control_character(root: Path) -> Path:

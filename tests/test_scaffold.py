@@ -53,6 +53,23 @@ def test_slugify(name: str, slug: str) -> None:
     assert slugify(name) == slug
 
 
+@pytest.mark.parametrize(("title", "stem"), [
+    ("Économie sociale: Coopératives", "economie-sociale-cooperatives"),
+    ("Jürgen’s Straße", "jurgen-s-strasse"),
+    ("李小龙", "book"),
+])
+def test_output_file_names_and_interview_ids_share_one_slugifier(repo: Path, tmp_path: Path, title: str,
+                                                                  stem: str) -> None:
+    content = tmp_path / "mini"
+    shutil.copytree(repo / "tests" / "books" / "mini", content)
+    book_yaml = content / "book.yaml"
+    text = book_yaml.read_text(encoding="utf-8").replace("title: Test Anthology\n", f"title: '{title}'\n")
+    book_yaml.write_text(text.replace("slug: test-anthology\n", ""), encoding="utf-8")
+    config = load_book(content).config
+    assert config.output_slug == stem  # accents dropped, as in an interview id, not the letters themselves
+    assert config.output_slug == (slugify(title) or "book")
+
+
 def test_new_interview_is_a_valid_interview(tmp_path: Path) -> None:
     path = new_interview(tmp_path, "Jane Doe", today=TODAY)
     assert path == tmp_path / "interviews" / "jane-doe.yaml"

@@ -1,1 +1,1 @@
-"""coopbook.cli.commands."""
+"""The command line: commands, reporting, progress and exit statuses."""

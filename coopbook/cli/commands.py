@@ -1,9 +1,4 @@
-"""The coopbook command line: build, check, index, import, new, watch. Maps errors to exit codes.
-
-Exit codes: 0 success; 1 the content has errors (or warnings with --strict); 2 wrong usage; 3 internal error
-(rerun with --debug for the traceback); 4 the build could not write or read its files (a full disk, a
-read-only or missing folder).
-"""
+"""The coopbook command line: build, check, index, import, new, watch. Maps errors to exit statuses (status.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +11,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from .. import __version__
 from ..editorial.check import check_content
 from ..editorial.importer import ImportResult, import_article, write_import
 from ..editorial.scaffold import add_to_order, new_interview
-from ..editorial.watch import Rebuild, watch
+from ..editorial.watch import watch
 from ..errors import (
     ContentError,
     CoopbookError,
@@ -31,7 +24,6 @@ from ..errors import (
     Location,
     Problem,
     Problems,
-    capped,
     display_path,
 )
 from ..index.model import index_as_text
@@ -41,54 +33,10 @@ from ..pipeline import FORMATS, BuildOptions, Format, build, load, make_index, p
 from ..source.yamlreader import load_yaml, read_text
 from ..templating import TEMPLATES
 from .progress import BuildProgress
+from .reporting import out_console, plural, print_rebuild, problem_counts, report, report_wait
+from .status import ExitStatus, exit_statuses_help
 
-EXIT_CONTENT = 1
-EXIT_INTERNAL = 3
-EXIT_ENVIRONMENT = 4
-EXIT_CODES = __doc__.split("\n\n", 1)[1]
-
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False, soft_wrap=True)
-
-_STYLE = {"error": "bold red", "warning": "yellow"}
-
-
-def use_colour() -> bool:
-    """Colour only on a terminal, and never when NO_COLOR or CI is set."""
-    return err_console.is_terminal and not os.environ.get("NO_COLOR") and not os.environ.get("CI")
-
-
-def report(problems: Sequence[Problem]) -> None:
-    """Print problems one per line: `path:line:col: error: message (value)`, coloured on a terminal."""
-    colour = use_colour()
-    for problem in capped(problems):
-        line = problem.format()
-        if not colour:
-            print(line, file=sys.stderr)
-            continue
-        location = str(problem.location)
-        rest = line[len(location) + len(f": {problem.severity}: "):]
-        err_console.print(Text.assemble(location, ": ", (problem.severity, _STYLE[problem.severity]), ": ", rest))
-
-
-def plural(count: int, word: str) -> str:
-    """'1 error', '2 errors'."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def problem_counts(problems: Sequence[Problem]) -> str:
-    """'2 errors', or with warnings '0 errors, 1 warning (--strict: warnings fail the build)'."""
-    errors = sum(1 for p in problems if p.severity == "error")
-    warnings = len(problems) - errors
-    if not warnings:
-        return plural(errors, "error")
-    strict = " (--strict: warnings fail the build)" if not errors else ""
-    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}{strict}"
-
-
-def report_wait(out: Path) -> None:
-    """Say why a build does not start: another build holds the output folder's lock."""
-    print(f"waiting for the build running in {display_path(out)} …", file=sys.stderr, flush=True)
+EXIT_CODES = exit_statuses_help()
 
 
 class Context:
@@ -100,25 +48,25 @@ class Context:
         self.debug = debug
 
 
-def run_guarded(ctx: Context, action: Callable[[], int], *, wrote: bool = True) -> None:
+def run_guarded(ctx: Context, action: Callable[[], ExitStatus], *, wrote: bool = True) -> None:
     """Run a command body; coopbook errors become messages and exit 1 (4: a file the machine refused), others 3."""
     try:
         code = action()
     except EnvironmentProblem as exc:
         report(exc.problems)
-        sys.exit(EXIT_ENVIRONMENT)
+        sys.exit(ExitStatus.ENVIRONMENT)
     except CoopbookError as exc:
         report(exc.problems)
         print(f"{problem_counts(exc.problems)}{'; nothing was written.' if wrote else '.'}", file=sys.stderr)
-        sys.exit(EXIT_CONTENT)
+        sys.exit(ExitStatus.CONTENT)
     except KeyboardInterrupt:
         print("interrupted; the previous outputs are untouched.", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(ExitStatus.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback without --debug
         if ctx.debug:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitStatus.INTERNAL)
     sys.exit(code)
 
 
@@ -178,7 +126,7 @@ FORMAT_OPTION = click.option(
 def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_cache: bool, strict: bool) -> None:
     """Build the book's outputs into the output folder (default: all formats); report what check reports."""
 
-    def action() -> int:
+    def action() -> ExitStatus:
         started = time.perf_counter()
         read_stylesheets(TEMPLATES)
         live = out_console.is_terminal and not os.environ.get("CI")
@@ -194,7 +142,7 @@ def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_c
             pages = f", {output.pages} pages" if output.pages else ""
             print(f"wrote {output.path} ({output.size:,} bytes{pages})")
         print(f"done in {time.perf_counter() - started:.1f} s")
-        return 0
+        return ExitStatus.OK
 
     run_guarded(ctx, action)
 
@@ -205,14 +153,14 @@ def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_c
 def check_command(ctx: Context, strict: bool) -> None:
     """Validate the content without building; report every problem at once, then a summary line."""
 
-    def action() -> int:
+    def action() -> ExitStatus:
         result = check_content(ctx.content)
         report(result.problems)
         read = f"{plural(result.interviews, 'interview')}; " if result.interviews else ""
         summary = f"{plural(len(result.errors), 'error')}, {plural(len(result.warnings), 'warning')}"
         note = " (--strict: warnings fail the check)" if strict and result.warnings and not result.errors else ""
         print(f"{display_path(ctx.content)}: {read}{summary}{note}")
-        return EXIT_CONTENT if result.failed(strict) else 0
+        return ExitStatus.CONTENT if result.failed(strict) else ExitStatus.OK
 
     run_guarded(ctx, action, wrote=False)
 
@@ -224,7 +172,7 @@ def check_command(ctx: Context, strict: bool) -> None:
 def index_command(ctx: Context, pages: bool) -> None:
     """Print the back-of-book index as text."""
 
-    def action() -> int:
+    def action() -> ExitStatus:
         loaded = load(ctx.content)
         rendered = render_book(loaded.book, "pdf", loaded.registry)
         folios = None
@@ -232,7 +180,7 @@ def index_command(ctx: Context, pages: bool) -> None:
             options = BuildOptions(ctx.content, ctx.out, ("pdf",), cache=False)  # read-only: no cache written
             folios = paginate(rendered, loaded.registry, template_context(loaded.book), options).anchor_folios
         sys.stdout.write(index_as_text(make_index(rendered, loaded.registry, folios)))
-        return 0
+        return ExitStatus.OK
 
     run_guarded(ctx, action, wrote=False)
 
@@ -245,7 +193,7 @@ def index_command(ctx: Context, pages: bool) -> None:
 def import_command(ctx: Context, article: Path, force: bool, add: bool) -> None:
     """Draft content/interviews/<id>.yaml from a plain-text interview article (ARTICLE.txt)."""
 
-    def action() -> int:
+    def action() -> ExitStatus:
         require_book(ctx)
         problems = Problems()
         shown = display_path(article)
@@ -257,7 +205,7 @@ def import_command(ctx: Context, article: Path, force: bool, add: bool) -> None:
         path = write_import(result, ctx.content / "interviews", force)
         print(f"wrote {display_path(path)}: check every field against the article, then run coopbook check")
         order_step(ctx, result.interview_id, add)
-        return 0
+        return ExitStatus.OK
 
     run_guarded(ctx, action)
 
@@ -283,12 +231,12 @@ def import_warnings(result: ImportResult, shown: str) -> list[Problem]:
 def new_command(ctx: Context, name: str, add: bool) -> None:
     """Start content/interviews/<id>.yaml for the interviewee NAME, from the template, dated today."""
 
-    def action() -> int:
+    def action() -> ExitStatus:
         require_book(ctx)
         path = new_interview(ctx.content, name, today=dt.date.today())
         print(f"wrote {display_path(path)}: replace every TODO, then run coopbook check")
         order_step(ctx, path.stem, add)
-        return 0
+        return ExitStatus.OK
 
     run_guarded(ctx, action)
 
@@ -317,7 +265,7 @@ def order_step(ctx: Context, interview_id: str, add: bool) -> None:
 def watch_command(ctx: Context, formats: tuple[str, ...]) -> None:
     """Build, then rebuild whenever content/ or templates/ change (default: the screen PDF); Ctrl-C stops."""
 
-    def action() -> int:
+    def action() -> ExitStatus:
         if not ctx.content.is_dir():
             raise ContentError([Problem(Location(display_path(ctx.content)), "content folder not found",
                                         hint="run from the book's folder or pass --content DIR")])
@@ -329,26 +277,6 @@ def watch_command(ctx: Context, formats: tuple[str, ...]) -> None:
             watch(options, print_rebuild, debug=ctx.debug)
         except KeyboardInterrupt:
             print("stopped watching")
-        return 0
+        return ExitStatus.OK
 
     run_guarded(ctx, action, wrote=False)
-
-
-def print_rebuild(rebuild: Rebuild) -> None:
-    """One line per rebuild (after its problems, if any), with the time it took."""
-    stamp = dt.datetime.now().strftime("%H:%M:%S")
-    why = f" after changes to {', '.join(rebuild.changed[:3])}" if rebuild.changed else ""
-    if len(rebuild.changed) > 3:
-        why += f" and {len(rebuild.changed) - 3} more"
-    took = f"{rebuild.seconds:.1f} s"
-    report(rebuild.problems)
-    if rebuild.ok:
-        written = ", ".join(display_path(o.path) for o in rebuild.outputs)
-        line = f"{stamp} build {rebuild.number}{why}: wrote {written} in {took}"
-    elif rebuild.problems:
-        line = (f"{stamp} build {rebuild.number}{why}: {problem_counts(rebuild.problems)} in {took}; "
-                "previous outputs kept")
-    else:
-        line = (f"{stamp} build {rebuild.number}{why}: internal error: {rebuild.internal} in {took}; "
-                "previous outputs kept (run with --debug for the traceback)")
-    print(line, flush=True)

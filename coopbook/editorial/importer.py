@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CoopbookError, Location, Problem
+from ..slugs import slugify
 from .scaffold import (
     DEFAULT_PUBLISHER,
     DraftInterview,
     DraftQuestion,
     file_exists_problem,
-    render_interview,
-    slugify,
+    interview_yaml,
     write_new_file,
 )
 
@@ -112,7 +112,7 @@ def import_article(text: str, source_name: str) -> ImportResult:
             "in book.yaml.",
         ),
     )
-    return ImportResult(ident, render_interview(draft), tuple(unplaced), header.series, tuple(problems))
+    return ImportResult(ident, interview_yaml(draft), tuple(unplaced), header.series, tuple(problems))
 
 
 def write_import(result: ImportResult, dest_folder: Path, force: bool = False) -> Path:

@@ -9,29 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
 from ..errors import CoopbookError, Location, Problem, display_path
+from ..fsutil import atomic_write
+from ..slugs import MAX_SLUG, slugify
+from ..templating import TEMPLATES, make_environment
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "scaffold"
+TEMPLATE_DIR = TEMPLATES / "scaffold"
 INTERVIEW_TEMPLATE = "interview.yaml.j2"
-MAX_SLUG = 80
 DEFAULT_PUBLISHER = "ILO"
 DEFAULT_KIND = "Article"
-
-# Letters that Unicode decomposition does not reduce to ASCII.
-_TRANSLITERATE = str.maketrans({
-    "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d",
-    "ł": "l", "Ł": "l", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d", "ı": "i", "ħ": "h", "Ħ": "h",
-})
 _YAML_LINE_BREAKS = ("\r", "\x85", "\u2028", "\u2029", "\ufeff")
 
 
@@ -62,16 +56,6 @@ class DraftInterview:
     url: str | None = None
     closing: str | None = None
     comments: tuple[str, ...] = ()
-
-
-def slugify(name: str) -> str:
-    """A lower-case ASCII id made from a name: accents dropped, words joined by hyphens ('' when none)."""
-    text = unicodedata.normalize("NFKD", name.translate(_TRANSLITERATE))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    if len(slug) > MAX_SLUG:
-        slug = slug[:MAX_SLUG].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG] else slug[:MAX_SLUG]
-    return slug
 
 
 def yaml_quoted(value: str) -> str:
@@ -120,14 +104,7 @@ def comment_line(value: str) -> str:
 
 def environment() -> Environment:
     """The Jinja2 environment of the scaffold templates, with the YAML quoting filters."""
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATE_DIR)),
-        autoescape=False,  # the output is YAML: every value goes through a YAML filter instead
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = make_environment(TEMPLATE_DIR, autoescape=False)  # YAML: every value goes through a YAML filter instead
     env.filters["yaml_quoted"] = yaml_quoted
     env.filters["yaml_scalar"] = yaml_scalar
     env.filters["yaml_block"] = yaml_block
@@ -135,36 +112,14 @@ def environment() -> Environment:
     return env
 
 
-def render_interview(draft: DraftInterview) -> str:
-    """Render a draft interview through templates/scaffold/interview.yaml.j2."""
+def interview_yaml(draft: DraftInterview) -> str:
+    """The YAML text of a draft interview, through templates/scaffold/interview.yaml.j2."""
     return environment().get_template(INTERVIEW_TEMPLATE).render(interview=draft)
 
 
 def write_new_file(path: Path, text: str, *, overwrite: bool = False) -> bool:
-    """Write text to path atomically; without overwrite, return False (writing nothing) if path exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; the editor's files are 0644 (umask applied)
-        if overwrite:
-            os.replace(tmp, path)
-            return True
-        try:
-            os.link(tmp, path)  # atomic, and fails instead of replacing an existing file
-        except FileExistsError:
-            return False
-        except OSError:  # no hard links on this file system: exclusive create, then write
-            try:
-                with path.open("x", encoding="utf-8", newline="\n") as handle:
-                    handle.write(text)
-            except FileExistsError:
-                return False
-        return True
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write an editor's file atomically (fsutil.atomic_write); without overwrite, False if path exists."""
+    return atomic_write(path, text.encode("utf-8"), overwrite=overwrite, mode=_mode_for(path))
 
 
 def _mode_for(path: Path) -> int:
@@ -197,7 +152,7 @@ def new_interview(content_root: Path, name: str, *, today: dt.date) -> Path:
         if path.exists():
             continue
         draft = _placeholder(ident, display_name, today)
-        if write_new_file(path, render_interview(draft)):
+        if write_new_file(path, interview_yaml(draft)):
             return path
     raise ScaffoldError([Problem(Location(display_path(folder)), "no free id left for this name", base)])
 

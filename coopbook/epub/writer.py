@@ -23,7 +23,7 @@ from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Refused, image_sources, package_name, resolve_image, used_images, verify_image
-from ..templating import TEMPLATES, render_template
+from ..templating import TEMPLATES, TemplateContext, render_template
 from .pagelist import insert_page_markers
 
 PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
@@ -73,14 +73,14 @@ class Cover:
     alt: str
 
 
-def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, Any], page_markers: PageMarkers,
+def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContext, page_markers: PageMarkers,
                    templates: Path = TEMPLATES) -> list[EpubDocument]:
     """Render every part of the book to XHTML, in reading order: front matter, interviews, index sections."""
-    config = context["config"]
+    config = context.config
 
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
             markers: Sequence[tuple[int, str]] = (), **extra: Any) -> EpubDocument:
-        xhtml = render_template(template, templates, **context, title=title, **extra)
+        xhtml = render_template(template, templates, **context.variables(), title=title, **extra)
         xhtml = insert_page_markers(xhtml, markers)
         return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
 
@@ -124,7 +124,7 @@ def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
     return resolved
 
 
-def make_cover(rendered: RenderedBook, context: Mapping[str, Any], templates: Path = TEMPLATES) -> Cover:
+def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path = TEMPLATES) -> Cover:
     """The book's cover image from book.yaml `cover:`, or an SVG cover with its title and subtitle."""
     config = rendered.book.config
     alt = f"Cover: {config.title}" + (f" — {config.subtitle}" if config.subtitle else "")
@@ -137,19 +137,20 @@ def make_cover(rendered: RenderedBook, context: Mapping[str, Any], templates: Pa
             where = Location(display_path(root / "book.yaml"))
             raise ContentError([Problem(where, f"cover: {refused.message}", refused.value, refused.hint)]) from None
         return Cover(f"images/cover{image.path.suffix.lower()}", data, alt)
-    svg = render_template("epub/cover.svg", templates, **context,
+    svg = render_template("epub/cover.svg", templates, **context.variables(),
                           title_lines=textwrap.wrap(config.title, 14) or [config.title],
                           subtitle_lines=textwrap.wrap(config.subtitle or "", 24))
     return Cover("images/cover.svg", svg.encode("utf-8"), alt)
 
 
 def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover: Cover, stylesheet: str,
-               context: Mapping[str, Any], templates: Path = TEMPLATES) -> bytes:
+               context: TemplateContext, templates: Path = TEMPLATES) -> bytes:
     """Assemble the EPUB with ebooklib and return reproducible zip bytes."""
     config = rendered.book.config
-    modified: dt.datetime = context["built"]
+    modified: dt.datetime = context.built
     book = epub.EpubBook()
-    _metadata(book, rendered, context, templates, has_pages=any(d.pages for d in documents))
+    _metadata(book, rendered, context, templates, has_pages=any(d.pages for d in documents),
+              has_images=any(image_sources(d.xhtml) for d in documents))
 
     css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=stylesheet.encode())
     book.add_item(css)
@@ -158,7 +159,7 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     book.add_item(image)
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     cover_doc = EpubDocument("cover.xhtml", "Cover", render_template(
-        "epub/cover.xhtml", templates, **context, title="Cover", image=cover.file_name, alt=cover.alt),
+        "epub/cover.xhtml", templates, **context.variables(), title="Cover", image=cover.file_name, alt=cover.alt),
         in_toc=False, landmark="cover")
 
     names = _pack_images(book, rendered, documents, cover)
@@ -234,8 +235,8 @@ class _Writer(epub.EpubWriter):
         super()._write_opf_file(root)
 
 
-def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str, Any], templates: Path,
-              has_pages: bool) -> None:
+def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateContext, templates: Path,
+              has_pages: bool, has_images: bool) -> None:
     config = rendered.book.config
     book.set_identifier(config.identifiers.uid)
     book.set_title(config.title)
@@ -253,7 +254,8 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str,
         book.add_metadata("DC", "source", source, {"id": "print-source"})
         book.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
     features = A11Y_FEATURES if has_pages else tuple(f for f in A11Y_FEATURES if f not in PAGE_FEATURES)
-    summary = " ".join(render_template("epub/accessibility-summary.txt", templates, **context).split())
+    summary = " ".join(render_template("epub/accessibility-summary.txt", templates, **context.variables(),
+                                       has_images=has_images).split())
     meta = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual"),
             *(("schema:accessibilityFeature", feature) for feature in features),
             ("schema:accessibilityFeature", "alternativeText"),
@@ -263,15 +265,15 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str,
         book.add_metadata(None, "meta", value, {"property": prop})
 
 
-def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: Mapping[str, Any],
+def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: TemplateContext,
          templates: Path) -> str:
     toc = [NavLink(d.title, d.file_name) for d in documents if d.in_toc]
     landmarks = [NavLink(d.title if d.landmark != "bodymatter" else "Start of content", d.file_name, d.landmark)
                  for d in (cover, *documents) if d.landmark]
     landmarks.insert(1, NavLink("Contents", "nav.xhtml#toc", "toc"))
     pages = [NavLink(label, f"{d.file_name}#page-{label}", label=label) for d in documents for label in d.pages]
-    return render_template("epub/nav.xhtml", templates, **context, title="Contents", toc=toc, landmarks=landmarks,
-                           pages=pages)
+    return render_template("epub/nav.xhtml", templates, **context.variables(), title="Contents", toc=toc,
+                           landmarks=landmarks, pages=pages)
 
 
 def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:

@@ -9,16 +9,15 @@ body, so it cannot move an earlier page. coopbook.pdf.book then assembles the pa
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Image, used_images, walk_refs
-from ..templating import render_template
+from ..templating import TemplateContext, render_template
 from .part import PartResult, PartSpec, Style
 
 log = logging.getLogger(__name__)
@@ -71,9 +70,9 @@ def anchor_folios(parts: Sequence[PartResult]) -> dict[str, int]:
     return folios
 
 
-def book_style(context: Mapping[str, Any], templates: Path, rendered: RenderedBook | None = None) -> Style:
+def book_style(context: TemplateContext, templates: Path, rendered: RenderedBook | None = None) -> Style:
     """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size."""
-    config = context["config"]
+    config = context.config
     geometry = render_template("css/geometry.css.j2", templates, width=config.print.trim_width,
                                height=config.print.trim_height)
     if rendered is None:
@@ -100,30 +99,31 @@ def book_images(rendered: RenderedBook) -> tuple[Image, ...]:
     return tuple(images.values())
 
 
-def blank_spec(context: Mapping[str, Any], templates: Path) -> PartSpec:
+def blank_spec(context: TemplateContext, templates: Path) -> PartSpec:
     """A blank verso: no text, no folio."""
-    return PartSpec("blank", "blank", render_template("pdf/blank.html", templates, **context))
+    return PartSpec("blank", "blank", render_template("pdf/blank.html", templates, **context.variables()))
 
 
-def interview_specs(rendered: RenderedBook, context: Mapping[str, Any], templates: Path) -> list[PartSpec]:
+def interview_specs(rendered: RenderedBook, context: TemplateContext, templates: Path) -> list[PartSpec]:
     """One part per interview, in reading order."""
-    return [PartSpec(item.interview.id, "interview", render_template("pdf/interview.html", templates, **context,
-                                                                      item=item))
+    return [PartSpec(item.interview.id, "interview", render_template("pdf/interview.html", templates,
+                                                                      **context.variables(), item=item))
             for item in rendered.interviews]
 
 
-def index_spec(index: Index, context: Mapping[str, Any], templates: Path) -> PartSpec | None:
+def index_spec(index: Index, context: TemplateContext, templates: Path) -> PartSpec | None:
     """The index as one part, or None when no section has an entry."""
     if all(section.is_empty for section in index.sections):
         return None
-    html = render_template("pdf/index.html", templates, **context, index=index, href=lambda target: f"#{target}")
+    html = render_template("pdf/index.html", templates, **context.variables(), index=index,
+                           href=lambda target: f"#{target}")
     return PartSpec("index", "index", html)
 
 
-def front_spec(rendered: RenderedBook, contents: Sequence[TocEntry], context: Mapping[str, Any],
+def front_spec(rendered: RenderedBook, contents: Sequence[TocEntry], context: TemplateContext,
                templates: Path) -> PartSpec:
     """The front matter (half-title to introduction) with the final contents."""
-    html = render_template("pdf/front.html", templates, **context, contents=contents,
+    html = render_template("pdf/front.html", templates, **context.variables(), contents=contents,
                            introduction_html=rendered.introduction_html)
     return PartSpec("front", "front", html)
 

@@ -7,28 +7,26 @@ The parts come from coopbook.layout.book; the screen PDF joins their PDFs with t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from ..layout.book import BookPdf
 from ..layout.part import font_programs
-from ..templating import TEMPLATES
+from ..templating import TEMPLATES, TemplateContext
 from .assemble import AssemblyInfo, assemble
 from .printmarks import add_bleed_and_marks
 
 
-def assembly_info(context: Mapping[str, Any], front_pages: int) -> AssemblyInfo:
+def assembly_info(context: TemplateContext, front_pages: int) -> AssemblyInfo:
     """The document information of the assembled PDF, from book.yaml and the build time."""
-    config = context["config"]
-    built: dt.datetime = context["built"]
+    config = context.config
+    built: dt.datetime = context.built
     title = f"{config.title}: {config.subtitle}" if config.subtitle else config.title
     return AssemblyInfo(title=title, authors=tuple(config.editors), subject=config.series.name,
-                        keywords=tuple(config.keywords), creator=f"coopbook {context['version']}",
+                        keywords=tuple(config.keywords), creator=f"coopbook {context.version}",
                         lang=config.language, created=built, modified=built, front_pages=front_pages)
 
 
-def write_screen(book: BookPdf, context: Mapping[str, Any], cache_dir: Path | None,
+def write_screen(book: BookPdf, context: TemplateContext, cache_dir: Path | None,
                  templates: Path = TEMPLATES) -> bytes:
     """Assemble the parts' PDFs into the screen PDF (no marks, live links)."""
     parts = book.all_parts
@@ -37,6 +35,6 @@ def write_screen(book: BookPdf, context: Mapping[str, Any], cache_dir: Path | No
                     fonts, font_programs(templates))
 
 
-def write_print(screen: bytes, context: Mapping[str, Any]) -> bytes:
+def write_print(screen: bytes, context: TemplateContext) -> bytes:
     """The printer's PDF: the screen PDF's pages with bleed and crop marks."""
-    return add_bleed_and_marks(screen, context["config"].print.bleed)
+    return add_bleed_and_marks(screen, context.config.print.bleed)

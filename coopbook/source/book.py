@@ -101,7 +101,7 @@ def load_book(root: Path) -> Book:
     book_path = root / "book.yaml"
     shown_book = display_path(book_path)
     config, config_doc = (None, None)
-    if not book_path.is_file():
+    if not book_path.exists():  # a folder of that name is reported by the reader
         problems.error(Location(shown_book), "book.yaml is missing")
     else:
         config, config_doc = load_config(book_path, shown_book, problems)

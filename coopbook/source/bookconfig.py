@@ -10,6 +10,7 @@ from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_va
 from pydantic.dataclasses import dataclass
 
 from ..errors import Problems
+from ..slugs import slugify
 from .resources import Refused, resolve_image, verify_image
 from .schema import validate
 from .yamlreader import YamlDoc, load_yaml
@@ -121,8 +122,7 @@ class BookConfig:
         """The file name stem of the outputs: slug, or one made from the title."""
         if self.slug:
             return self.slug
-        made = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
-        return made or "book"
+        return slugify(self.title) or "book"
 
 
 def load_config(path: Path, shown: str, problems: Problems) -> tuple[BookConfig | None, YamlDoc | None]:

@@ -194,12 +194,10 @@ def _terms(entries: Iterable[Entry], with_noindex: bool) -> tuple[tuple[str, str
 
 
 
-@model(frozen=True, config=STRICT)
-class EntrySpec:
-    """One entry of people.yaml, programmes.yaml or organisations.yaml."""
+@model(frozen=True, config=STRICT, kw_only=True)
+class _SpecFields:
+    """The fields every registry entry may have, whatever its file (each file adds its id and name)."""
 
-    id: Slug
-    name: Text
     sort_as: Text | None = None
     aliases: tuple[Text, ...] = ()
     description: Text | None = None
@@ -207,24 +205,24 @@ class EntrySpec:
     see_also: tuple[Text, ...] = ()
     noindex: bool = False
 
-    _blank = field_validator("name", "sort_as", "description")(not_blank)
+    _blank = field_validator("name", "sort_as", "description", check_fields=False)(not_blank)
 
 
-@model(frozen=True, config=STRICT)
-class PlaceSpec:
+@model(frozen=True, config=STRICT, kw_only=True)
+class EntrySpec(_SpecFields):
+    """One entry of people.yaml, programmes.yaml or organisations.yaml."""
+
+    id: Slug
+    name: Text
+
+
+@model(frozen=True, config=STRICT, kw_only=True)
+class PlaceSpec(_SpecFields):
     """One entry of places.yaml: aliases for a country, or (with an id) a city or region in it."""
 
     country: Text
     id: Slug | None = None
     name: Text | None = None
-    sort_as: Text | None = None
-    aliases: tuple[Text, ...] = ()
-    description: Text | None = None
-    see: tuple[Text, ...] = ()
-    see_also: tuple[Text, ...] = ()
-    noindex: bool = False
-
-    _blank = field_validator("name", "sort_as", "description")(not_blank)
 
 
 # ---- countries ------------------------------------------------------------------------------------
@@ -281,7 +279,8 @@ def load_registry(root: Path, interviews: Sequence[Interview], problems: Problem
 
 
 def _read_list(path: Path, problems: Problems) -> YamlDoc | None:
-    if not path.is_file():
+    """A registry file's list of entries; None when absent or unreadable (a folder of its name is reported)."""
+    if not path.exists():
         return None
     doc = load_yaml(path, display_path(path), problems)
     if doc is None:

@@ -1,0 +1,36 @@
+"""The exit statuses of the coopbook command, and the help text that lists them."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """How a coopbook command ends: its process exit status."""
+
+    OK = 0
+    CONTENT = 1
+    USAGE = 2
+    INTERNAL = 3
+    ENVIRONMENT = 4
+    INTERRUPTED = 130
+
+    @property
+    def meaning(self) -> str:
+        """What the status tells the caller, as the help text says it."""
+        return MEANINGS[self]
+
+
+MEANINGS = {
+    ExitStatus.OK: "success",
+    ExitStatus.CONTENT: "the content has errors (or warnings with --strict)",
+    ExitStatus.USAGE: "wrong usage",
+    ExitStatus.INTERNAL: "internal error (rerun with --debug for the traceback)",
+    ExitStatus.ENVIRONMENT: "the build could not write or read its files (a full disk, a read-only or missing folder)",
+    ExitStatus.INTERRUPTED: "interrupted (Ctrl-C); the previous outputs are untouched",
+}
+
+
+def exit_statuses_help() -> str:
+    """The help epilog: every exit status and its meaning, generated from ExitStatus."""
+    return "Exit codes: " + "; ".join(f"{status.value} {status.meaning}" for status in ExitStatus) + "."
