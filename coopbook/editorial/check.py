@@ -1,7 +1,7 @@
 """`coopbook check` and the build's validate stage: every content problem at once, found in one place.
 
 `validate` runs after the build's own `load` and `render` stages and reuses their results: the schema
-(`build.load`: book.yaml, interviews, registry) has passed; the index tagging's problems (unknown `ref=`
+(`pipeline.load`: book.yaml, interviews, registry) has passed; the index tagging's problems (unknown `ref=`
 values, misused spans) come from the render stage. It adds the content lint (`lint.lint_book`), the
 registry's coverage (`candidates.CandidateFinder`: text that looks like an index term but is not registered,
 a warning) and `TODO` placeholders left by `coopbook new` (warnings). Problems found by line only get their
@@ -24,6 +24,7 @@ from .. import __version__
 from ..errors import CoopbookError, Location, Problem, Problems, shorten
 from ..fsutil import atomic_write
 from ..layout.cache import KEEP_SECONDS
+from ..markdown.fields import markdown_fields
 from ..source.book import Interview
 from ..source.yamlreader import YamlDoc, YamlPath, is_dropping
 from .candidates import CandidateFinder
@@ -61,13 +62,13 @@ class CheckReport:
 
 def check_content(content: Path) -> CheckReport:
     """Run the build's load and render stages and validate their results, without laying anything out."""
-    from ..pipeline import load, render  # the build's own stages; build.py imports validate from here
+    from ..pipeline import load, render  # the build's own stages; pipeline.py imports validate from here
 
     try:
         loaded = load(content)
     except CoopbookError as exc:
         return CheckReport(0, _sorted(exc.problems))
-    return validate(loaded, render(loaded).problems)
+    return validate(loaded, render(loaded, ("pdf",)).problems)  # one target's fragments: the same problems
 
 
 def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None = None) -> CheckReport:
@@ -276,16 +277,6 @@ def _column(text: str, value: str) -> tuple[int, int] | None:
             start = found.start()
             return text.count("\n", 0, start), start - (text.rfind("\n", 0, start) + 1) + 1
     return None
-
-
-def markdown_fields(interview: Interview) -> Iterator[tuple[YamlPath, str]]:
-    """The Markdown values of an interview that are tagged for the index: role, questions, answers, closing."""
-    yield ("interviewee", "role"), interview.interviewee.role
-    for n, question in enumerate(interview.questions):
-        yield ("questions", n, "q"), question.q
-        yield ("questions", n, "a"), question.a
-    if interview.closing is not None:
-        yield ("closing",), interview.closing
 
 
 def _sorted(problems: tuple[Problem, ...] | list[Problem]) -> tuple[Problem, ...]:
