@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 
+from .markdown import anchors
 from .source.yamlreader import is_dropping
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -34,6 +35,7 @@ def environment(root: Path = TEMPLATES) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["long_date"] = long_date
+    env.globals["anchors"] = anchors  # every element id templates give (see markdown/anchors.py)
     return env
 
 
