@@ -15,7 +15,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ from ..fsutil import atomic_write
 from ..layout.cache import KEEP_SECONDS
 from ..markdown.fields import markdown_fields
 from ..source.book import Interview
-from ..source.yamlreader import YamlDoc, YamlPath, is_dropping
+from ..source.yamlreader import YamlDoc, YamlPath, is_dropping, string_values
 from .candidates import CandidateFinder
 from .fontcoverage import glyph_warnings
 from .lint import anchor_ids, lint_book
@@ -211,24 +211,13 @@ def placeholder_warnings(loaded: Loaded, interviews: Sequence[Interview] | None 
     problems = Problems()
     for interview in loaded.book.interviews if interviews is None else interviews:
         source = loaded.book.sources[interview.id]
-        for ypath, text in _strings(source.data, ()):
+        for ypath, text in string_values(source.data, ()):
             found = _PLACEHOLDER.search(text)
             if found:
                 start = max(0, found.start() - 20)
                 problems.warning(_where(source, ypath), "TODO placeholder not replaced yet",
                                  shorten(text[start:].strip(), 60))
     return tuple(problems.items)
-
-
-def _strings(data: Any, ypath: YamlPath) -> Iterator[tuple[YamlPath, str]]:
-    if isinstance(data, str):
-        yield ypath, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*ypath, key))
-    elif isinstance(data, list):
-        for n, value in enumerate(data):
-            yield from _strings(value, (*ypath, n))
 
 
 def _where(source: YamlDoc, ypath: YamlPath) -> Location:
@@ -239,19 +228,16 @@ def _where(source: YamlDoc, ypath: YamlPath) -> Location:
 
 def with_columns(loaded: Loaded, problems: Sequence[Problem]) -> list[Problem]:
     """Add the column to problems located by line only, by finding their value on that line of the file."""
-    files = {doc.path: loaded.book.root / "interviews" / f"{ident}.yaml" for ident, doc in loaded.book.sources.items()}
+    docs = {doc.path: doc for doc in loaded.book.sources.values()}
     lines: dict[str, list[str]] = {}
     result = []
     for problem in problems:
         loc = problem.location
-        if loc.col or not loc.line or not problem.value or loc.path not in files:
+        if loc.col or not loc.line or not problem.value or loc.path not in docs:
             result.append(problem)
             continue
         if loc.path not in lines:
-            try:
-                lines[loc.path] = files[loc.path].read_text("utf-8").removeprefix("\ufeff").splitlines()
-            except (OSError, UnicodeDecodeError):
-                lines[loc.path] = []
+            lines[loc.path] = docs[loc.path].source.splitlines()
         window = "\n".join(lines[loc.path][loc.line - 1:loc.line - 1 + COLUMN_WINDOW])
         found = _column(window, problem.value)
         if found is None:

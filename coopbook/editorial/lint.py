@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
 from markdown_it.token import Token
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import Location, Problem, Severity, display_path
+from ..errors import Problem, Severity, display_path
 from ..markdown import anchors
+from ..markdown.convert import line_start
 from ..markdown.fields import ROLE, markdown_fields
 from ..markdown.parser import parser
 from ..source.book import Book, Interview
 from ..source.resources import Refused, is_safe_link, normalise_url, resolve_image, verify_image
-from ..source.yamlreader import YamlPath
+from ..source.yamlreader import YamlDoc, YamlPath
 
 CURLY_QUOTES = "‘’“”"
 STRAIGHT_QUOTES = "'\""
@@ -49,37 +48,6 @@ class _Hit:
 
 
 @dataclass(frozen=True)
-class _Origin:
-    """Maps an offset in a YAML string value back to its file, line and column."""
-
-    path: str
-    fallback: Location
-    source: str = ""
-    start: int = 0
-    end: int = 0
-    literal_line: int = 0
-    indent: int = 0
-
-    def at(self, value: str, offset: int, needle: str, lead: int = 0) -> Location:
-        """The location of value[offset:] in the file (exact in literal blocks; elsewhere found by needle)."""
-        if self.literal_line:
-            line = value.count("\n", 0, offset)
-            col = offset - (value.rfind("\n", 0, offset) + 1)
-            return Location(self.path, self.literal_line + line, self.indent + col + 1)
-        if self.source and needle:
-            nth = value.count(needle, 0, offset - lead)
-            index = self.start - 1
-            for _ in range(nth + 1):
-                index = self.source.find(needle, index + 1, self.end)
-                if index < 0:
-                    return self.fallback
-            index += lead
-            return Location(self.path, self.source.count("\n", 0, index) + 1,
-                            index - (self.source.rfind("\n", 0, index) + 1) + 1)
-        return self.fallback
-
-
-@dataclass(frozen=True)
 class _Field:
     """One Markdown value of an interview (a question, an answer or the closing), parsed once for every check:
     every link and image kept, raw HTML read as HTML (see parser)."""
@@ -87,25 +55,15 @@ class _Field:
     interview_id: str
     ypath: YamlPath
     text: str
-    origin: _Origin
+    source: YamlDoc
     tokens: list[Token]
     env: dict[str, Any]
-
-    def line_offset(self, line: int) -> int:
-        """The offset in text of the start of a 0-based Markdown line."""
-        offset = 0
-        for _ in range(line):
-            found = self.text.find("\n", offset)
-            if found < 0:
-                return len(self.text)
-            offset = found + 1
-        return offset
 
     def block(self, token: Token) -> tuple[int, int]:
         """The offsets of the text covered by a block token's line map."""
         if token.map is None:
             return 0, len(self.text)
-        return self.line_offset(token.map[0]), self.line_offset(token.map[1])
+        return line_start(self.text, token.map[0]), line_start(self.text, token.map[1])
 
     def find(self, needle: str, start: int, end: int) -> int:
         """The offset of needle in [start, end), else anywhere after start, else in the whole value; -1 if absent."""
@@ -117,7 +75,7 @@ class _Field:
 
     def problem(self, hit: _Hit) -> Problem:
         """Turn a finding into a located Problem."""
-        location = self.origin.at(self.text, hit.offset, hit.needle, hit.lead)
+        location = self.source.locate(self.ypath, self.text, hit.offset, hit.needle, hit.lead)
         return Problem(location, hit.message, hit.value, hit.hint, hit.severity)
 
 
@@ -150,12 +108,9 @@ def _parsed(text: str) -> tuple[list[Token], dict[str, Any]]:
 
 
 def _introduction(book: Book) -> Iterator[_Field]:
-    path = book.root / "book.yaml"
-    shown = display_path(path)
-    source, root = _compose(path)
+    doc = book.config_source or YamlDoc(display_path(book.root / "book.yaml"), None)
     text = book.config.series.description
-    ypath: YamlPath = ("series", "description")
-    yield _Field("", ypath, text, _origin(shown, Location(shown), source, root, ypath, text), *_parsed(text))
+    yield _Field("", ("series", "description"), text, doc, *_parsed(text))
 
 
 def anchor_ids(book: Book, fields: dict[str, list[_Field]] | None = None) -> frozenset[str]:
@@ -179,39 +134,8 @@ def anchor_ids(book: Book, fields: dict[str, list[_Field]] | None = None) -> fro
 
 def _fields(book: Book, interview: Interview) -> Iterator[_Field]:
     doc = book.sources[interview.id]
-    source, root = _compose(book.root / "interviews" / f"{interview.id}.yaml")
     for ypath, text in markdown_fields(interview):
-        origin = _origin(doc.path, doc.where(ypath), source, root, ypath, text)
-        yield _Field(interview.id, ypath, text, origin, *_parsed(text))
-
-
-def _compose(path: Path) -> tuple[str, Node | None]:
-    try:
-        source = path.read_text(encoding="utf-8").removeprefix("\ufeff")
-        return source, yaml.compose(source, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return "", None
-
-
-def _origin(shown: str, fallback: Location, source: str, root: Node | None, ypath: YamlPath,
-            text: str) -> _Origin:
-    node = root
-    for part in ypath:
-        if isinstance(node, MappingNode) and isinstance(part, str):
-            node = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None)
-        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            node = None
-    if not isinstance(node, ScalarNode) or node.value != text:
-        return _Origin(shown, fallback)
-    start, end = node.start_mark.index, node.end_mark.index
-    if node.style != "|":
-        return _Origin(shown, fallback, source, start, end)
-    first = node.start_mark.line + 1  # 0-based index of the line after the `|` header
-    lines = source[start:end].split("\n")[1:]
-    indent = next((len(line) - len(line.lstrip(" ")) for line in lines if line.strip()), 0)
-    return _Origin(shown, fallback, source, start, end, literal_line=first + 1, indent=indent)
+        yield _Field(interview.id, ypath, text, doc, *_parsed(text))
 
 
 def _inline_text(f: _Field) -> Iterator[tuple[Token, int]]:

@@ -126,7 +126,8 @@ def _inline_children(tokens: Sequence[Token]) -> Iterator[Token]:
             yield from token.children or []
 
 
-def _line_start(text: str, line: int) -> int:
+def line_start(text: str, line: int) -> int:
+    """The offset in text of the start of a 0-based line (len(text) past the last line)."""
     offset = 0
     for _ in range(line):
         found = text.find("\n", offset)
@@ -137,7 +138,7 @@ def _line_start(text: str, line: int) -> int:
 
 
 def _bad_references(text: str, tokens: Sequence[Token]) -> Iterator[Issue]:
-    code = [(_line_start(text, t.map[0]), _line_start(text, t.map[1])) for t in tokens
+    code = [(line_start(text, t.map[0]), line_start(text, t.map[1])) for t in tokens
             if t.type in ("code_block", "fence") and t.map]
     cursor = 0
     for child in _inline_children(tokens):
@@ -166,7 +167,7 @@ def _headings_and_depth(text: str, tokens: Sequence[Token]) -> Iterator[Issue]:
         if token.type not in CONTAINERS and token.type != "heading_open":
             continue
         line = token.map[0] if token.map else 0
-        start = _line_start(text, line)
+        start = line_start(text, line)
         end = text.find("\n", start)
         written = text[start : len(text) if end < 0 else end].strip()
         offset = start + (text[start:].find(written) if written else 0)

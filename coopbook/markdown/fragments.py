@@ -7,7 +7,6 @@ and the index all speak of the same elements.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from markupsafe import Markup
@@ -58,53 +57,12 @@ class RenderedBook:
     mentions: tuple[Mention, ...] = ()
 
 
-class SourceLocator:
-    """Turns an offset in a YAML string value into file:line:col (exact in `|` blocks, else found by text)."""
-
-    def __init__(self, doc: YamlDoc) -> None:
-        self.doc = doc
-        self._lines: list[str] | None = None
-
-    def lines(self) -> list[str]:
-        """The lines of the source file (read once; empty when it cannot be read)."""
-        if self._lines is None:
-            try:
-                self._lines = Path(self.doc.path).read_text("utf-8").removeprefix("\ufeff").split("\n")
-            except (OSError, UnicodeDecodeError):
-                self._lines = []
-        return self._lines
-
-    def at(self, ypath: YamlPath, text: str, offset: int, needle: str) -> Location:
-        """The location of text[offset:] (which starts with needle), the value at ypath."""
-        where = self.doc.where(ypath)
-        lines = self.lines()
-        if not where.line or not lines:
-            return where
-        row = text.count("\n", 0, offset)
-        col = offset - (text.rfind("\n", 0, offset) + 1)
-        if self.doc.is_block(ypath) and where.line + row < len(lines):
-            first = next((line for line in lines[where.line:] if line.strip()), "")
-            indent = len(first) - len(first.lstrip(" "))
-            line = lines[where.line + row]
-            if line[indent + col:].startswith(needle):
-                return Location(self.doc.path, where.line + row + 1, indent + col + 1)
-        nth = text.count(needle, 0, offset) if needle else 0
-        rest = "\n".join(lines[where.line - 1:])
-        index = max(where.col - 2, -1)
-        for _ in range(nth + 1):
-            index = rest.find(needle, index + 1)
-            if index < 0:
-                return where
-        return Location(self.doc.path, where.line + rest.count("\n", 0, index),
-                        index - (rest.rfind("\n", 0, index) + 1) + 1)
-
-
 def markdown_problems(text: str, tokens: list[Any], env: dict[str, Any], ypath: YamlPath,
-                      locator: SourceLocator | None, problems: Problems) -> None:
+                      source: YamlDoc | None, problems: Problems) -> None:
     """Record, located in its file, everything markup.issues refuses in one Markdown value."""
     kind = INLINE_KINDS.get(str(ypath[-1])) if ypath else None
     for issue in markup.issues(text, tokens, env, kind):
-        where = locator.at(ypath, text, issue.offset, issue.needle) if locator else Location("(text)")
+        where = source.locate(ypath, text, issue.offset, issue.needle) if source else Location("(text)")
         problems.error(where, issue.message, issue.value, issue.hint)
 
 
@@ -118,7 +76,6 @@ def interview_fragments(interview: Interview, tagger: InterviewTagger | None = N
     is recorded in problems (by default the tagger's; not checked without either).
     """
     collector = problems if problems is not None else tagger.problems if tagger is not None else None
-    locator = SourceLocator(source) if source is not None else None
 
     def html(text: str, ypath: YamlPath) -> dict[Target, Markup]:
         if tagger is not None and source is not None:
@@ -127,7 +84,7 @@ def interview_fragments(interview: Interview, tagger: InterviewTagger | None = N
         inline = is_inline(ypath)
         tokens, env = markup.parse_inline(text, doc_id) if inline else markup.parse(text, doc_id)
         if collector is not None:
-            markdown_problems(text, tokens, env, ypath, locator, collector)
+            markdown_problems(text, tokens, env, ypath, source, collector)
         tokens = tagger(tokens) if tagger is not None else tokens
         if inline:
             same = Markup(markup.render_inline(tokens, env))
@@ -171,8 +128,7 @@ def render_books(book: Book, registry: Registry | None = None, found: Problems |
             mentions.extend(tagger.mentions)
     intro = book.config.series.description
     intro_tokens, intro_env = markup.parse(intro, anchors.INTRODUCTION_DOC_ID)
-    intro_locator = SourceLocator(book.config_source) if book.config_source is not None else None
-    markdown_problems(intro, intro_tokens, intro_env, ("series", "description"), intro_locator, problems)
+    markdown_problems(intro, intro_tokens, intro_env, ("series", "description"), book.config_source, problems)
     if found is None:
         problems.raise_if_errors()
     return {target: RenderedBook(book, tuple(interviews[target]),
