@@ -1,7 +1,8 @@
 """Content checks beyond the schema, run by `coopbook check` on a loaded Book.
 
 Each problem is located at the file, line and column of the offending text itself, also inside YAML block
-scalars (`a: |`): the interview file is composed again to find where each Markdown value's text lies.
+scalars (`a: |`), by the YAML reader's spans (YamlDoc.locate). Each Markdown value is parsed once, keeping
+every link and raw HTML (parser.parser(safe=False, html=True)), and every check reads those tokens.
 """
 
 from __future__ import annotations
