@@ -44,7 +44,8 @@ from .layout.book import (
 from .layout.cache import PartCache
 from .layout.part import PartResult
 from .layout.scheduler import PartScheduler, Progress
-from .markdown.fragments import RenderedBook, Target, render_books
+from .markdown.anchors import index_section
+from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
 from .source.book import Book, load_book
 from .source.registry import Registry, load_registry
@@ -184,10 +185,10 @@ def load(content: Path) -> Loaded:
     return Loaded(book, registry)
 
 
-def render(loaded: Loaded) -> Rendered:
-    """Render stage: Markdown to HTML for both targets, mentions tagged once; tagging problems collected."""
+def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS) -> Rendered:
+    """Render stage: Markdown to HTML for the targets (both by default), mentions tagged once; problems collected."""
     problems = Problems()
-    books = render_books(loaded.book, loaded.registry, problems)
+    books = render_books(loaded.book, loaded.registry, problems, targets)
     return Rendered(books, tuple(problems.items))
 
 
@@ -250,8 +251,8 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:
     """Contents lines for the index sections that were printed."""
     anchors = {name: folio for part in index_parts for name, folio in part.layout.anchors.items()}
-    return [TocEntry(f"Index: {SECTION_TITLES[name]}", f"index-{name}", str(anchors[f"index-{name}"]))
-            for name in rendered.book.config.print.indexes if f"index-{name}" in anchors]
+    return [TocEntry(f"Index: {SECTION_TITLES[name]}", index_section(name), str(anchors[index_section(name)]))
+            for name in rendered.book.config.print.indexes if index_section(name) in anchors]
 
 
 def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:

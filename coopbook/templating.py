@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from .markdown import anchors
 from .source.yamlreader import is_dropping
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def make_environment(root: Path, *, autoescape: bool = True) -> jinja2.Environme
         keep_trailing_newline=True,
     )
     env.filters["long_date"] = long_date
+    env.globals["anchors"] = anchors  # every element id templates give (see markdown/anchors.py)
     return env
 
 

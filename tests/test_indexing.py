@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from markdown_oracle import to_html
 
 from coopbook.errors import Location, Problems
 from coopbook.index.model import (
@@ -17,7 +18,6 @@ from coopbook.index.model import (
     letter_of,
     page_locators,
 )
-from coopbook.markdown import convert as markup
 from coopbook.markdown.mentions import InterviewTagger, Matcher, Mention
 from coopbook.source.book import load_book
 from coopbook.source.registry import Registry, load_registry
@@ -196,7 +196,7 @@ def test_real_book_index() -> None:
     for interview in book.interviews:
         tagger = InterviewTagger(matcher, registry, interview.id, problems)
         for question in interview.questions:
-            markup.to_html(question.a, interview.id, tagger)
+            to_html(question.a, interview.id, tagger)
         found += tagger.mentions
     titles = {i.id: i.short_title for i in book.interviews}
     index = build_index(registry, found, book.config.print.indexes, short_titles=titles)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from coopbook.editorial.lint import anchor_ids, lint_book
 from coopbook.editorial.scaffold import yaml_block
 from coopbook.errors import display_path
-from coopbook.markdown.fragments import render_interview
+from coopbook.markdown.fragments import interview_fragments
 from coopbook.source.book import load_book
 
 REPO = Path(__file__).resolve().parents[1]
@@ -183,7 +183,7 @@ def test_anchor_ids(book_dir: Path) -> None:
     lint(book_dir, '  - q: "Why?"\n    a: "A[^x] b[^x]\\n\\n[^x]: N"\n  - q: "Again?"\n    a: "B"\n')
     assert anchor_ids(load_book(Path("content"))) == {
         "contents", "introduction", "copyright", "interview-jane-doe", "q-jane-doe-1", "q-jane-doe-2",
-        "fn-jane-doe-a1-1", "fnref-jane-doe-a1-1", "fnref-jane-doe-a1-1:1", "fnref-jane-doe-a1-1-1",
+        "fn-jane-doe-a1-1", "fnref-jane-doe-a1-1", "fnref-jane-doe-a1-1-1",
     }
 
 
@@ -279,7 +279,7 @@ def test_anchor_ids_are_the_ids_the_renderer_writes(book_dir: Path, target: str)
     lint(book_dir, '  - q: "Why[^q]?\\n\\n[^q]: Q."\n    a: "A[^x] b[^x] c[^y]\\n\\n[^x]: N\\n\\n[^y]: M"\n'
                    '  - q: "Again?"\n    a: "B[^z]\\n\\n[^z]: O"\nclosing: "C[^w]\\n\\n[^w]: P"\n')
     book = load_book(Path("content"))
-    rendered = render_interview(book.interviews[0])[target]  # type: ignore[index]
+    rendered = interview_fragments(book.interviews[0])[target]  # type: ignore[index]
     html = " ".join(str(part) for q in rendered.questions for part in (q.question_html, q.answer_html))
     html += str(rendered.closing_html)
     written = {rendered.anchor, *(q.anchor for q in rendered.questions), *re.findall(r'\bid="([^"]+)"', html)}

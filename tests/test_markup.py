@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from coopbook.markdown.convert import inline_html, is_safe_image, is_safe_link, to_html
+from markdown_oracle import inline_html, to_html
+
+from coopbook.markdown.convert import is_safe_image, is_safe_link
 
 
 def test_raw_html_is_escaped_not_passed_through() -> None:

@@ -414,7 +414,7 @@ def test_relative_link_never_becomes_a_file_uri(book: Path) -> None:
     assert errors(run("check")) == [f"{IV}:{LINE}:22: error: link is dropped as unsafe (book.yaml); only http(s), "
                                     "mailto and #id links are kept"]
     assert run("build").exit_code == 1
-    from coopbook.markdown.convert import to_html
+    from markdown_oracle import to_html
     assert "href" not in to_html("[the settings](book.yaml)", "t")
 
 

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_oracle import to_html
 
-from coopbook.editorial.candidates import find_candidates
+from coopbook.editorial.candidates import Candidate, CandidateFinder
 from coopbook.errors import Location, Problems
 from coopbook.markdown import convert as markup
 from coopbook.markdown.mentions import InterviewTagger, Matcher, is_acronym
+from coopbook.markdown.parser import parser
 from coopbook.source.book import load_book
 from coopbook.source.registry import Registry, load_registry
 
@@ -85,7 +87,7 @@ def tag(registry: Registry, matcher: Matcher, text: str, problems: Problems | No
     """Render Markdown with the tagger; return the HTML and the tagger (with its mentions)."""
     tagger = InterviewTagger(matcher, registry, interview, problems or Problems())
     tagger.set_field(Location("content/interviews/iv.yaml", 10, 8), block=True)
-    return markup.to_html(text, interview, tagger), tagger
+    return to_html(text, interview, tagger), tagger
 
 
 def refs(tagger: InterviewTagger) -> list[tuple[str, str]]:
@@ -212,9 +214,9 @@ def test_bad_spans_are_located_problems(registry: Registry, matcher: Matcher) ->
 def test_ids_are_unique_across_all_fields_of_an_interview(registry: Registry, matcher: Matcher) -> None:
     tagger = InterviewTagger(matcher, registry, "soho", Problems())
     tagger.set_field(Location("x.yaml", 3, 6))
-    question = markup.render(tagger(markup.markdown().parseInline("Why Cameroon and Ghana?")), {})
+    question = markup.render_inline(tagger(parser().parseInline("Why Cameroon and Ghana?")), {})
     tagger.set_field(Location("x.yaml", 4, 6), block=True)
-    answer = markup.to_html("- Cameroon\n- [the programme]{.programme ref=acopam}\n", "soho", tagger)
+    answer = to_html("- Cameroon\n- [the programme]{.programme ref=acopam}\n", "soho", tagger)
     heading = tagger.add_mention("person:colombia-perez", "Colombia Pérez Muñoz")
     ids = [m.id for m in tagger.mentions]
     assert ids == ["m-soho-1", "m-soho-2", "m-soho-3", "m-soho-4", "m-soho-5"]
@@ -225,6 +227,11 @@ def test_ids_are_unique_across_all_fields_of_an_interview(registry: Registry, ma
     assert [str(m.location) for m in tagger.mentions[:4]] == ["x.yaml:3", "x.yaml:3", "x.yaml:5", "x.yaml:6"]
     html = "".join((question, answer))
     assert len(re.findall(r'id="(m-[^"]+)"', html)) == len(set(re.findall(r'id="(m-[^"]+)"', html))) == 4
+
+
+def find_candidates(text: str, registry: Registry, location: Location, *, block: bool = False) -> list[Candidate]:
+    """Unknown acronyms and capitalised names in one Markdown value, as `check` finds them."""
+    return CandidateFinder(registry).find(text, location, block=block)
 
 
 def test_candidates_are_unknown_acronyms_and_names(registry: Registry) -> None:
@@ -261,12 +268,12 @@ def test_real_interview_mentions() -> None:
     html = []
     for n, question in enumerate(interview.questions):
         tagger.set_field(book.where(interview.id, "questions", n, "q"))
-        html.append(markup.render(tagger(markup.markdown().parseInline(question.q)), {}))
+        html.append(markup.render_inline(tagger(parser().parseInline(question.q)), {}))
         tagger.set_field(book.where(interview.id, "questions", n, "a"), block=True)
-        html.append(markup.to_html(question.a, interview.id, tagger))
+        html.append(to_html(question.a, interview.id, tagger))
     assert interview.closing is not None
     tagger.set_field(book.where(interview.id, "closing"), block=True)
-    html.append(markup.to_html(interview.closing, interview.id, tagger))
+    html.append(to_html(interview.closing, interview.id, tagger))
     assert problems.items == []
     found = {(m.text, m.key) for m in tagger.mentions}
     assert {("Cameroon", "country:cm"), ("Côte d’Ivoire", "country:ci"), ("Ghana", "country:gh"),
@@ -315,7 +322,7 @@ WORDS = ["Niger", "Nigeria", "South", "Sudan", "GTZ", "gtz", "ILO", "COOP", "100
 @given(st.lists(st.sampled_from(WORDS), max_size=25))
 def test_tagging_only_adds_spans(registry: Registry, matcher: Matcher, words: list[str]) -> None:
     text = " ".join(words)
-    plain = markup.to_html(text, "iv")
+    plain = to_html(text, "iv")
     html, tagger = tag(registry, matcher, text)
     stripped = re.sub(r'<span id="m-iv-\d+" class="ix" data-ref="[a-z]+:[a-z0-9-]+">', "", html)
     assert stripped.replace("</span>", "") == plain

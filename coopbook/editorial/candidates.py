@@ -11,7 +11,7 @@ from markdown_it.token import Token
 
 from ..errors import Location, Problems
 from ..markdown.convert import parse
-from ..markdown.mentions import BREAKS, Matcher, is_acronym
+from ..markdown.mentions import BREAKS, Matcher, is_acronym, next_line, token_line
 from ..source.registry import Registry, apostrophe_variants
 
 # ---- terms the registry does not know ---------------------------------------------------------------
@@ -57,12 +57,11 @@ class CandidateFinder:
     def find(self, text: str, location: Location, *, block: bool = False) -> list[Candidate]:
         """Candidates in one Markdown value at location (block=True for a `|` or `>` YAML scalar)."""
         tokens, _ = parse(text, "check")
-        base = location.line + (1 if block else 0) if location.line else 0
         found: dict[str, Candidate] = {}
         for token in tokens:
             if token.type != "inline" or not token.children:
                 continue
-            line = base + (token.map[0] if token.map and base else 0)
+            line = token_line(location, token, block=block)
             for run, run_line in _free_runs(token.children, line):
                 for text_, kind, offset_lines in self._scan(run):
                     where = Location(location.path, run_line + offset_lines) if run_line else Location(location.path)
@@ -103,7 +102,7 @@ def _free_runs(children: list[Token], line: int) -> list[tuple[str, int]]:
         elif child.type in BREAKS:
             if depth == 0:
                 parts.append("\n")
-            line += 1 if line else 0
+            line = next_line(line)
         elif parts and child.type not in ("em_open", "em_close", "strong_open", "strong_close"):
             runs.append(("".join(parts), start))
             parts = []
@@ -170,16 +169,3 @@ def _sentence_start(text: str, pos: int) -> bool:
     while i >= 0 and (text[i].isspace() or text[i] in "\"'“‘([«"):
         i -= 1
     return i < 0 or text[i] in ".!?:;"
-
-
-_FINDERS: dict[int, tuple[Registry, CandidateFinder]] = {}
-
-
-def find_candidates(text: str, registry: Registry, location: Location, *, block: bool = False) -> list[Candidate]:
-    """Unknown acronyms and capitalised names in one Markdown value (see CandidateFinder.find)."""
-    cached = _FINDERS.get(id(registry))
-    if cached is None or cached[0] is not registry:
-        _FINDERS.clear()
-        cached = (registry, CandidateFinder(registry))
-        _FINDERS[id(registry)] = cached
-    return cached[1].find(text, location, block=block)

@@ -1,7 +1,7 @@
 """`coopbook check` and the build's validate stage: every content problem at once, found in one place.
 
 `validate` runs after the build's own `load` and `render` stages and reuses their results: the schema
-(`build.load`: book.yaml, interviews, registry) has passed; the index tagging's problems (unknown `ref=`
+(`pipeline.load`: book.yaml, interviews, registry) has passed; the index tagging's problems (unknown `ref=`
 values, misused spans) come from the render stage. It adds the content lint (`lint.lint_book`), the
 registry's coverage (`candidates.CandidateFinder`: text that looks like an index term but is not registered,
 a warning) and `TODO` placeholders left by `coopbook new` (warnings). Problems found by line only get their
@@ -15,7 +15,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,8 +24,9 @@ from .. import __version__
 from ..errors import CoopbookError, Location, Problem, Problems, shorten
 from ..fsutil import atomic_write
 from ..layout.cache import KEEP_SECONDS
+from ..markdown.fields import markdown_fields
 from ..source.book import Interview
-from ..source.yamlreader import YamlDoc, YamlPath, is_dropping
+from ..source.yamlreader import YamlDoc, YamlPath, is_dropping, string_values
 from .candidates import CandidateFinder
 from .fontcoverage import glyph_warnings
 from .lint import anchor_ids, lint_book
@@ -61,13 +62,13 @@ class CheckReport:
 
 def check_content(content: Path) -> CheckReport:
     """Run the build's load and render stages and validate their results, without laying anything out."""
-    from ..pipeline import load, render  # the build's own stages; build.py imports validate from here
+    from ..pipeline import load, render  # the build's own stages; pipeline.py imports validate from here
 
     try:
         loaded = load(content)
     except CoopbookError as exc:
         return CheckReport(0, _sorted(exc.problems))
-    return validate(loaded, render(loaded).problems)
+    return validate(loaded, render(loaded, ("pdf",)).problems)  # one target's fragments: the same problems
 
 
 def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None = None) -> CheckReport:
@@ -123,8 +124,9 @@ class ValidateCache:
         self.loaded = loaded
         book = loaded.book
         digest = hashlib.sha256(f"{__version__}\0".encode())
-        for code in sorted(Path(__file__).parent.glob("*.py")):  # the rules: any change to coopbook's code
-            digest.update(code.read_bytes())
+        package = Path(__file__).resolve().parents[1]
+        for code in sorted(package.rglob("*.py")):  # the rules: any change to coopbook's code, in any package
+            digest.update(str(code.relative_to(package)).encode() + b"\0" + code.read_bytes())
         digest.update(repr((sorted(loaded.registry.known_terms()), sorted(loaded.registry.ignore))).encode())
         digest.update("\0".join(sorted(anchor_ids(book))).encode())
         images = book.root / "images"
@@ -210,24 +212,13 @@ def placeholder_warnings(loaded: Loaded, interviews: Sequence[Interview] | None 
     problems = Problems()
     for interview in loaded.book.interviews if interviews is None else interviews:
         source = loaded.book.sources[interview.id]
-        for ypath, text in _strings(source.data, ()):
+        for ypath, text in string_values(source.data, ()):
             found = _PLACEHOLDER.search(text)
             if found:
                 start = max(0, found.start() - 20)
                 problems.warning(_where(source, ypath), "TODO placeholder not replaced yet",
                                  shorten(text[start:].strip(), 60))
     return tuple(problems.items)
-
-
-def _strings(data: Any, ypath: YamlPath) -> Iterator[tuple[YamlPath, str]]:
-    if isinstance(data, str):
-        yield ypath, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*ypath, key))
-    elif isinstance(data, list):
-        for n, value in enumerate(data):
-            yield from _strings(value, (*ypath, n))
 
 
 def _where(source: YamlDoc, ypath: YamlPath) -> Location:
@@ -238,19 +229,16 @@ def _where(source: YamlDoc, ypath: YamlPath) -> Location:
 
 def with_columns(loaded: Loaded, problems: Sequence[Problem]) -> list[Problem]:
     """Add the column to problems located by line only, by finding their value on that line of the file."""
-    files = {doc.path: loaded.book.root / "interviews" / f"{ident}.yaml" for ident, doc in loaded.book.sources.items()}
+    docs = {doc.path: doc for doc in loaded.book.sources.values()}
     lines: dict[str, list[str]] = {}
     result = []
     for problem in problems:
         loc = problem.location
-        if loc.col or not loc.line or not problem.value or loc.path not in files:
+        if loc.col or not loc.line or not problem.value or loc.path not in docs:
             result.append(problem)
             continue
         if loc.path not in lines:
-            try:
-                lines[loc.path] = files[loc.path].read_text("utf-8").removeprefix("\ufeff").splitlines()
-            except (OSError, UnicodeDecodeError):
-                lines[loc.path] = []
+            lines[loc.path] = docs[loc.path].source.splitlines()
         window = "\n".join(lines[loc.path][loc.line - 1:loc.line - 1 + COLUMN_WINDOW])
         found = _column(window, problem.value)
         if found is None:
@@ -276,16 +264,6 @@ def _column(text: str, value: str) -> tuple[int, int] | None:
             start = found.start()
             return text.count("\n", 0, start), start - (text.rfind("\n", 0, start) + 1) + 1
     return None
-
-
-def markdown_fields(interview: Interview) -> Iterator[tuple[YamlPath, str]]:
-    """The Markdown values of an interview that are tagged for the index: role, questions, answers, closing."""
-    yield ("interviewee", "role"), interview.interviewee.role
-    for n, question in enumerate(interview.questions):
-        yield ("questions", n, "q"), question.q
-        yield ("questions", n, "a"), question.a
-    if interview.closing is not None:
-        yield ("closing",), interview.closing
 
 
 def _sorted(problems: tuple[Problem, ...] | list[Problem]) -> tuple[Problem, ...]:

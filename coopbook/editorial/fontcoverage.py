@@ -6,17 +6,14 @@ The cmaps of the fonts in templates/fonts are read once with fontTools and kept 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from fontTools.ttLib import TTFont
 
 from ..errors import Problem, Problems
-from ..markdown.fragments import SourceLocator
 from ..source.book import Book
-from ..source.yamlreader import YamlPath
+from ..source.yamlreader import string_values
 from ..templating import TEMPLATES
 
 FONT_SUFFIXES = (".otf", ".ttf", ".woff", ".woff2")
@@ -53,28 +50,16 @@ def glyph_warnings(book: Book, fonts: Path = TEMPLATES / "fonts") -> tuple[Probl
     docs = [book.config_source] if book.config_source is not None else []
     docs += [book.sources[interview.id] for interview in book.interviews]
     for doc in docs:
-        locator = SourceLocator(doc)
-        for ypath, text in _strings(doc.data, ()):
+        for ypath, text in string_values(doc.data, ()):
             missing = missing_glyphs(text, covered)
             if not missing:
                 continue
             first = missing[0]
             codes = ", ".join(f"U+{ord(c):04X}" for c in missing[:SHOWN]) + (", …" if len(missing) > SHOWN else "")
-            problems.warning(locator.at(ypath, text, text.index(first), first),
+            problems.warning(doc.locate(ypath, text, text.index(first), first),
                              "no font of the book has these characters: they print as empty boxes",
                              "".join(missing[:SHOWN]), f"{codes}; write them another way or add a font that has "
                              "them to templates/fonts")
     return tuple(problems.items)
-
-
-def _strings(data: Any, ypath: YamlPath) -> Iterator[tuple[YamlPath, str]]:
-    if isinstance(data, str):
-        yield ypath, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*ypath, key))
-    elif isinstance(data, list):
-        for n, value in enumerate(data):
-            yield from _strings(value, (*ypath, n))
 
 

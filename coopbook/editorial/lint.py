@@ -1,7 +1,8 @@
 """Content checks beyond the schema, run by `coopbook check` on a loaded Book.
 
 Each problem is located at the file, line and column of the offending text itself, also inside YAML block
-scalars (`a: |`): the interview file is composed again to find where each Markdown value's text lies.
+scalars (`a: |`), by the YAML reader's spans (YamlDoc.locate). Each Markdown value is parsed once, keeping
+every link and raw HTML (parser.parser(safe=False, html=True)), and every check reads those tokens.
 """
 
 from __future__ import annotations
@@ -13,21 +14,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from mdit_py_plugins.attrs import attrs_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import Location, Problem, Severity, display_path
-from ..markdown.convert import ALLOWED_ATTRS, parse
-from ..markdown.fragments import footnote_doc_id, interview_anchor
+from ..errors import Problem, Severity, display_path
+from ..markdown import anchors
+from ..markdown.convert import line_start
+from ..markdown.fields import ROLE, markdown_fields
+from ..markdown.parser import parser
 from ..source.book import Book, Interview
 from ..source.resources import Refused, is_safe_link, normalise_url, resolve_image, verify_image
-from ..source.yamlreader import YamlPath
+from ..source.yamlreader import YamlDoc, YamlPath
 
-FRONT_IDS = ("contents", "introduction", "copyright")  # the ids templates/ give the front matter sections
 CURLY_QUOTES = "‘’“”"
 STRAIGHT_QUOTES = "'\""
 SENTENCE_END = ".!?…"
@@ -52,60 +49,22 @@ class _Hit:
 
 
 @dataclass(frozen=True)
-class _Origin:
-    """Maps an offset in a YAML string value back to its file, line and column."""
-
-    path: str
-    fallback: Location
-    source: str = ""
-    start: int = 0
-    end: int = 0
-    literal_line: int = 0
-    indent: int = 0
-
-    def at(self, value: str, offset: int, needle: str, lead: int = 0) -> Location:
-        """The location of value[offset:] in the file (exact in literal blocks; elsewhere found by needle)."""
-        if self.literal_line:
-            line = value.count("\n", 0, offset)
-            col = offset - (value.rfind("\n", 0, offset) + 1)
-            return Location(self.path, self.literal_line + line, self.indent + col + 1)
-        if self.source and needle:
-            nth = value.count(needle, 0, offset - lead)
-            index = self.start - 1
-            for _ in range(nth + 1):
-                index = self.source.find(needle, index + 1, self.end)
-                if index < 0:
-                    return self.fallback
-            index += lead
-            return Location(self.path, self.source.count("\n", 0, index) + 1,
-                            index - (self.source.rfind("\n", 0, index) + 1) + 1)
-        return self.fallback
-
-
-@dataclass(frozen=True)
 class _Field:
-    """One Markdown value of an interview (a question, an answer or the closing)."""
+    """One Markdown value of an interview (a question, an answer or the closing), parsed once for every check:
+    every link and image kept, raw HTML read as HTML (see parser)."""
 
     interview_id: str
     ypath: YamlPath
     text: str
-    origin: _Origin
-
-    def line_offset(self, line: int) -> int:
-        """The offset in text of the start of a 0-based Markdown line."""
-        offset = 0
-        for _ in range(line):
-            found = self.text.find("\n", offset)
-            if found < 0:
-                return len(self.text)
-            offset = found + 1
-        return offset
+    source: YamlDoc
+    tokens: list[Token]
+    env: dict[str, Any]
 
     def block(self, token: Token) -> tuple[int, int]:
         """The offsets of the text covered by a block token's line map."""
         if token.map is None:
             return 0, len(self.text)
-        return self.line_offset(token.map[0]), self.line_offset(token.map[1])
+        return line_start(self.text, token.map[0]), line_start(self.text, token.map[1])
 
     def find(self, needle: str, start: int, end: int) -> int:
         """The offset of needle in [start, end), else anywhere after start, else in the whole value; -1 if absent."""
@@ -117,114 +76,72 @@ class _Field:
 
     def problem(self, hit: _Hit) -> Problem:
         """Turn a finding into a located Problem."""
-        location = self.origin.at(self.text, hit.offset, hit.needle, hit.lead)
+        location = self.source.locate(self.ypath, self.text, hit.offset, hit.needle, hit.lead)
         return Problem(location, hit.message, hit.value, hit.hint, hit.severity)
 
 
 def lint_book(book: Book, interviews: Sequence[Interview] | None = None) -> list[Problem]:
     """Every content problem the schema cannot see, located at file:line:col, sorted by place (of the given
     interviews only, when given; links are still checked against the whole book's ids)."""
-    ids = anchor_ids(book)
+    every = {i.id: list(_fields(book, i)) for i in book.interviews}
+    ids = anchor_ids(book, every)
     problems: list[Problem] = []
     for interview in book.interviews if interviews is None else interviews:
-        fields = [(f, *parse(f.text, "lint")) for f in _fields(book, interview)]
-        prose = {f.ypath: list(_inline_text(f, tokens)) for f, tokens, _ in fields}
+        fields = [f for f in every[interview.id] if f.ypath != ROLE]
+        prose = {f.ypath: list(_inline_text(f)) for f in fields}
         curly = any(ch in child.content for texts in prose.values() for child, _ in texts for ch in CURLY_QUOTES)
-        for f, _, env in fields:
+        for f in fields:
             hits: list[_Hit] = []
             if curly:
                 hits += _straight_quotes(f, prose[f.ypath])
             hits += _double_spaces(f, prose[f.ypath])
-            hits += _question_footnotes(f) if f.ypath[-1] == "q" else _footnotes(f, prose[f.ypath], env)
+            hits += _question_footnotes(f) if f.ypath[-1] == "q" else _footnotes(f, prose[f.ypath], f.env)
             hits += _raw_html(f)
             problems += [f.problem(hit) for hit in hits]
-    problems += resource_problems(book, ids)
+    for f in [*_introduction(book), *(f for fs in every.values() for f in fs)]:  # links and images: whole book
+        problems += [f.problem(hit) for hit in _links_and_images(f, ids, book.root)]
     return sorted(problems, key=lambda p: (p.location, p.message))
 
 
-def resource_problems(book: Book, ids: frozenset[str] | None = None) -> list[Problem]:
-    """Every link and image of the book's Markdown that a build may not keep or read (build runs it too)."""
-    ids = anchor_ids(book) if ids is None else ids
-    fields = [*_introduction(book), *(f for i in book.interviews for f in _fields(book, i, with_role=True))]
-    return [f.problem(hit) for f in fields for hit in _links_and_images(f, ids, book.root)]
+def _parsed(text: str) -> tuple[list[Token], dict[str, Any]]:
+    env: dict[str, Any] = {"docId": "lint"}
+    return parser(safe=False, html=True).parse(text, env), env
 
 
 def _introduction(book: Book) -> Iterator[_Field]:
-    path = book.root / "book.yaml"
-    shown = display_path(path)
-    source, root = _compose(path)
+    doc = book.config_source or YamlDoc(display_path(book.root / "book.yaml"), None)
     text = book.config.series.description
-    ypath: YamlPath = ("series", "description")
-    yield _Field("", ypath, text, _origin(shown, Location(shown), source, root, ypath, text))
+    yield _Field("", ("series", "description"), text, doc, *_parsed(text))
 
 
-def anchor_ids(book: Book) -> frozenset[str]:
-    """The ids an in-book link may target: front sections, interview-<id>, q-<id>-<n> (from 1) and footnotes."""
-    ids: set[str] = set(FRONT_IDS)
+def anchor_ids(book: Book, fields: dict[str, list[_Field]] | None = None) -> frozenset[str]:
+    """The ids an in-book link may target: front sections, interviews, questions and footnotes (see anchors);
+    fields: the interviews' parsed values, when the caller has them."""
+    ids: set[str] = set(anchors.FRONT_IDS)
     for interview in book.interviews:
-        ids.add(interview_anchor(interview.id))
-        ids.update(f"q-{interview.id}-{n}" for n in range(1, len(interview.questions) + 1))
-        for ypath, text in _markdown_values(interview):
-            if ypath[-1] == "q":
-                continue  # questions are rendered inline: no footnotes
-            doc_id = footnote_doc_id(interview.id, ypath)
-            _, env = parse(text, doc_id)
-            for number, note in env.get("footnotes", {}).get("list", {}).items():
-                ids.add(f"fn-{doc_id}-{number + 1}")
-                ids.add(f"fnref-{doc_id}-{number + 1}")
-                for sub in range(1, note.get("count", 0)):  # later calls: endnotes use ':n', EPUB notes '-n'
-                    ids.update({f"fnref-{doc_id}-{number + 1}:{sub}", f"fnref-{doc_id}-{number + 1}-{sub}"})
+        ids.add(anchors.interview(interview.id))
+        ids.update(anchors.question(interview.id, n) for n in range(1, len(interview.questions) + 1))
+        values = fields[interview.id] if fields is not None else _fields(book, interview)
+        for f in values:
+            if f.ypath[-1] in ("q", "role"):
+                continue  # questions and roles are rendered inline: no footnotes
+            doc_id = anchors.footnote_doc_id(interview.id, f.ypath)
+            for number, note in f.env.get("footnotes", {}).get("list", {}).items():
+                ids.add(anchors.footnote(doc_id, number + 1))
+                calls = range(max(note.get("count", 0), 1))
+                ids.update(anchors.footnote_ref(doc_id, number + 1, call) for call in calls)
     return frozenset(ids)
 
 
-def _markdown_values(interview: Interview) -> Iterator[tuple[YamlPath, str]]:
-    for n, question in enumerate(interview.questions):
-        yield ("questions", n, "q"), question.q
-        yield ("questions", n, "a"), question.a
-    if interview.closing is not None:
-        yield ("closing",), interview.closing
-
-
-def _fields(book: Book, interview: Interview, with_role: bool = False) -> Iterator[_Field]:
+def _fields(book: Book, interview: Interview) -> Iterator[_Field]:
     doc = book.sources[interview.id]
-    source, root = _compose(book.root / "interviews" / f"{interview.id}.yaml")
-    role: list[tuple[YamlPath, str]] = [(("interviewee", "role"), interview.interviewee.role)] if with_role else []
-    for ypath, text in [*role, *_markdown_values(interview)]:
-        yield _Field(interview.id, ypath, text, _origin(doc.path, doc.where(ypath), source, root, ypath, text))
+    for ypath, text in markdown_fields(interview):
+        yield _Field(interview.id, ypath, text, doc, *_parsed(text))
 
 
-def _compose(path: Path) -> tuple[str, Node | None]:
-    try:
-        source = path.read_text(encoding="utf-8").removeprefix("\ufeff")
-        return source, yaml.compose(source, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return "", None
-
-
-def _origin(shown: str, fallback: Location, source: str, root: Node | None, ypath: YamlPath,
-            text: str) -> _Origin:
-    node = root
-    for part in ypath:
-        if isinstance(node, MappingNode) and isinstance(part, str):
-            node = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None)
-        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            node = None
-    if not isinstance(node, ScalarNode) or node.value != text:
-        return _Origin(shown, fallback)
-    start, end = node.start_mark.index, node.end_mark.index
-    if node.style != "|":
-        return _Origin(shown, fallback, source, start, end)
-    first = node.start_mark.line + 1  # 0-based index of the line after the `|` header
-    lines = source[start:end].split("\n")[1:]
-    indent = next((len(line) - len(line.lstrip(" ")) for line in lines if line.strip()), 0)
-    return _Origin(shown, fallback, source, start, end, literal_line=first + 1, indent=indent)
-
-
-def _inline_text(f: _Field, tokens: list[Token]) -> Iterator[tuple[Token, int]]:
+def _inline_text(f: _Field) -> Iterator[tuple[Token, int]]:
     """Each text child of each inline token, with the offset of its content in the value (-1 if not verbatim)."""
-    for token in tokens:
+    for token in f.tokens:
         if token.type != "inline" or not token.children:
             continue
         start, end = f.block(token)
@@ -235,7 +152,7 @@ def _inline_text(f: _Field, tokens: list[Token]) -> Iterator[tuple[Token, int]]:
             found = f.text.find(child.content, cursor, end)
             if found >= 0:
                 cursor = found + len(child.content)
-            if child.type != "code_inline":
+            if child.type == "text":
                 yield child, found
 
 
@@ -303,19 +220,6 @@ def _question_footnotes(f: _Field) -> list[_Hit]:
             for m in re.finditer(r"\[\^[^\]\s]+\]", f.text)]
 
 
-def _parser(*, html: bool) -> MarkdownIt:
-    """The book's Markdown configuration (see markup.markdown), but keeping every link, optionally raw HTML."""
-    md = MarkdownIt("commonmark", {"html": html, "linkify": False, "typographer": False})
-    md.use(footnote_plugin)
-    md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
-    md.validateLink = lambda url: True  # type: ignore[method-assign]
-    return md
-
-
-_PERMISSIVE = _parser(html=False)
-_WITH_HTML = _parser(html=True)
-
-
 def _walk_inline(f: _Field, tokens: list[Token], kinds: tuple[str, ...]) -> Iterator[tuple[Token, int, int]]:
     for token in tokens:
         if token.type == "inline" and token.children:
@@ -326,10 +230,9 @@ def _walk_inline(f: _Field, tokens: list[Token], kinds: tuple[str, ...]) -> Iter
 
 
 def _links_and_images(f: _Field, ids: frozenset[str], root: Path) -> list[_Hit]:
-    tokens = _PERMISSIVE.parse(f.text, {"docId": "lint"})
     hits: list[_Hit] = []
     cursor: dict[tuple[int, int], int] = {}
-    for child, start, end in _walk_inline(f, tokens, ("link_open", "image")):
+    for child, start, end in _walk_inline(f, f.tokens, ("link_open", "image")):
         url = str(child.attrs.get("href" if child.type == "link_open" else "src", ""))
         raw = unquote(url)
         needle = raw if raw in f.text else url
@@ -359,7 +262,7 @@ def _check_target(token: Token, url: str, raw: str, offset: int, needle: str, id
     hits: list[_Hit] = []
     target = raw.strip()[1:]
     if token.type == "link_open" and url.strip().startswith("#") and target not in ids:
-        hint = (f"did you mean #{interview_anchor(target)}?" if interview_anchor(target) in ids
+        hint = (f"did you mean #{anchors.interview(target)}?" if anchors.interview(target) in ids
                 else "link to #interview-<id>, #q-<id>-<n> (from 1) or a footnote")
         hits.append(_Hit(offset, needle, "error", "link target is not an id in the book", raw.strip(), hint))
     return hits
@@ -382,9 +285,8 @@ def _check_image(token: Token, url: str, raw: str, offset: int, needle: str, roo
 
 
 def _raw_html(f: _Field) -> list[_Hit]:
-    tokens = _WITH_HTML.parse(f.text, {"docId": "lint"})
     hits: list[_Hit] = []
-    for token in tokens:
+    for token in f.tokens:
         if token.type == "html_block":
             start, _ = f.block(token)
             first = token.content.split("\n", 1)[0].strip()
@@ -392,7 +294,7 @@ def _raw_html(f: _Field) -> list[_Hit]:
             hits.append(_Hit(max(offset, start), first, "warning", "raw HTML is not allowed; it is printed as text",
                              first))
     cursor: dict[tuple[int, int], int] = {}
-    for child, start, end in _walk_inline(f, tokens, ("html_inline",)):
+    for child, start, end in _walk_inline(f, f.tokens, ("html_inline",)):
         offset = f.find(child.content, cursor.get((start, end), start), end)
         offset = start if offset < 0 else offset
         cursor[(start, end)] = offset + len(child.content)

@@ -1,35 +1,29 @@
-"""Markdown (CommonMark + attrs spans + footnotes) to HTML with markdown-it-py.
+"""Parsed Markdown (see parser) to HTML, and the rules the book refuses in it.
 
-Raw HTML is escaped, never passed through; only http(s), mailto and in-book (#) links are kept (any other
-link keeps its text only), images only when they name a file under images/ (otherwise their alt text is
-printed); the rule is resources.is_safe_link, the same `check` applies. Only the `class` and `ref` attributes
-survive in `{...}` spans. Footnotes come in three styles:
-`endnotes` (markdown-it's own list), `print` (page-foot footnotes set at their call) and `epub`
-(noteref links and `aside` footnotes); their markup is in templates/partials/notes.html.
+Footnotes come in two styles: `print` (page-foot footnotes set at their call) and `epub` (noteref links and
+`aside` footnotes); their markup is in templates/partials/notes.html, their ids in anchors.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
-from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markupsafe import Markup
-from mdit_py_plugins.attrs import attrs_plugin
-from mdit_py_plugins.footnote import footnote_plugin
 
-from ..source.resources import IMAGES, is_safe_link, normalise_url
+from ..source.resources import is_safe_link
 from ..templating import template_macro
+from . import anchors
+from .parser import ALLOWED_ATTRS, is_safe_image, new_parser, parser
 
-ALLOWED_ATTRS = ("class", "ref")
+__all__ = ["is_safe_image", "is_safe_link"]  # the link and image rules, for callers of convert
+
 MAX_DEPTH = 6  # lists and block quotes nested deeper are refused
-PARSER_NESTING = 50  # markdown-it's maxNesting (it drops text beyond it): well above MAX_DEPTH, so none is lost
 CONTAINERS = ("bullet_list_open", "ordered_list_open", "blockquote_open")
 CONTAINER_ENDS = ("bullet_list_close", "ordered_list_close", "blockquote_close")
 
@@ -38,8 +32,7 @@ _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _FOOTNOTE_DEF = re.compile(r"(?m)^[ \t>]*\[\^([^\]\s]+)\]:")
 _ATTRS_AFTER = re.compile(r"(?<=[)`\]])\{[^{}\n]*\}")
 
-TokenTransform = Callable[[list[Token]], list[Token]]
-NoteStyle = Literal["endnotes", "print", "epub"]
+NoteStyle = Literal["print", "epub"]
 NOTES_TEMPLATE = "partials/notes.html"
 
 
@@ -70,64 +63,15 @@ def is_xml_char(code: int) -> bool:
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
-def is_safe_image(src: str) -> bool:
-    """True for an image reference that may name a file under images/: relative, no scheme, no '..' (also
-    percent-encoded), no query or fragment. Whether the file may be read is resources.resolve_image's call."""
-    target = normalise_url(src)
-    if not target or ":" in target or "?" in target or "#" in target:
-        return False
-    parts = unquote(target).split("/")
-    return parts[0] == IMAGES and len(parts) > 1 and ".." not in parts and "\\" not in unquote(target)
-
-
-def _safe_urls(state: StateCore) -> None:
-    """Core rule: drop links that are not safe (their text stays) and images that cannot be a book image."""
-    for token in state.tokens:
-        if token.type == "inline" and token.children:
-            token.children = _keep_safe(token.children)
-
-
-def _keep_safe(children: list[Token]) -> list[Token]:
-    kept: list[Token] = []
-    dropped: list[bool] = []
-    for child in children:
-        if child.type == "link_open":
-            dropped.append(not is_safe_link(str(child.attrGet("href") or "")))
-            if not dropped[-1]:
-                kept.append(child)
-        elif child.type == "link_close":
-            if not (dropped.pop() if dropped else False):
-                kept.append(child)
-        elif child.type == "image" and not is_safe_image(str(child.attrGet("src") or "")):
-            kept.extend(child.children or [])
-        else:
-            kept.append(child)
-    return kept
-
-
-@lru_cache(maxsize=1)
-def markdown() -> MarkdownIt:
-    """The one configured Markdown parser of the book."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False,
-                                   "maxNesting": PARSER_NESTING})
-    md.use(footnote_plugin)
-    md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
-    md.validateLink = lambda url: True  # type: ignore[method-assign]  # parsed as check sees them; see _safe_urls
-    md.core.ruler.after("inline", "coopbook_safe_urls", _safe_urls)
-    return md
-
-
 def parse(text: str, doc_id: str) -> tuple[list[Token], dict[str, Any]]:
     """Parse Markdown into markdown-it tokens; footnote ids are prefixed with doc_id."""
     env: dict[str, Any] = {"docId": doc_id}
-    return markdown().parse(text, env), env
+    return parser().parse(text, env), env
 
 
-def render(tokens: Sequence[Token], env: dict[str, Any], notes: NoteStyle = "endnotes") -> str:
+def render(tokens: Sequence[Token], env: dict[str, Any], notes: NoteStyle) -> str:
     """Render tokens (possibly transformed) to an HTML fragment, with footnotes in the given style."""
-    md = markdown()
-    if notes == "endnotes":
-        return md.renderer.render(list(tokens), md.options, env)
+    md = parser()
     found = footnotes(tokens, env)
     body = [t for t in _outside_footnote_block(tokens)]
     note_env = {**env, "coopbook_notes": {n: note for n, note in enumerate(found)}, "coopbook_style": notes}
@@ -137,18 +81,10 @@ def render(tokens: Sequence[Token], env: dict[str, Any], notes: NoteStyle = "end
     return html
 
 
-def to_html(text: str, doc_id: str, transform: TokenTransform | None = None, notes: NoteStyle = "endnotes") -> str:
-    """Markdown text to an HTML fragment, with an optional token transform (e.g. index tagging)."""
-    tokens, env = parse(text, doc_id)
-    if transform is not None:
-        tokens = transform(tokens)
-    return render(tokens, env, notes)
-
-
 def parse_inline(text: str, doc_id: str) -> tuple[list[Token], dict[str, Any]]:
     """Parse one line of Markdown (a question, a role) into tokens, without a wrapping paragraph."""
     env: dict[str, Any] = {"docId": doc_id}
-    return markdown().parseInline(text, env), env
+    return parser().parseInline(text, env), env
 
 
 def plain_text(text: str) -> str:
@@ -167,14 +103,8 @@ def plain_text(text: str) -> str:
 
 def render_inline(tokens: Sequence[Token], env: dict[str, Any]) -> str:
     """Render inline tokens (from parse_inline, possibly transformed) to HTML."""
-    md = markdown()
+    md = parser()
     return md.renderer.render(list(tokens), md.options, env)
-
-
-def inline_html(text: str, doc_id: str, transform: TokenTransform | None = None) -> str:
-    """One line of Markdown (a question, a title) to inline HTML, without a wrapping paragraph."""
-    tokens, env = parse_inline(text, doc_id)
-    return render_inline(transform(tokens) if transform is not None else tokens, env)
 
 
 def issues(text: str, tokens: Sequence[Token], env: dict[str, Any], inline: str | None = None) -> list[Issue]:
@@ -182,7 +112,7 @@ def issues(text: str, tokens: Sequence[Token], env: dict[str, Any], inline: str 
 
     Character references to characters XML forbids, lists and quotes nested deeper than MAX_DEPTH,
     headings, footnotes defined twice or never defined, and `{...}` attributes after an image or code
-    (after a link they mark the link text, see tagging.link_spans). `inline` names the kind of a one-line
+    (after a link they mark the link text, see mentions.link_spans). `inline` names the kind of a one-line
     value (e.g. "questions"), where footnotes do not exist.
     """
     found = [*_bad_references(text, tokens), *_headings_and_depth(text, tokens), *_misplaced_attrs(text, tokens)]
@@ -196,7 +126,8 @@ def _inline_children(tokens: Sequence[Token]) -> Iterator[Token]:
             yield from token.children or []
 
 
-def _line_start(text: str, line: int) -> int:
+def line_start(text: str, line: int) -> int:
+    """The offset in text of the start of a 0-based line (len(text) past the last line)."""
     offset = 0
     for _ in range(line):
         found = text.find("\n", offset)
@@ -207,7 +138,7 @@ def _line_start(text: str, line: int) -> int:
 
 
 def _bad_references(text: str, tokens: Sequence[Token]) -> Iterator[Issue]:
-    code = [(_line_start(text, t.map[0]), _line_start(text, t.map[1])) for t in tokens
+    code = [(line_start(text, t.map[0]), line_start(text, t.map[1])) for t in tokens
             if t.type in ("code_block", "fence") and t.map]
     cursor = 0
     for child in _inline_children(tokens):
@@ -236,7 +167,7 @@ def _headings_and_depth(text: str, tokens: Sequence[Token]) -> Iterator[Issue]:
         if token.type not in CONTAINERS and token.type != "heading_open":
             continue
         line = token.map[0] if token.map else 0
-        start = _line_start(text, line)
+        start = line_start(text, line)
         end = text.find("\n", start)
         written = text[start : len(text) if end < 0 else end].strip()
         offset = start + (text[start:].find(written) if written else 0)
@@ -260,7 +191,7 @@ def _misplaced_attrs(text: str, tokens: Sequence[Token]) -> Iterator[Issue]:
         offset, needle = (match.start(), match.group()) if match else (cursor, "{")
         cursor = offset + len(needle)
         if child.type == "link_open":
-            continue  # [text](url){.programme ref=...}: the link text is the mention (tagging.link_spans)
+            continue  # [text](url){.programme ref=...}: the link text is the mention (mentions.link_spans)
         what = {"image": "an image", "code_inline": "code"}[child.type]
         yield Issue(offset, needle, f"attributes after {what} are not allowed", needle,
                     "put the attributes on a span of text: [text]{.programme ref=...}")
@@ -296,8 +227,8 @@ def _footnote_issues(text: str, tokens: Sequence[Token], env: dict[str, Any], in
 
 def footnotes(tokens: Sequence[Token], env: dict[str, Any]) -> list[Note]:
     """The footnotes defined in a token stream, in order, each with its text rendered inline."""
-    md = markdown()
-    prefix = f"-{env['docId']}-" if isinstance(env.get("docId"), str) else ""
+    md = parser()
+    doc_id = env["docId"] if isinstance(env.get("docId"), str) else None
     notes: list[Note] = []
     current: list[str] | None = None
     number = 0
@@ -306,7 +237,8 @@ def footnotes(tokens: Sequence[Token], env: dict[str, Any]) -> list[Note]:
             current, number = [], int(token.meta["id"]) + 1
         elif token.type == "footnote_close" and current is not None:
             body = Markup(" ".join(part for part in current if part))
-            notes.append(Note(f"fn{prefix}{number}", f"fnref{prefix}{number}", str(number), body))
+            ids = anchors.footnote(doc_id, number), anchors.footnote_ref(doc_id, number)
+            notes.append(Note(*ids, str(number), body))
             current = None
         elif token.type == "inline" and current is not None:
             current.append(md.renderer.renderInline(token.children or [], md.options, env))
@@ -335,14 +267,13 @@ def _render_note_ref(self: Any, tokens: Sequence[Token], idx: int, options: Any,
         if first_call:
             return str(template_macro(NOTES_TEMPLATE, "print_note")(note.id, note.body))
         return ""
-    ref_id = note.ref_id if first_call else f"{note.ref_id}-{tokens[idx].meta['subId']}"
+    doc_id = env["docId"] if isinstance(env.get("docId"), str) else None
+    ref_id = anchors.footnote_ref(doc_id, int(note.label), tokens[idx].meta.get("subId", 0))
     return str(template_macro(NOTES_TEMPLATE, "epub_noteref")(note.id, ref_id, note.label))
 
 
 @lru_cache(maxsize=1)
 def _note_markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "maxNesting": PARSER_NESTING})
-    md.use(footnote_plugin)
-    md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
+    md = new_parser(safe=False)
     md.add_render_rule("footnote_ref", _render_note_ref)
     return md

@@ -1,13 +1,12 @@
 """Render stage: each interview's Markdown to HTML fragments for a target, with its index mentions tagged.
 
-The mention ids (`m-<interview>-<n>`) are the same for every target, so the PDF's anchors, the EPUB's links
+The mention ids (anchors.mention) are the same for every target, so the PDF's anchors, the EPUB's links
 and the index all speak of the same elements.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from markupsafe import Markup
@@ -16,7 +15,9 @@ from ..errors import Location, Problems
 from ..source.book import Book, Interview
 from ..source.registry import Registry
 from ..source.yamlreader import YamlDoc, YamlPath
+from . import anchors
 from . import convert as markup
+from .fields import INLINE_KINDS, ROLE, is_inline, markdown_fields
 from .mentions import InterviewTagger, Matcher, Mention
 
 Target = Literal["pdf", "epub"]
@@ -56,143 +57,85 @@ class RenderedBook:
     mentions: tuple[Mention, ...] = ()
 
 
-def interview_anchor(interview_id: str) -> str:
-    """The id of an interview's opening element (same in PDF and EPUB)."""
-    return f"interview-{interview_id}"
-
-
-def footnote_doc_id(interview_id: str, ypath: YamlPath) -> str:
-    """The footnote-id prefix of a Markdown value: <id>-q<n>, <id>-a<n> (from 1) or <id>-closing."""
-    if len(ypath) == 3 and ypath[0] == "questions" and isinstance(ypath[1], int):
-        return f"{interview_id}-{ypath[2]}{ypath[1] + 1}"
-    return f"{interview_id}-{'-'.join(str(p) for p in ypath)}"
-
-
-INLINE_KINDS = {"q": "questions", "role": "roles"}  # one-line Markdown values, by their YAML key
-
-
-class SourceLocator:
-    """Turns an offset in a YAML string value into file:line:col (exact in `|` blocks, else found by text)."""
-
-    def __init__(self, doc: YamlDoc) -> None:
-        self.doc = doc
-        self._lines: list[str] | None = None
-
-    def lines(self) -> list[str]:
-        """The lines of the source file (read once; empty when it cannot be read)."""
-        if self._lines is None:
-            try:
-                self._lines = Path(self.doc.path).read_text("utf-8").removeprefix("\ufeff").split("\n")
-            except (OSError, UnicodeDecodeError):
-                self._lines = []
-        return self._lines
-
-    def at(self, ypath: YamlPath, text: str, offset: int, needle: str) -> Location:
-        """The location of text[offset:] (which starts with needle), the value at ypath."""
-        where = self.doc.where(ypath)
-        lines = self.lines()
-        if not where.line or not lines:
-            return where
-        row = text.count("\n", 0, offset)
-        col = offset - (text.rfind("\n", 0, offset) + 1)
-        if self.doc.is_block(ypath) and where.line + row < len(lines):
-            first = next((line for line in lines[where.line:] if line.strip()), "")
-            indent = len(first) - len(first.lstrip(" "))
-            line = lines[where.line + row]
-            if line[indent + col:].startswith(needle):
-                return Location(self.doc.path, where.line + row + 1, indent + col + 1)
-        nth = text.count(needle, 0, offset) if needle else 0
-        rest = "\n".join(lines[where.line - 1:])
-        index = max(where.col - 2, -1)
-        for _ in range(nth + 1):
-            index = rest.find(needle, index + 1)
-            if index < 0:
-                return where
-        return Location(self.doc.path, where.line + rest.count("\n", 0, index),
-                        index - (rest.rfind("\n", 0, index) + 1) + 1)
-
-
 def markdown_problems(text: str, tokens: list[Any], env: dict[str, Any], ypath: YamlPath,
-                      locator: SourceLocator | None, problems: Problems) -> None:
+                      source: YamlDoc | None, problems: Problems) -> None:
     """Record, located in its file, everything markup.issues refuses in one Markdown value."""
     kind = INLINE_KINDS.get(str(ypath[-1])) if ypath else None
     for issue in markup.issues(text, tokens, env, kind):
-        where = locator.at(ypath, text, issue.offset, issue.needle) if locator else Location("(text)")
+        where = source.locate(ypath, text, issue.offset, issue.needle) if source else Location("(text)")
         problems.error(where, issue.message, issue.value, issue.hint)
 
 
-def render_interview(interview: Interview, tagger: InterviewTagger | None = None, source: YamlDoc | None = None,
-                     problems: Problems | None = None) -> dict[Target, RenderedInterview]:
-    """Render one interview's role, questions, answers and closing message for both targets.
+def interview_fragments(interview: Interview, tagger: InterviewTagger | None = None, source: YamlDoc | None = None,
+                        problems: Problems | None = None,
+                        targets: tuple[Target, ...] = TARGETS) -> dict[Target, RenderedInterview]:
+    """Render one interview's role, questions, answers and closing message as HTML fragments for the targets.
 
-    Each Markdown value is parsed and tagged once, then rendered for the PDF (page-foot footnotes) and the
+    Each Markdown value is parsed and tagged once, then rendered for the PDF (page-foot footnotes) and/or the
     EPUB (noteref and aside footnotes), so both carry the same mention ids. What the Markdown rules refuse
     is recorded in problems (by default the tagger's; not checked without either).
     """
     collector = problems if problems is not None else tagger.problems if tagger is not None else None
-    locator = SourceLocator(source) if source is not None else None
 
-    def tagged(text: str, ypath: YamlPath, inline: bool) -> tuple[list[Any], dict[str, Any]]:
+    def html(text: str, ypath: YamlPath) -> dict[Target, Markup]:
         if tagger is not None and source is not None:
             tagger.set_field(source.where(ypath), block=source.is_block(ypath))
-        doc_id = footnote_doc_id(interview.id, ypath)
+        doc_id = anchors.footnote_doc_id(interview.id, ypath)
+        inline = is_inline(ypath)
         tokens, env = markup.parse_inline(text, doc_id) if inline else markup.parse(text, doc_id)
         if collector is not None:
-            markdown_problems(text, tokens, env, ypath, locator, collector)
-        return (tagger(tokens) if tagger is not None else tokens), env
-
-    def html(text: str, ypath: YamlPath, inline: bool = False) -> dict[Target, Markup]:
-        tokens, env = tagged(text, ypath, inline)
+            markdown_problems(text, tokens, env, ypath, source, collector)
+        tokens = tagger(tokens) if tagger is not None else tokens
         if inline:
             same = Markup(markup.render_inline(tokens, env))
-            return {"pdf": same, "epub": same}
-        return {target: Markup(markup.render(tokens, env, NOTE_STYLE[target])) for target in TARGETS}
+            return {target: same for target in targets}
+        return {target: Markup(markup.render(tokens, env, NOTE_STYLE[target])) for target in targets}
 
     heading = None
     if tagger is not None:
         where = source.where(("interviewee", "name")) if source else Location(interview.id)
         heading = tagger.add_mention(f"person:{interview.person_id}", interview.interviewee.name, where).id
-    role = html(interview.interviewee.role, ("interviewee", "role"), inline=True)
-    questions = [(f"q-{interview.id}-{n}", html(q.q, ("questions", n - 1, "q"), inline=True),
-                  html(q.a, ("questions", n - 1, "a"))) for n, q in enumerate(interview.questions, start=1)]
-    closing = html(interview.closing, ("closing",)) if interview.closing else None
+    fragments = {ypath: html(text, ypath) for ypath, text in markdown_fields(interview)}
+    questions = [(anchors.question(interview.id, n), fragments[("questions", n - 1, "q")],
+                  fragments[("questions", n - 1, "a")]) for n in range(1, len(interview.questions) + 1)]
+    closing = fragments.get(("closing",)) if interview.closing else None
     return {target: RenderedInterview(
-        interview, interview_anchor(interview.id),
+        interview, anchors.interview(interview.id),
         tuple(RenderedQuestion(anchor, q[target], a[target]) for anchor, q, a in questions),
-        closing[target] if closing else None, role[target], heading, markup.plain_text(interview.interviewee.role))
-        for target in TARGETS}
+        closing[target] if closing else None, fragments[ROLE][target], heading,
+        markup.plain_text(interview.interviewee.role))
+        for target in targets}
 
 
-def render_books(book: Book, registry: Registry | None = None,
-                 found: Problems | None = None) -> dict[Target, RenderedBook]:
-    """Render every interview for both targets (tagging mentions once, when a registry is given).
+def render_books(book: Book, registry: Registry | None = None, found: Problems | None = None,
+                 targets: tuple[Target, ...] = TARGETS) -> dict[Target, RenderedBook]:
+    """Render every interview for the targets (tagging mentions once, when a registry is given).
 
     Tagging problems (unknown refs, misused spans) go to `found` when given, else they are raised.
     """
     problems = Problems() if found is None else found
     matcher = Matcher.from_registry(registry) if registry is not None else None
-    interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in TARGETS}
+    interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in targets}
     mentions: list[Mention] = []
     for interview in book.interviews:
         tagger = None
         if registry is not None and matcher is not None:
             tagger = InterviewTagger(matcher, registry, interview.id, problems)
-        rendered_both = render_interview(interview, tagger, book.sources.get(interview.id), problems)
-        for target, rendered in rendered_both.items():
+        rendered_all = interview_fragments(interview, tagger, book.sources.get(interview.id), problems, targets)
+        for target, rendered in rendered_all.items():
             interviews[target].append(rendered)
         if tagger is not None:
             mentions.extend(tagger.mentions)
     intro = book.config.series.description
-    intro_tokens, intro_env = markup.parse(intro, "introduction")
-    intro_locator = SourceLocator(book.config_source) if book.config_source is not None else None
-    markdown_problems(intro, intro_tokens, intro_env, ("series", "description"), intro_locator, problems)
+    intro_tokens, intro_env = markup.parse(intro, anchors.INTRODUCTION_DOC_ID)
+    markdown_problems(intro, intro_tokens, intro_env, ("series", "description"), book.config_source, problems)
     if found is None:
         problems.raise_if_errors()
     return {target: RenderedBook(book, tuple(interviews[target]),
                                  Markup(markup.render(intro_tokens, intro_env, NOTE_STYLE[target])), tuple(mentions))
-            for target in TARGETS}
+            for target in targets}
 
 
 def render_book(book: Book, target: Target, registry: Registry | None = None) -> RenderedBook:
-    """Render every interview for one target (see render_books)."""
-    return render_books(book, registry)[target]
+    """Render every interview for one target only (see render_books)."""
+    return render_books(book, registry, targets=(target,))[target]

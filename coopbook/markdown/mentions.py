@@ -18,9 +18,23 @@ from markdown_it.token import Token
 
 from ..errors import Location, Problems
 from ..source.registry import KINDS, Registry
+from . import anchors
 
 BREAKS = ("softbreak", "hardbreak")
 SPAN_ATTRS = ("class", "ref")  # the attributes markup keeps on `{...}` spans
+
+
+def token_line(origin: Location, token: Token, *, block: bool = False) -> int:
+    """The file line where a block token's text starts, in a Markdown value whose YAML scalar is at origin
+    (block=True for a `|` or `>` scalar, whose text starts on the next line); 0 when the line is unknown."""
+    if not origin.line:
+        return 0
+    return origin.line + (1 if block else 0) + (token.map[0] if token.map else 0)
+
+
+def next_line(line: int) -> int:
+    """The line after a line break (0, unknown, stays 0)."""
+    return line + 1 if line else 0
 
 
 def is_acronym(term: str) -> bool:
@@ -166,13 +180,10 @@ class InterviewTagger:
     # ---- internals ----
 
     def _next_id(self) -> str:
-        return f"m-{self.interview_id}-{len(self.mentions) + 1}"
+        return anchors.mention(self.interview_id, len(self.mentions) + 1)
 
     def _line(self, token: Token) -> int:
-        if not self._origin.line:
-            return 0
-        offset = token.map[0] if token.map else 0
-        return self._origin.line + (1 if self._block else 0) + offset
+        return token_line(self._origin, token, block=self._block)
 
     def _where(self, line: int) -> Location:
         return Location(self._origin.path, line) if line else Location(self._origin.path)
@@ -192,8 +203,8 @@ class InterviewTagger:
                     run.append(child)
                 else:
                     out.append(child)
-                if child.type in BREAKS and line:
-                    line += 1
+                if child.type in BREAKS:
+                    line = next_line(line)
                 continue
             out.extend(self._tag_run(run, run_line))
             run = []
@@ -278,8 +289,7 @@ class InterviewTagger:
             if token.type != "text":
                 out.append(token)
                 pos += size
-                if line:
-                    line += 1
+                line = next_line(line)
                 continue
             piece_start = pos
             for cut in [c for c in cuts if pos < c < pos + size] + [pos + size]:

@@ -6,8 +6,11 @@ duplicate keys, deep nesting, huge files, invalid UTF-8 and control characters.
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,20 @@ YamlPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
+class ScalarSpan:
+    """Where a scalar is written: its first and last character (0-based line and column, the end exclusive),
+    its style and, for a block scalar (`|`, `>`), the 1-based line and the indent where its text begins."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    style: str | None
+    text_line: int = 0
+    indent: int = 0
+
+
+@dataclass(frozen=True)
 class YamlDoc:
     """Plain data read from one YAML file, with the location of every value and key in it."""
 
@@ -33,11 +50,49 @@ class YamlDoc:
     values: dict[YamlPath, Location] = field(default_factory=dict)
     keys: dict[YamlPath, Location] = field(default_factory=dict)
     blocks: set[YamlPath] = field(default_factory=set)
-    source: str = field(default="", repr=False, compare=False)  # the file's text, while it is being read
+    source: str = field(default="", repr=False, compare=False)  # the file's text
+    spans: dict[YamlPath, ScalarSpan] = field(default_factory=dict, repr=False, compare=False)
 
     def is_block(self, ypath: YamlPath) -> bool:
         """True when the value at ypath is a block scalar (`|` or `>`): its text starts on the next line."""
         return tuple(ypath) in self.blocks
+
+    def locate(self, ypath: YamlPath, text: str, offset: int, needle: str, lead: int = 0) -> Location:
+        """Where text[offset:] is written, text being the string value at ypath and needle the text found at
+        offset - lead: exact in a literal block (`|`), else the same occurrence of needle within the scalar
+        (a folded block's line first); the value's own location when it cannot be found."""
+        where = self.where(ypath)
+        span = self.spans.get(tuple(ypath))
+        if span is None or not self.source:
+            return where
+        lines = self._lines
+        row = text.count("\n", 0, offset)
+        col = offset - (text.rfind("\n", 0, offset) + 1)
+        if span.style == "|":
+            return Location(self.path, span.text_line + row, span.indent + col + 1)
+        if span.style == ">" and span.text_line + row <= len(lines):
+            if lines[span.text_line + row - 1][span.indent + col - lead:].startswith(needle):
+                return Location(self.path, span.text_line + row, span.indent + col + 1)
+        if not needle:
+            return where
+        start = self._line_starts[span.line] + span.col
+        end = self._line_starts[min(span.end_line, len(lines) - 1)] + span.end_col
+        index = start - 1
+        for _ in range(text.count(needle, 0, offset - lead) + 1):
+            index = self.source.find(needle, index + 1, end)
+            if index < 0:
+                return where
+        index += lead
+        return Location(self.path, self.source.count("\n", 0, index) + 1,
+                        index - (self.source.rfind("\n", 0, index) + 1) + 1)
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        return self.source.split("\n")
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return list(itertools.accumulate((len(line) + 1 for line in self._lines[:-1]), initial=0))
 
     def where(self, ypath: YamlPath, *, key: bool = False) -> Location:
         """The location of the value (or key) at ypath, else of its nearest ancestor."""
@@ -50,6 +105,18 @@ class YamlDoc:
                 return self.values[probe]
             probe = probe[:-1]
         return self.values.get((), Location(self.path, 1, 1))
+
+
+def string_values(data: Any, ypath: YamlPath = ()) -> Iterator[tuple[YamlPath, str]]:
+    """Every string in data read from YAML, with its path, in document order."""
+    if isinstance(data, str):
+        yield ypath, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from string_values(value, (*ypath, key))
+    elif isinstance(data, list):
+        for n, value in enumerate(data):
+            yield from string_values(value, (*ypath, n))
 
 
 def is_dropping(name: str) -> bool:
@@ -180,7 +247,13 @@ def _document(node: Node | None, shown: str, problems: Problems, before: int, te
     data = _convert(node, (), doc, constructor, problems)
     if len(problems.errors) > before:
         return None
-    return YamlDoc(shown, data, doc.values, doc.keys, doc.blocks)
+    lines = text.split("\n")
+    for ypath in doc.blocks:  # where a block scalar's text begins: the line after its header, and its indent
+        span = doc.spans[ypath]
+        body = lines[span.line + 1 : span.end_line + 1]
+        indent = next((len(line) - len(line.lstrip(" ")) for line in body if line.strip()), 0)
+        doc.spans[ypath] = replace(span, text_line=span.line + 2, indent=indent)
+    return YamlDoc(shown, data, doc.values, doc.keys, doc.blocks, text, doc.spans)
 
 
 def as_written(node: Node, text: str) -> str:
@@ -247,6 +320,8 @@ def _convert(node: Node, ypath: YamlPath, doc: YamlDoc, constructor: yaml.SafeLo
         return [_convert(item, ypath + (i,), doc, constructor, problems) for i, item in enumerate(node.value)]
     if node.style in ("|", ">"):
         doc.blocks.add(ypath)
+    start, end = node.start_mark, node.end_mark
+    doc.spans[ypath] = ScalarSpan(start.line, start.column, end.line, end.column, node.style)
     try:
         return constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
