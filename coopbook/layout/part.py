@@ -23,6 +23,7 @@ from ..pdf.assemble import LINK_SCHEME, strip_programs
 from ..pdf.assemble import write_part as write_with_usage
 from ..source.resources import BookFetcher, Image, image_sources
 from ..templating import render_template, template_files
+from .linestats import log_line_stats
 from .pagestarts import page_text_offsets
 
 PartKind = Literal["front", "interview", "index", "blank"]
@@ -140,6 +141,7 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch).render(
         stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)], font_config=fonts)
     fetch.raise_refused()
+    log_line_stats(spec.name, document)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for anchor in page.anchors:
