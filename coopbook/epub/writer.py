@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import cairosvg
 from ebooklib import epub
+from lxml import etree
 
 from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
@@ -35,6 +37,9 @@ CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 ELEMENT_ID = re.compile(r'\sid="([^"]+)"')
 FRAGMENT_HREF = re.compile(r'href="#([^"]+)"')
 OUTSIDE_DOCUMENTS = {"contents": "nav.xhtml#toc"}  # in-book targets that are not in a part's document
+XHTML_NS = "{http://www.w3.org/1999/xhtml}"
+HEADINGS = {f"{XHTML_NS}h{n}" for n in range(1, 7)}
+PAGEBREAK = "{http://www.idpf.org/2007/ops}type"
 
 
 def interview_file(interview_id: str) -> str:
@@ -81,7 +86,7 @@ def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, A
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
             markers: Sequence[tuple[int, str]] = (), **extra: Any) -> EpubDocument:
         xhtml = render_template(template, templates, **context, title=title, **extra)
-        xhtml = insert_page_markers(xhtml, markers)
+        xhtml = markers_before_headings(insert_page_markers(xhtml, markers))
         return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
 
     docs = [
@@ -100,6 +105,27 @@ def epub_documents(rendered: RenderedBook, index: Index, context: Mapping[str, A
                         landmark="index" if n == 0 else None, section=section,
                         href=lambda target: f"{files[target]}#{target}"))
     return resolve_fragments(docs)
+
+
+def markers_before_headings(xhtml: str) -> str:
+    """Move a page-break marker that opens a heading to just before it (a screen reader reads "2When…" otherwise).
+
+    A page that starts with a heading starts before it: the marker leaves the heading and stands in front.
+    """
+    if 'epub:type="pagebreak"' not in xhtml:
+        return xhtml
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    moved = False
+    for heading in [e for e in root.iter() if e.tag in HEADINGS]:
+        first = heading[0] if len(heading) else None
+        if first is None or first.get(PAGEBREAK) != "pagebreak" or (heading.text or "").strip():
+            continue
+        heading.text = (heading.text or "") + (first.tail or "")
+        first.tail = None
+        heading.remove(first)
+        heading.addprevious(first)
+        moved = True
+    return etree.tostring(root, encoding="unicode") if moved else xhtml
 
 
 def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
@@ -125,7 +151,7 @@ def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
 
 
 def make_cover(rendered: RenderedBook, context: Mapping[str, Any], templates: Path = TEMPLATES) -> Cover:
-    """The book's cover image from book.yaml `cover:`, or an SVG cover with its title and subtitle."""
+    """The book's cover image from book.yaml `cover:`, or a PNG drawn from the SVG template with its titles."""
     config = rendered.book.config
     alt = f"Cover: {config.title}" + (f" — {config.subtitle}" if config.subtitle else "")
     if config.cover:
@@ -140,7 +166,8 @@ def make_cover(rendered: RenderedBook, context: Mapping[str, Any], templates: Pa
     svg = render_template("epub/cover.svg", templates, **context,
                           title_lines=textwrap.wrap(config.title, 14) or [config.title],
                           subtitle_lines=textwrap.wrap(config.subtitle or "", 24))
-    return Cover("images/cover.svg", svg.encode("utf-8"), alt)
+    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"))  # stores reject SVG covers; cairo's PNG is reproducible
+    return Cover("images/cover.png", png, alt)
 
 
 def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover: Cover, stylesheet: str,
@@ -238,7 +265,12 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: Mapping[str,
               has_pages: bool) -> None:
     config = rendered.book.config
     book.set_identifier(config.identifiers.uid)
-    book.set_title(config.title)
+    book.title = config.title  # the NCX's title; the OPF's titles are refined for stores below
+    book.add_metadata("DC", "title", config.title, {"id": "title-main"})
+    book.add_metadata(None, "meta", "main", {"refines": "#title-main", "property": "title-type"})
+    if config.subtitle:
+        book.add_metadata("DC", "title", config.subtitle, {"id": "title-sub"})
+        book.add_metadata(None, "meta", "subtitle", {"refines": "#title-sub", "property": "title-type"})
     book.set_language(config.language)
     for n, editor in enumerate(config.editors, start=1):
         book.add_author(editor, role="edt", uid=f"editor-{n}")
