@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .edition import finish_publishing, publish
 from .editorial.check import CheckReport, validate
-from .epub.writer import build_epub, epub_documents, make_cover
+from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
 from .index.model import SECTION_TITLES, Index, build_index
@@ -41,7 +41,7 @@ from .layout.book import (
     write_screen,
 )
 from .layout.cache import PartCache
-from .layout.part import PartResult
+from .layout.part import PartLayout, PartResult
 from .layout.scheduler import PartScheduler, Progress
 from .markdown.fragments import RenderedBook, Target, render_books
 from .source.book import Book, load_book
@@ -146,7 +146,7 @@ def epub_products(rendered: RenderedBook, registry: Registry, book_pdf: BookPdf,
     if "epub" not in options.formats:
         return []
     index = make_index(rendered, registry, book_pdf.anchor_folios)
-    epub = make_epub(rendered, index, page_markers(book_pdf), context, options)
+    epub = make_epub(rendered, index, page_markers(book_pdf), context, options, [p.layout for p in book_pdf.all_parts])
     return [("epub", options.out / f"{rendered.book.config.output_slug}.epub", epub, None)]
 
 
@@ -266,12 +266,12 @@ def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
 
 
 def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
-              context: dict[str, Any], options: BuildOptions) -> bytes:
-    """Render the EPUB documents and assemble the reproducible EPUB."""
+              context: dict[str, Any], options: BuildOptions, parts: Sequence[PartLayout] = ()) -> bytes:
+    """Render the EPUB documents and assemble the reproducible EPUB (parts: the PDF's, for its page-list)."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
-    documents = epub_documents(rendered, index, context, markers, options.templates)
+    documents = epub_documents(rendered, index, context, markers, options.templates, parts)
     cover = make_cover(rendered, context, options.templates)
-    return build_epub(rendered, documents, cover, css, context, options.templates)
+    return build_epub(rendered, documents, cover, css, context, options.templates, contents_pages(parts))
 
 
 def write_outputs(products: Sequence[tuple[Format, Path, bytes, int | None]]) -> list[Output]:
