@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from pathlib import Path
 
+import pypdf
 import pytest
 from test_shapes import make_book
 
 from coopbook.layout.book import book_style, interview_specs
 from coopbook.layout.linestats import Paragraph, line_stats, paragraphs
 from coopbook.layout.part import lay_out
+from coopbook.markdown.convert import parse, to_html
+from coopbook.markdown.typography import typeset
 from coopbook.pipeline import load, render, template_context
 from coopbook.templating import TEMPLATES
 
@@ -109,3 +113,27 @@ def test_loose_lines_are_logged(caplog: pytest.LogCaptureFixture) -> None:
     for (part, _, stats), line in zip(parts, lines, strict=True):
         assert line.startswith(f"{part}: {stats.full_lines} full lines, {stats.hyphenated} hyphenated")
         assert line.endswith(f"{stats.loose} loose")
+
+
+def test_typography_at_render_time() -> None:
+    """Straight quotes come out typographic and the no-break rules hold, in the HTML only (not the tokens)."""
+    text = 'She said "the ILO\'s Recommendation No. 193 covers 12-15 km" and \'farmers\' cooperatives\'.'
+    html = to_html(text, "t")
+    assert "“the ILO’s Recommendation No.\u00a0193 covers 12\u2060-\u206015\u00a0km”" in html
+    assert "‘farmers’ cooperatives’" in html
+    assert "ILO\u00a0COOP\u00a0100" in to_html("The ILO COOP 100 series.", "t")
+    tokens, _ = parse(text, "t")
+    assert text in [t.content for t in tokens if t.type == "inline"]  # what index tagging and checks read
+    assert typeset("1998-2000, see https://x.org/2020-08-01") == "1998\u2060-\u20602000, see https://x.org/2020-08-01"
+
+
+def test_typography_in_the_real_outputs(real_book: dict) -> None:
+    """The real book's EPUB and PDF keep "No. 193" and "ILO COOP 100" together; index ranges never break."""
+    with zipfile.ZipFile(real_book["epub"].path) as z:
+        interview = z.read("EPUB/interview-alexandre-soho.xhtml").decode("utf-8")
+        countries = z.read("EPUB/index-countries.xhtml").decode("utf-8")
+    assert "No.\u00a0193" in interview and "ILO\u00a0COOP\u00a0100" in interview
+    assert "</a>\u2060–\u2060<a" in countries
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(real_book["pdf"].path).pages)
+    assert "No.\u00a0193" in text and "ILO\u00a0COOP\u00a0100" in text
+    assert "ILO's" not in text

@@ -26,6 +26,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from ..source.resources import IMAGES, is_safe_link, normalise_url
 from ..templating import template_macro
+from .typography import typography_plugin
 
 ALLOWED_ATTRS = ("class", "ref")
 MAX_DEPTH = 6  # lists and block quotes nested deeper are refused
@@ -114,6 +115,7 @@ def markdown() -> MarkdownIt:
     md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
     md.validateLink = lambda url: True  # type: ignore[method-assign]  # parsed as check sees them; see _safe_urls
     md.core.ruler.after("inline", "coopbook_safe_urls", _safe_urls)
+    md.use(typography_plugin)
     return md
 
 
@@ -345,4 +347,5 @@ def _note_markdown() -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
     md.add_render_rule("footnote_ref", _render_note_ref)
+    md.use(typography_plugin)
     return md
