@@ -26,7 +26,7 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .edition import finish_publishing, publish
 from .editorial.check import CheckReport, validate
-from .epub.writer import build_epub, epub_documents, make_cover
+from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
 from .index.model import SECTION_TITLES, Index, build_index
@@ -42,7 +42,7 @@ from .layout.book import (
     interview_specs,
 )
 from .layout.cache import PartCache
-from .layout.part import PartResult
+from .layout.part import PartLayout, PartResult
 from .layout.scheduler import PartScheduler, Progress
 from .markdown.anchors import index_section
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
@@ -156,7 +156,8 @@ def epub_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
         return []
     rendered = ctx.rendered["epub"]
     index = make_index(rendered, ctx.loaded.registry, book_pdf.anchor_folios)
-    epub = make_epub(rendered, index, page_markers(book_pdf), ctx.template, ctx.options)
+    epub = make_epub(rendered, index, page_markers(book_pdf), ctx.template, ctx.options,
+                     [p.layout for p in book_pdf.all_parts])
     return [("epub", ctx.output(".epub"), epub, None)]
 
 
@@ -271,12 +272,12 @@ def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
 
 
 def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
-              context: TemplateContext, options: BuildOptions) -> bytes:
-    """EPUB stage: render the EPUB documents and assemble the reproducible EPUB."""
+              context: TemplateContext, options: BuildOptions, parts: Sequence[PartLayout] = ()) -> bytes:
+    """EPUB stage: the EPUB documents, then the reproducible EPUB (parts: the PDF's, for its page-list)."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
-    documents = epub_documents(rendered, index, context, markers, options.templates)
+    documents = epub_documents(rendered, index, context, markers, options.templates, parts)
     cover = make_cover(rendered, context, options.templates)
-    return build_epub(rendered, documents, cover, css, context, options.templates)
+    return build_epub(rendered, documents, cover, css, context, options.templates, contents_pages(parts))
 
 
 def write_outputs(products: Sequence[Product]) -> list[Output]:

@@ -44,10 +44,14 @@ def strip_margins(text: str, heads: set[str]) -> str:
     return "\n".join(kept)
 
 
+QUOTES = str.maketrans("‘’“”", "''\"\"")
+
+
 def squash(text: str) -> str:
     """Normalise text for comparison: NFKC, join automatic hyphenation (U+2010 + newline), drop whitespace."""
     text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\u2010\n", "").replace("\u00ad", "")
+    text = text.replace("\u2010\n", "").replace("\u00ad", "").replace("\u2060", "")
+    text = text.translate(QUOTES)  # the outputs set typographic quotes where the content typed straight ones
     return re.sub(r"\s+", "", text)
 
 

@@ -105,7 +105,8 @@ def test_page_list_has_every_body_page_and_resolves(real_book: dict[str, Output]
     body = [label for label in labels[labels.index("1"):index_start] if label.isdigit()]
     body = body[: max(i for i, _ in enumerate(body)) + 1]
     # The index opens on a recto: a blank verso just before it belongs to the body.
-    assert [label for _, label, _ in pages] == body
+    listed = [label for _, label, _ in pages]  # the roman front matter first, the index pages after the body
+    assert listed[listed.index("1"):][:len(body)] == body
     for href, label, _ in pages:
         target = resolve(book, base, href)
         assert target is not None, href
@@ -130,8 +131,12 @@ def test_page_breaks_stand_before_the_first_words_of_each_print_page(real_book: 
             if not page_text.strip():
                 continue  # a blank verso
             after = re.sub(r"<[^>]+>", "", raw[match.end():match.end() + 600])
-            expected = squash(page_text)[:25]
-            assert squash(after).startswith(expected), (match.group(1), squash(after)[:40], expected)
+            expected = squash(page_text)
+            if Path(name).name.startswith("index-"):  # each EPUB index document starts at its section's title
+                expected = expected.removeprefix("Index")
+            expected = expected[:25]
+            got = squash(after)  # a short index document may end first: then the page goes on in the next one
+            assert got.startswith(expected) or (got and expected.startswith(got)), (match.group(1), got[:40], expected)
             checked += 1
     assert checked >= (4 if which == "real" else 2)
 
@@ -156,11 +161,10 @@ def test_cover_image_is_declared_and_shown(real_book: dict[str, Output]) -> None
     book = Epub.open(real_book["epub"].path)
     item = book.opf.find(".//opf:manifest/opf:item[@properties='cover-image']", NS)
     assert item is not None and item.get("media-type") in ("image/svg+xml", "image/jpeg", "image/png")
-    svg = book.read(book.href(item.get("href"))).decode("utf-8")
-    assert "ILO COOP 100" in svg and "Interviews" in svg
+    assert book.read(book.href(item.get("href"))).startswith(b"\x89PNG")  # drawn from templates/epub/cover.svg
     cover_page = book.xml(book.spine_documents()[0])
     image = cover_page.find(".//x:img", NS)
-    assert image is not None and image.get("alt")
+    assert image is not None and "ILO COOP 100" in image.get("alt") and "Interviews" in image.get("alt")
 
 
 def test_footnotes_are_epub_footnotes(mini_book: dict[str, Output]) -> None:

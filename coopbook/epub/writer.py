@@ -17,10 +17,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import cairosvg
 from ebooklib import epub
+from lxml import etree
 
 from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
+from ..layout.pagestarts import countable
+from ..layout.part import PartLayout
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Refused, image_sources, package_name, resolve_image, used_images, verify_image
 from ..templating import TEMPLATES, TemplateContext, render_template
@@ -35,6 +39,12 @@ CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 ELEMENT_ID = re.compile(r'\sid="([^"]+)"')
 FRAGMENT_HREF = re.compile(r'href="#([^"]+)"')
 OUTSIDE_DOCUMENTS = {"contents": "nav.xhtml#toc"}  # in-book targets that are not in a part's document
+XHTML_NS = "{http://www.w3.org/1999/xhtml}"
+HEADINGS = {f"{XHTML_NS}h{n}" for n in range(1, 7)}
+PAGEBREAK = "{http://www.idpf.org/2007/ops}type"
+FRONT_SECTIONS = (("copyright", "copyright.xhtml"), ("contents", "nav.xhtml"), ("introduction", "introduction.xhtml"))
+ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
+         (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
 
 
 def interview_file(interview_id: str) -> str:
@@ -73,33 +83,130 @@ class Cover:
     alt: str
 
 
+def roman(number: int) -> str:
+    """A folio in lower-case roman numerals, as the PDF's page labels print the front matter."""
+    out = []
+    for value, letters in ROMAN:
+        count, number = divmod(number, value)
+        out.append(letters * count)
+    return "".join(out)
+
+
+def text_pages(part: PartLayout) -> list[tuple[int, int]]:
+    """(page index in the part, text offset) of each page that carries running text (a part's last page does)."""
+    offsets = part.page_offsets
+    return [(n, offset) for n, offset in enumerate(offsets) if n == len(offsets) - 1 or offsets[n + 1] > offset]
+
+
+def front_markers(front: PartLayout | None) -> dict[str, list[tuple[int, str]]]:
+    """The front matter's print pages in the EPUB documents: by file name, (offset in the document, roman label).
+
+    Each front section starts on a new page: a page belongs to the last section started on or before it, at its
+    text offset from the section's first page; the half-title and title pages are the EPUB's title page.
+    """
+    if front is None:
+        return {}
+    starts = sorted((front.anchors[anchor] - front.first_folio, file_name) for anchor, file_name in FRONT_SECTIONS
+                    if anchor in front.anchors)
+    markers: dict[str, list[tuple[int, str]]] = {}
+    for page, offset in text_pages(front):
+        file_name, first = "title.xhtml", None
+        for start, name in starts:
+            if start <= page:
+                file_name, first = name, start
+        relative = 0 if first is None or file_name == "nav.xhtml" else offset - front.page_offsets[first]
+        markers.setdefault(file_name, []).append((relative, roman(front.first_folio + page)))
+    return markers
+
+
+def index_markers(index: PartLayout | None, documents: Sequence[EpubDocument]) -> dict[str, list[tuple[int, str]]]:
+    """The index's print pages in the EPUB's index documents, by running-text offset.
+
+    The printed index is a heading then the sections, each the same text as its EPUB document: an offset in the
+    part, less the heading, falls in the document whose text spans it.
+    """
+    if index is None or not documents:
+        return {}
+    spans = [(d.file_name, countable("".join(etree.fromstring(d.xhtml.encode("utf-8")).find(f"{XHTML_NS}body")
+                                             .itertext()))) for d in documents]
+    heading = countable("Index")
+    markers: dict[str, list[tuple[int, str]]] = {}
+    for page, offset in text_pages(index):
+        local = max(offset - heading, 0)
+        for n, (file_name, length) in enumerate(spans):
+            if local < length or n == len(spans) - 1:
+                markers.setdefault(file_name, []).append((min(local, length), str(index.first_folio + page)))
+                break
+            local -= length
+    return markers
+
+
+def contents_pages(parts: Sequence[PartLayout]) -> tuple[str, ...]:
+    """The labels of the print pages of the contents, which the EPUB's nav document stands for."""
+    front = next((p for p in parts if p.kind == "front"), None)
+    return tuple(label for _, label in front_markers(front).get("nav.xhtml", ()))
+
+
 def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContext, page_markers: PageMarkers,
-                   templates: Path = TEMPLATES) -> list[EpubDocument]:
-    """Render every part of the book to XHTML, in reading order: front matter, interviews, index sections."""
+                   templates: Path = TEMPLATES, parts: Sequence[PartLayout] = ()) -> list[EpubDocument]:
+    """Render every part of the book to XHTML, in reading order: front matter, interviews, index sections.
+
+    page_markers place the body's print pages; parts (the PDF's laid-out parts) place the front matter's and the
+    index's.
+    """
     config = context.config
+    front = front_markers(next((p for p in parts if p.kind == "front"), None))
 
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
             markers: Sequence[tuple[int, str]] = (), **extra: Any) -> EpubDocument:
         xhtml = render_template(template, templates, **context.variables(), title=title, **extra)
-        xhtml = insert_page_markers(xhtml, markers)
+        xhtml = markers_before_headings(insert_page_markers(xhtml, markers))
         return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
 
     docs = [
-        doc("title.xhtml", config.title, "epub/title.xhtml", in_toc=False, landmark="titlepage"),
-        doc("copyright.xhtml", "Copyright", "epub/copyright.xhtml", in_toc=False, landmark="copyright-page"),
+        doc("title.xhtml", config.title, "epub/title.xhtml", in_toc=False, landmark="titlepage",
+            markers=front.get("title.xhtml", ())),
+        doc("copyright.xhtml", "Copyright", "epub/copyright.xhtml", in_toc=False, landmark="copyright-page",
+            markers=front.get("copyright.xhtml", ())),
         doc("introduction.xhtml", "Introduction", "epub/introduction.xhtml", landmark="introduction",
-            introduction_html=rendered.introduction_html),
+            markers=front.get("introduction.xhtml", ()), introduction_html=rendered.introduction_html),
     ]
     for n, item in enumerate(rendered.interviews):
         docs.append(doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
                         landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
                         item=item))
     files = {mention.id: interview_file(mention.interview) for mention in rendered.mentions}
-    for n, section in enumerate(s for s in index.sections if not s.is_empty):
-        docs.append(doc(f"index-{section.name}.xhtml", f"Index: {section.title}", "epub/index.xhtml",
-                        landmark="index" if n == 0 else None, section=section,
-                        href=lambda target: f"{files[target]}#{target}"))
+    sections = [s for s in index.sections if not s.is_empty]
+
+    def index_doc(n: int, section: Any, markers: PageMarkers) -> EpubDocument:
+        file_name = f"index-{section.name}.xhtml"
+        return doc(file_name, f"Index: {section.title}", "epub/index.xhtml", landmark="index" if n == 0 else None,
+                   markers=markers.get(file_name, ()), section=section, href=lambda target: f"{files[target]}#{target}")
+
+    plain = [index_doc(n, section, {}) for n, section in enumerate(sections)]
+    placed = index_markers(next((p for p in parts if p.kind == "index"), None), plain)
+    docs.extend(index_doc(n, section, placed) for n, section in enumerate(sections))
     return resolve_fragments(docs)
+
+
+def markers_before_headings(xhtml: str) -> str:
+    """Move a page-break marker that opens a heading to just before it (a screen reader reads "2When…" otherwise).
+
+    A page that starts with a heading starts before it: the marker leaves the heading and stands in front.
+    """
+    if 'epub:type="pagebreak"' not in xhtml:
+        return xhtml
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    moved = False
+    for heading in [e for e in root.iter() if e.tag in HEADINGS]:
+        while len(heading) and heading[0].get(PAGEBREAK) == "pagebreak" and not (heading.text or "").strip():
+            first = heading[0]
+            heading.text = (heading.text or "") + (first.tail or "")
+            first.tail = None
+            heading.remove(first)
+            heading.addprevious(first)
+            moved = True
+    return etree.tostring(root, encoding="unicode") if moved else xhtml
 
 
 def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
@@ -125,7 +232,7 @@ def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
 
 
 def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path = TEMPLATES) -> Cover:
-    """The book's cover image from book.yaml `cover:`, or an SVG cover with its title and subtitle."""
+    """The book's cover image from book.yaml `cover:`, or a PNG drawn from the SVG template with its titles."""
     config = rendered.book.config
     alt = f"Cover: {config.title}" + (f" — {config.subtitle}" if config.subtitle else "")
     if config.cover:
@@ -140,16 +247,17 @@ def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path
     svg = render_template("epub/cover.svg", templates, **context.variables(),
                           title_lines=textwrap.wrap(config.title, 14) or [config.title],
                           subtitle_lines=textwrap.wrap(config.subtitle or "", 24))
-    return Cover("images/cover.svg", svg.encode("utf-8"), alt)
+    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"))  # stores reject SVG covers; cairo's PNG is reproducible
+    return Cover("images/cover.png", png, alt)
 
 
 def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover: Cover, stylesheet: str,
-               context: TemplateContext, templates: Path = TEMPLATES) -> bytes:
-    """Assemble the EPUB with ebooklib and return reproducible zip bytes."""
+               context: TemplateContext, templates: Path = TEMPLATES, nav_pages: Sequence[str] = ()) -> bytes:
+    """Assemble the EPUB with ebooklib and return reproducible zip bytes (nav_pages: the contents' print pages)."""
     config = rendered.book.config
     modified: dt.datetime = context.built
     book = epub.EpubBook()
-    _metadata(book, rendered, context, templates, has_pages=any(d.pages for d in documents),
+    _metadata(book, rendered, context, templates, has_pages=any(d.pages for d in documents) or bool(nav_pages),
               has_images=any(image_sources(d.xhtml) for d in documents))
 
     css = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css", content=stylesheet.encode())
@@ -174,7 +282,7 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
 
     nav = epub.EpubHtml(uid="nav", title="Contents", file_name="nav.xhtml", lang=config.language)
     nav.properties.append("nav")
-    nav.content = _nav(documents, cover_doc, context, templates).encode("utf-8")
+    nav.content = _nav(documents, cover_doc, context, templates, tuple(nav_pages)).encode("utf-8")
     nav.add_item(css)
     book.add_item(nav)
     book.add_item(epub.EpubNcx())
@@ -239,7 +347,12 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateCont
               has_pages: bool, has_images: bool) -> None:
     config = rendered.book.config
     book.set_identifier(config.identifiers.uid)
-    book.set_title(config.title)
+    book.title = config.title  # the NCX's title; the OPF's titles are refined for stores below
+    book.add_metadata("DC", "title", config.title, {"id": "title-main"})
+    book.add_metadata(None, "meta", "main", {"refines": "#title-main", "property": "title-type"})
+    if config.subtitle:
+        book.add_metadata("DC", "title", config.subtitle, {"id": "title-sub"})
+        book.add_metadata(None, "meta", "subtitle", {"refines": "#title-sub", "property": "title-type"})
     book.set_language(config.language)
     for n, editor in enumerate(config.editors, start=1):
         book.add_author(editor, role="edt", uid=f"editor-{n}")
@@ -266,14 +379,16 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateCont
 
 
 def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: TemplateContext,
-         templates: Path) -> str:
+         templates: Path, nav_pages: tuple[str, ...] = ()) -> str:
     toc = [NavLink(d.title, d.file_name) for d in documents if d.in_toc]
     landmarks = [NavLink(d.title if d.landmark != "bodymatter" else "Start of content", d.file_name, d.landmark)
                  for d in (cover, *documents) if d.landmark]
     landmarks.insert(1, NavLink("Contents", "nav.xhtml#toc", "toc"))
     pages = [NavLink(label, f"{d.file_name}#page-{label}", label=label) for d in documents for label in d.pages]
+    before_nav = sum(len(d.pages) for d in documents[:2])  # the spine reads title, copyright, then the nav
+    pages[before_nav:before_nav] = [NavLink(label, f"nav.xhtml#page-{label}", label=label) for label in nav_pages]
     return render_template("epub/nav.xhtml", templates, **context.variables(), title="Contents", toc=toc,
-                           landmarks=landmarks, pages=pages)
+                           landmarks=landmarks, pages=pages, nav_pages=nav_pages)
 
 
 def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:

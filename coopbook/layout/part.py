@@ -21,6 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import __version__
 from ..source.resources import BookFetcher, Image, image_sources
 from ..templating import render_template, template_files
+from .linestats import log_line_stats
 from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
 
@@ -139,6 +140,7 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch).render(
         stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)], font_config=fonts)
     fetch.raise_refused()
+    log_line_stats(spec.name, document)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for anchor in page.anchors:

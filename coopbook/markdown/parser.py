@@ -19,6 +19,7 @@ from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from ..source.resources import IMAGES, is_safe_link, normalise_url
+from .typography import typography_plugin
 
 ALLOWED_ATTRS = ("class", "ref")
 PARSER_NESTING = 50  # markdown-it's maxNesting (it drops text beyond it): well above MAX_DEPTH, so none is lost
@@ -68,6 +69,7 @@ def new_parser(*, safe: bool = True, html: bool = False) -> MarkdownIt:
     md.validateLink = lambda url: True  # type: ignore[method-assign]  # parsed as check sees them; see _safe_urls
     if safe:
         md.core.ruler.after("inline", "coopbook_safe_urls", _safe_urls)
+    md.use(typography_plugin)  # rendering only: the tokens that checks and the index read keep the editor's text
     return md
 
 
