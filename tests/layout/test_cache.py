@@ -27,7 +27,7 @@ from coopbook.layout.part import PartLayout, PartResult
 from coopbook.pdf.glyphs import FontGlyphs, FontUsage
 from coopbook.pipeline import BuildOptions, build
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MINI = REPO / "tests" / "books" / "mini"
 KEY = "ab" + "0" * 62
 OTHER = "cd" + "1" * 62

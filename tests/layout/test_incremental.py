@@ -16,7 +16,7 @@ from coopbook.markdown.fragments import render_book
 from coopbook.pipeline import BuildOptions, build, load, paginate, template_context
 from coopbook.templating import TEMPLATES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def mini(tmp_path: Path) -> Path:

@@ -22,7 +22,7 @@ from coopbook.markdown.mentions import InterviewTagger, Matcher, Mention
 from coopbook.source.book import load_book
 from coopbook.source.registry import Registry, load_registry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ALL = ("people", "countries", "programmes", "organisations")
 
 PEOPLE = """

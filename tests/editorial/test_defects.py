@@ -26,7 +26,7 @@ from coopbook.source.registry import see_cycles
 
 from readers import NS, Epub, epubcheck, pdf_pages, squash
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MINI = REPO / "tests" / "books" / "mini"
 FEATURES = REPO / "tests" / "books" / "features"
 IV = "content/interviews/maria-perez.yaml"

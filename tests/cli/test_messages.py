@@ -14,7 +14,7 @@ from coopbook.cli.commands import main
 from coopbook.editorial.watch import change_filter
 from coopbook.pipeline import BuildOptions
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 INTERVIEW = "interviews/alexandre-soho.yaml"
 IV = f"content/{INTERVIEW}"
 SECOND_ANSWER = "With the experience mentioned above, I joined"

@@ -27,7 +27,7 @@ from coopbook.source.book import load_book
 
 from readers import pdf_pages, squash
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SEED = REPO.parent / "shared" / "seed" / "000_4e4e3ba4e91af911.txt"
 MINI = REPO / "tests" / "books" / "mini"
 INTERVIEW = "interviews/alexandre-soho.yaml"

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_shapes import make_book
+
+from makers import make_book
 
 
 def children(pid: int) -> set[int]:

@@ -21,7 +21,7 @@ from coopbook.source.yamlreader import MAX_FILE_BYTES
 
 from readers import pdf_pages, squash
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MINI = REPO / "tests" / "books" / "mini"
 INTERVIEW = "interviews/alexandre-soho.yaml"
 

@@ -24,7 +24,7 @@ from coopbook.layout.csswarnings import TemplateWarnings
 from coopbook.pipeline import BuildOptions, build
 from coopbook.templating import TEMPLATES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 INTERVIEW = "interviews/alexandre-soho.yaml"
 SECOND_ANSWER = "With the experience mentioned above, I joined"
 PDF = "ilo-coop-100.pdf"

@@ -25,7 +25,7 @@ from coopbook.source.book import Interview, load_book
 from coopbook.source.schema import validate
 from coopbook.source.yamlreader import parse_yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 29)
 
 

@@ -31,9 +31,10 @@ from coopbook.markdown.fragments import render_book
 from coopbook.pipeline import load, template_context
 from coopbook.source.resources import MAX_IMAGE_BYTES, RefusedURL, is_safe_link, resolve_image
 from coopbook.templating import TEMPLATES
-from tests.readers import NS, Epub, epubcheck
 
-REPO = Path(__file__).resolve().parent.parent
+from readers import NS, Epub, epubcheck
+
+REPO = Path(__file__).resolve().parents[2]
 SECRET = b"COOPBOOK-SECRET-7f3a"
 IV = "content/interviews/maria-perez.yaml"
 MAP = "![Two cooperatives joined by a line](images/map.svg)"

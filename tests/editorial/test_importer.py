@@ -17,8 +17,8 @@ from coopbook.source.book import Interview
 from coopbook.source.schema import validate
 from coopbook.source.yamlreader import parse_yaml
 
-REPO = Path(__file__).resolve().parents[1]
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_4e4e3ba4e91af911.txt"
+REPO = Path(__file__).resolve().parents[2]
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_4e4e3ba4e91af911.txt"
 SOHO = REPO / "content" / "interviews" / "alexandre-soho.yaml"
 
 

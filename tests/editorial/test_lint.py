@@ -17,7 +17,7 @@ from coopbook.errors import display_path
 from coopbook.markdown.fragments import render_interview
 from coopbook.source.book import load_book
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 BOOK_YAML = """\
 title: T

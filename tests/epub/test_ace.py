@@ -21,7 +21,7 @@ from coopbook.pipeline import Output
 
 from readers import NS, Epub
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ACE = REPO / "tools" / "ace" / "node_modules" / ".bin" / "ace-cli"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 TIMEOUT = 300  # seconds for one book; Ace takes about 7 s on this 2-core machine

@@ -17,7 +17,7 @@ from coopbook.markdown.mentions import InterviewTagger, Matcher, is_acronym
 from coopbook.source.book import load_book
 from coopbook.source.registry import Registry, load_registry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 PEOPLE = """
 - id: colombia-perez

@@ -12,7 +12,7 @@ from coopbook.errors import Problems
 from coopbook.source.book import Interview, Interviewee, Question, Source, load_book
 from coopbook.source.registry import Entry, Registry, apostrophe_variants, countries, invert_name, load_registry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def interview(ident: str, name: str, person: str | None = None) -> Interview:

@@ -17,7 +17,7 @@ from coopbook.source.registry import Registry
 
 from readers import NS, Epub, squash
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

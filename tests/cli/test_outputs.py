@@ -30,7 +30,7 @@ from coopbook.pipeline import BuildOptions, build, write_outputs
 
 from readers import epubcheck
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MINI = REPO / "tests" / "books" / "mini"
 NAMES = ("book.pdf", "book-print.pdf", "book.epub")
 SLUG_NAMES = ("test-anthology.pdf", "test-anthology-print.pdf", "test-anthology.epub")
