@@ -19,6 +19,7 @@ import contextlib
 import copy
 import datetime as dt
 import hashlib
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -403,12 +404,19 @@ def test_odd_markdown_builds_or_fails_cleanly_at_scale(mutations: list[Mutation]
     run_build_case(materialise(mutations))
 
 
+# TODO(lead): helper "api" makes the registry report a folder named people.yaml; once merged, this xfail
+# XPASSes (strict) and fails: drop the mark from test_a_folder_in_place_of_a_yaml_file_is_reported.
 @pytest.mark.parametrize("name", ["interviews/jane-doe.yaml", "interviews/extra.yaml", "book.yaml",
-                                  "registry/people.yaml"])
-def test_a_folder_in_place_of_a_yaml_file_is_reported(name: str) -> None:
+                                  pytest.param("registry/people.yaml", marks=pytest.mark.xfail(
+                                      strict=True, reason="the registry ignores the folder until api's change"))])
+def test_a_folder_in_place_of_a_yaml_file_is_reported(name: str, tmp_path: Path) -> None:
     files = materialise([])
     files[name] = None  # a folder of that name
     run_case(files)
+    errors = check_content(write_book(tmp_path, files)).errors
+    located = [p for p in errors if Path(p.location.path).as_posix().endswith(name)]
+    assert located, [p.format() for p in errors]
+    assert re.search(r"folder|missing", located[0].message), located[0].format()
 
 
 def book_with_escaped_control_character(root: Path) -> Path:
