@@ -56,7 +56,9 @@ def test_a_second_build_waits_for_the_lock(mini_copy: Path, tmp_path: Path) -> N
     with lock:
         proc = subprocess.Popen(coopbook(mini_copy, out, "build", "--format", "pdf"), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(4)  # far longer than the mini book's build: only the lock can hold it back
+        assert proc.stderr is not None
+        said = proc.stderr.readline()  # the build tells why it does not start (EOF if it ran or failed instead)
+        assert said.startswith("waiting for the build running in"), said + proc.communicate()[1]
         assert proc.poll() is None, proc.communicate()
         assert not (out / "test-anthology.pdf").exists()
     stdout, stderr = proc.communicate(timeout=120)
@@ -209,11 +211,9 @@ BOMB = "\n".join([
 
 
 @pytest.mark.parametrize("name", [INTERVIEW, "book.yaml", "registry/programmes.yaml"])
-def test_a_yaml_alias_bomb_is_refused_quickly(content_copy: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+def test_a_yaml_alias_bomb_is_refused(content_copy: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     (content_copy / name).write_text(BOMB + "\n", "utf-8")
-    started = time.perf_counter()
-    code, lines, _ = run_check(content_copy, monkeypatch)
-    assert time.perf_counter() - started < 5
+    code, lines, _ = run_check(content_copy, monkeypatch)  # refused at the anchor, before any expansion
     assert code == 1
     assert f"content/{name}:1:4: error: YAML anchors are not allowed (&a); write the value out in full" in lines
     assert f"content/{name}:2:8: error: YAML aliases are not allowed (*a); write the value out in full" in lines
