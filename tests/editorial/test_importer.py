@@ -18,15 +18,7 @@ from coopbook.source.schema import validate
 from coopbook.source.yamlreader import parse_yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_4e4e3ba4e91af911.txt"
 SOHO = REPO / "content" / "interviews" / "alexandre-soho.yaml"
-
-
-@pytest.fixture(scope="module")
-def seed_text() -> str:
-    if not SEED.is_file():
-        pytest.skip(f"seed article not found at {SEED}")
-    return SEED.read_text(encoding="utf-8")
 
 
 def load_interview(text: str, shown: str = "imported.yaml") -> Interview:
