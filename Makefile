@@ -32,8 +32,11 @@ index: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The slow tests: subprocess kills and locks, watch, several builds per test, the fuzzing at full size
+# (FUZZ_EXAMPLES cases, 10,000 by default; CI runs fewer, see .ci/run).
+FUZZ_EXAMPLES ?= 10000
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	COOPBOOK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check coopbook tests

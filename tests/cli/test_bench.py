@@ -74,6 +74,7 @@ def test_correct_one_word_changes_exactly_one_word(tmp_path):
     load(corpus.root)  # still valid
 
 
+@pytest.mark.slow
 def test_baseline_pdf_has_contents_and_index(corpus, tmp_path):
     facts = render_pdf(corpus.root, tmp_path / "baseline.pdf")
     reader = PdfReader(tmp_path / "baseline.pdf")

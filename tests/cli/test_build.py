@@ -52,6 +52,7 @@ def test_the_build_never_writes_into_content(content_copy: Path, tmp_path: Path)
     assert tree_digest(content_copy) == before
 
 
+@pytest.mark.slow
 def test_same_input_gives_identical_bytes(content_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     first = build(BuildOptions(content_copy, tmp_path / "a", ("pdf", "epub")))

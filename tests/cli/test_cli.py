@@ -420,6 +420,7 @@ def wait_for(events: list[Rebuild], count: int, timeout: float, nudge: Callable[
         time.sleep(1)
 
 
+@pytest.mark.slow
 def test_watch_rebuilds_on_change_and_reports_errors_without_stopping(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(MINI, content)
@@ -478,6 +479,7 @@ def test_watch_stops_after_max_builds(tmp_path: Path) -> None:
     assert [p.message for p in events[0].problems][0].startswith("YAML syntax error")
 
 
+@pytest.mark.slow
 def test_watch_command_prints_one_line_per_build_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(MINI, content)

@@ -13,6 +13,8 @@ import pytest
 
 from makers import make_book
 
+pytestmark = pytest.mark.slow  # builds with subprocesses, several times
+
 
 def children(pid: int) -> set[int]:
     """The pids of a process's children (its layout workers)."""

@@ -318,6 +318,7 @@ def test_environment_errors_name_the_file_and_leave_other_errors_alone() -> None
 # ---- EPUB dates past what ZIP can store ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["epoch 2200", "book date 2150"])
 def test_a_date_after_2107_is_clamped_in_the_epub_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       when: str) -> None:

@@ -49,6 +49,7 @@ def mini_copy(tmp_path: Path) -> Path:
     return tmp_path / "content"
 
 
+@pytest.mark.slow
 def test_a_second_build_waits_for_the_lock(mini_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -67,6 +68,7 @@ def test_a_second_build_waits_for_the_lock(mini_copy: Path, tmp_path: Path) -> N
     assert_valid_pdf(out / "test-anthology.pdf")
 
 
+@pytest.mark.slow
 def test_two_concurrent_builds_both_succeed_with_a_valid_pdf(mini_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     procs = [subprocess.Popen(coopbook(mini_copy, out, "build", "--format", "pdf"), stdout=subprocess.PIPE,
@@ -119,6 +121,7 @@ def kill_during_layout(content: Path, out: Path, delay: float) -> tuple[int | No
     return proc.wait(timeout=60), "".join(seen[-5:]), workers
 
 
+@pytest.mark.slow
 def test_a_build_killed_during_layout_leaves_the_previous_outputs_intact(content_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = subprocess.run(coopbook(content_copy, out, "build", "--format", "pdf", "--format", "epub"),

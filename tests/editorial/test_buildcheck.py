@@ -111,6 +111,7 @@ def test_watch_reports_what_check_reports(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "test-anthology.epub").is_file()
 
 
+@pytest.mark.slow
 def test_a_build_waiting_for_the_lock_says_so(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(REPO / "tests" / "books" / "mini", content)

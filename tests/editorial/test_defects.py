@@ -290,6 +290,7 @@ def test_the_features_book_passes_check_strict() -> None:
     assert {p.name for p in (FEATURES / "images").iterdir()} == set(IMAGE_NAMES)
 
 
+@pytest.mark.slow
 def test_the_features_epub_passes_epubcheck_with_its_image_names(features: dict[str, Output]) -> None:
     assert epubcheck(features["epub"].path) == []
 
@@ -344,6 +345,7 @@ def test_an_interview_named_like_a_front_document_keeps_its_own_file(features: d
     assert book.spine_documents()[1:3] == ["EPUB/title.xhtml", "EPUB/copyright.xhtml"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ids", [("nav", "index-people"), ("cover", "copyright"), ("introduction", "toc")])
 def test_interview_ids_never_collide_with_the_epubs_documents(content: Path, ids: tuple[str, str]) -> None:
     for old, new in zip(("jurgen-von-muralt", "maria-perez"), ids, strict=True):

@@ -164,6 +164,7 @@ def test_footnotes_are_epub_footnotes(mini_book: dict[str, Output]) -> None:
     assert "A note about Geneva." in "".join(notes[0].itertext())
 
 
+@pytest.mark.slow
 def test_one_word_changes_only_the_affected_document(content_copy: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

@@ -235,6 +235,7 @@ def fonts_of(out: Path) -> list[Path]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["flip", "truncate"])
 def test_damaged_parts_are_laid_out_again(book: tuple[Path, Path, dict[str, bytes]],
                                           caplog: pytest.LogCaptureFixture, damage: str) -> None:
@@ -254,6 +255,7 @@ def test_damaged_parts_are_laid_out_again(book: tuple[Path, Path, dict[str, byte
     assert build_mini(content, out) == clean and notes(caplog) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["flip", "truncate keeps the font signature"])
 def test_damaged_font_subsets_are_made_again(book: tuple[Path, Path, dict[str, bytes]],
                                              caplog: pytest.LogCaptureFixture, damage: str) -> None:

@@ -37,6 +37,7 @@ def correct(content: Path) -> None:
     path.write_text(path.read_text("utf-8").replace("In Colombia", "In Bogotá, Colombia"), "utf-8")
 
 
+@pytest.mark.slow
 def test_a_correction_rebuilds_one_part_and_equals_a_clean_build(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
@@ -55,6 +56,7 @@ def test_a_correction_rebuilds_one_part_and_equals_a_clean_build(tmp_path: Path,
     assert any("Bogotá" in (p.extract_text() or "") for p in reader.pages)
 
 
+@pytest.mark.slow
 def test_a_css_change_invalidates_every_part(tmp_path: Path) -> None:
     content = mini(tmp_path)
     templates = tmp_path / "templates"
@@ -67,6 +69,7 @@ def test_a_css_change_invalidates_every_part(tmp_path: Path) -> None:
     assert after["pdf"] != before["pdf"]
 
 
+@pytest.mark.slow
 def test_one_process_and_two_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     content = mini(tmp_path)
@@ -141,6 +144,7 @@ def test_assembled_pdf_matches_the_one_pass_pdf(tmp_path: Path, monkeypatch: pyt
     assert len(assembled) <= 1.5 * len(reference), (len(assembled), len(reference))
 
 
+@pytest.mark.slow
 def test_cache_entries_unused_for_a_week_are_pruned(tmp_path: Path) -> None:
     import os
     import time

@@ -21,6 +21,8 @@ import pytest
 from makers import make_book
 from readers import epubcheck
 
+pytestmark = pytest.mark.slow  # builds with subprocesses, several times
+
 BUILD_SECONDS = 240  # a hang fails here; a slow machine never comes close
 
 

@@ -88,6 +88,7 @@ def test_epub_has_every_sentence_in_order(seed_text: str, real_book: dict[str, O
         assert squash(question) in text
 
 
+@pytest.mark.slow
 def test_epub_passes_epubcheck_with_no_error_and_no_warning(real_book: dict[str, Output]) -> None:
     assert epubcheck(real_book["epub"].path) == []
 

@@ -19,6 +19,7 @@ import contextlib
 import copy
 import datetime as dt
 import hashlib
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from coopbook.markdown.fragments import render_book
 from coopbook.pipeline import BuildOptions, build, load
 
 CI_EXAMPLES = 150
-SLOW_EXAMPLES = 10_000
+SLOW_EXAMPLES = int(os.environ.get("COOPBOOK_FUZZ_EXAMPLES", "10000"))  # make test-slow FUZZ_EXAMPLES=…
 CI_BUILDS = 3
 SLOW_BUILDS = 20
 

@@ -430,6 +430,7 @@ def test_link_rule() -> None:
 # ---- names with spaces, accents, & -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_images_with_spaces_accents_and_ampersands_are_packed(book: Path) -> None:
     names = {"two words.png": (10, 100, 10), "café.png": (10, 10, 100), "a & b.png": (100, 100, 10)}
     for name, colour in names.items():
