@@ -64,6 +64,7 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable > $(VENV)/installed.txt
 	$(PIPTOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	  --no-emit-find-links --extra dev --constraint $(VENV)/installed.txt --output-file requirements.lock pyproject.toml
+	touch $(STAMP)  # the lock now says what .venv holds: nothing to install again
 
 # Ace by DAISY (ace-cli, pinned in tools/ace/package-lock.json), the EPUB accessibility checker tests/test_ace.py runs.
 # It drives the system Chromium through puppeteer (no browser download); .ci/run installs Chromium with apt.
