@@ -66,7 +66,7 @@ lock: $(STAMP)
 	  --no-emit-find-links --extra dev --constraint $(VENV)/installed.txt --output-file requirements.lock pyproject.toml
 	touch $(STAMP)  # the lock now says what .venv holds: nothing to install again
 
-# Ace by DAISY (ace-cli, pinned in tools/ace/package-lock.json), the EPUB accessibility checker tests/test_ace.py runs.
+# Ace by DAISY (ace-cli, pinned in tools/ace/package-lock.json), the EPUB accessibility checker tests/epub/test_ace.py runs.
 # It drives the system Chromium through puppeteer (no browser download); .ci/run installs Chromium with apt.
 ACE_DIR   := tools/ace
 ACE_STAMP := $(ACE_DIR)/node_modules/.coopbook-installed
