@@ -9,7 +9,7 @@ COOPBOOK := $(BIN)/coopbook
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all pdf print epub check index test test-slow lint bench clean distclean setup ace-setup
+.PHONY: all pdf print epub check index test test-slow lint lock bench clean distclean setup ace-setup
 
 all: $(STAMP)
 	$(COOPBOOK) build --format all
@@ -32,8 +32,11 @@ index: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The slow tests: subprocess kills and locks, watch, several builds per test, the fuzzing at full size
+# (FUZZ_EXAMPLES cases, 10,000 by default; CI runs fewer, see .ci/run).
+FUZZ_EXAMPLES ?= 10000
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	COOPBOOK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check coopbook tests
@@ -44,13 +47,26 @@ bench: $(STAMP)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The exact versions (with hashes) that give byte-identical outputs come from requirements.lock; coopbook itself
+# is installed on top without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Ace by DAISY (ace-cli, pinned in tools/ace/package-lock.json), the EPUB accessibility checker tests/test_ace.py runs.
+# Write requirements.lock from the versions installed in .venv (README: "Updating the dependencies").
+# pip-tools runs from a venv of its own, so it is never part of the project's environment.
+PIPTOOLS := $(VENV)-piptools
+lock: $(STAMP)
+	test -x $(PIPTOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(PIPTOOLS) && $(PIPTOOLS)/bin/pip install --quiet pip-tools; }
+	$(BIN)/python -m pip freeze --exclude-editable > $(VENV)/installed.txt
+	$(PIPTOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --extra dev --constraint $(VENV)/installed.txt --output-file requirements.lock pyproject.toml
+	touch $(STAMP)  # the lock now says what .venv holds: nothing to install again
+
+# Ace by DAISY (ace-cli, pinned in tools/ace/package-lock.json), the EPUB accessibility checker tests/epub/test_ace.py runs.
 # It drives the system Chromium through puppeteer (no browser download); .ci/run installs Chromium with apt.
 ACE_DIR   := tools/ace
 ACE_STAMP := $(ACE_DIR)/node_modules/.coopbook-installed
@@ -67,4 +83,4 @@ clean:
 	rm -rf build
 
 distclean: clean
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info $(ACE_DIR)/node_modules
+	rm -rf $(VENV) $(VENV)-piptools .pytest_cache .ruff_cache .hypothesis *.egg-info $(ACE_DIR)/node_modules

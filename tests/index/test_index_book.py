@@ -1,0 +1,179 @@
+"""The index of the real book, read back from the PDF and the EPUB and checked in both directions."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from coopbook.index.model import RANGE_DASH, IndexEntry, page_locators
+from coopbook.markdown.fragments import render_book
+from coopbook.pipeline import Output, load
+from coopbook.source.registry import Registry
+
+from readers import NS, Epub, squash
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("idx") / "content"
+    shutil.copytree(REPO / "content", work)
+    return load(work)
+
+
+@pytest.fixture(scope="module")
+def mention_keys(loaded) -> dict[str, str]:
+    """Mention id -> registry key, as the renderer tagged them."""
+    rendered = render_book(loaded.book, "pdf", loaded.registry)
+    return {m.id: loaded.registry.canonical(m.key) for m in rendered.mentions}
+
+
+@pytest.fixture(scope="module")
+def pdf(real_book: dict[str, Output]) -> pypdf.PdfReader:
+    return pypdf.PdfReader(str(real_book["pdf"].path))
+
+
+def mention_pages(reader: pypdf.PdfReader, mention_keys: dict[str, str]) -> dict[str, set[str]]:
+    """Registry key -> the printed folios on which the PDF has a mention of it (from its named destinations)."""
+    labels = reader.page_labels
+    pages: dict[str, set[str]] = defaultdict(set)
+    for name, dest in reader.named_destinations.items():
+        if name in mention_keys:
+            pages[mention_keys[name]].add(labels[reader.get_destination_page_number(dest)])
+    return pages
+
+
+def index_page_numbers(reader: pypdf.PdfReader) -> list[int]:
+    labels = reader.page_labels
+    start = reader.get_destination_page_number(reader.named_destinations["index"])
+    return list(range(start, len(labels)))
+
+
+def collapse(folios: set[str]) -> str:
+    """12, 13, 14, 17 -> '12–14, 17' (what the index must print)."""
+    numbers = sorted(int(f) for f in folios)
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}{RANGE_DASH}{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def all_entries(entries: tuple[IndexEntry, ...]) -> list[IndexEntry]:
+    out = []
+    for entry in entries:
+        out.append(entry)
+        out.extend(all_entries(entry.subentries))
+    return out
+
+
+def surfaces(registry: Registry, key: str) -> list[str]:
+    entry = registry.get(key)
+    assert entry is not None
+    return [entry.name, *entry.aliases, *([entry.index_term] if entry.kind == "person" else [])]
+
+
+def test_the_countries_programmes_and_people_the_issue_names(pdf: pypdf.PdfReader) -> None:
+    text = squash("\n".join(pdf.pages[i].extract_text() for i in index_page_numbers(pdf)))
+    for term in ("Cameroon", "Côte d’Ivoire", "Ghana", "Madagascar", "Malawi", "Niger", "Norway", "Philippines",
+                 "Uganda", "Senegal", "Dakar", "ACOPAM", "COOPNET", "COOPREFORM", "CUROR", "Soho, Alexandre"):
+        assert squash(term) in text, term
+    assert text.index(squash("Senegal")) < text.index(squash("Dakar")), "Dakar is a sub-entry of Senegal"
+
+
+def test_every_index_entry_both_directions(pdf: pypdf.PdfReader, loaded, mention_keys: dict[str, str]) -> None:
+    registry = loaded.registry
+    labels = pdf.page_labels
+    page_text = {labels[i]: squash(p.extract_text() or "") for i, p in enumerate(pdf.pages)}
+    index_text = squash("\n".join(pdf.pages[i].extract_text() for i in index_page_numbers(pdf)))
+    pages_of = mention_pages(pdf, mention_keys)
+    assert pages_of, "no mention anchors found in the PDF"
+    for key, folios in pages_of.items():
+        entry = registry.get(key)
+        assert entry is not None
+        term = entry.index_term
+        # Each page with a tagged mention is listed, de-duplicated and collapsed into ranges.
+        assert squash(f"{term} {collapse(folios)}") in index_text, (term, folios)
+        # Each listed page really shows the term or one of its aliases.
+        for folio in folios:
+            assert any(squash(s) in page_text[folio] for s in surfaces(registry, key)), (term, folio)
+
+
+def text_runs(page: pypdf.PageObject) -> list[tuple[float, float, str]]:
+    """(x, y, text) of every text run on a page, in PDF user space."""
+    runs: list[tuple[float, float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            runs.append((x, y, text))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def test_index_links_point_at_the_pages_they_print(pdf: pypdf.PdfReader) -> None:
+    labels = pdf.page_labels
+    checked = 0
+    for number in index_page_numbers(pdf):
+        page = pdf.pages[number]
+        runs = text_runs(page)
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            dest = annot.get("/Dest") or annot["/A"].get("/D")
+            if isinstance(dest, str | pypdf.generic.TextStringObject):
+                target = pdf.get_destination_page_number(pdf.named_destinations[dest])
+            else:
+                target = pdf.get_page_number(dest[0].get_object())
+            xa, ya, xb, yb = (float(v) for v in annot["/Rect"])
+            x1, x2, y1, y2 = min(xa, xb), max(xa, xb), min(ya, yb), max(ya, yb)
+            inside = "".join(t for x, y, t in runs if x1 - 1 <= x <= x2 + 1 and y1 - 1 <= y <= y2 + 1)
+            digits = re.sub(r"[^0-9ivxlc]", "", inside)
+            assert digits == labels[target], (inside, labels[target])
+            checked += 1
+    assert checked >= 20
+
+
+def test_page_locators_merge_duplicates_and_collapse_ranges(mention_keys: dict[str, str]) -> None:
+    from coopbook.errors import Location
+    from coopbook.markdown.mentions import Mention
+
+    mentions = [Mention(f"m-x-{i}", "country:cm", "x", "Cameroon", False, Location("f")) for i in range(1, 6)]
+    pages = {"m-x-1": 12, "m-x-2": 12, "m-x-3": 13, "m-x-4": 14, "m-x-5": 17}
+    locators = page_locators(mentions, pages)
+    assert [(loc.first, loc.last, loc.first_target, loc.last_target) for loc in locators] == [
+        (12, 14, "m-x-1", "m-x-4"), (17, None, "m-x-5", None)]
+
+
+def test_epub_index_locators_resolve_to_mentions_of_their_entry(real_book: dict[str, Output],
+                                                               mention_keys: dict[str, str], loaded) -> None:
+    book = Epub.open(real_book["epub"].path)
+    index_docs = [n for n in book.spine_documents() if "/index-" in n or n.startswith("index-")]
+    assert len(index_docs) >= 3
+    checked = 0
+    for name in index_docs:
+        root = book.xml(name)
+        section = root.find(".//x:section[@role='doc-index']", NS)
+        assert section is not None and section.get(f"{{{NS['epub']}}}type") == "index"
+        for li in root.iterfind(".//x:li", NS):
+            key = li.get("data-ref")
+            for link in li.findall("x:a", NS):
+                href = link.get("href")
+                file_name, _, target = href.partition("#")
+                doc = book.xml(book.href(file_name))
+                element = doc.find(f".//*[@id='{target}']")
+                assert element is not None, href
+                assert loaded.registry.canonical(element.get("data-ref")) == key, (href, key)
+                checked += 1
+    assert checked >= 30

@@ -1,0 +1,30 @@
+"""Shared test helpers that write books: synthetic content built on the real registry and book.yaml."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SENTENCE = "I worked with farmers' cooperatives in Ghana and Kenya for many years. "
+
+
+def make_book(root: Path, sentences: list[int], questions: int = 1) -> Path:
+    """The real book.yaml and registry with one interview per entry, each answer that many sentences long."""
+    content = root / "content"
+    shutil.copytree(REPO / "content" / "registry", content / "registry")
+    (content / "interviews").mkdir()
+    book = yaml.safe_load((REPO / "content" / "book.yaml").read_text("utf-8"))
+    book["order"] = []
+    for n, count in enumerate(sentences):
+        ident = f"person-{n:02d}"
+        book["order"].append(ident)
+        doc = {"id": ident, "interviewee": {"name": f"Person Number{n:02d}", "role": "Cooperative organiser"},
+               "date": "2020-08-01", "source": {"publisher": "ILO", "kind": "Article"},
+               "questions": [{"q": f"Question {q + 1} to person {n}?", "a": (SENTENCE * count).strip()}
+                             for q in range(questions)]}
+        (content / "interviews" / f"{ident}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
+    (content / "book.yaml").write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True), "utf-8")
+    return content
