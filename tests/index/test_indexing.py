@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from markdown_oracle import to_html
 
 from coopbook.errors import Location, Problems
 from coopbook.index.model import (
@@ -21,6 +20,8 @@ from coopbook.index.model import (
 from coopbook.markdown.mentions import InterviewTagger, Matcher, Mention
 from coopbook.source.book import load_book
 from coopbook.source.registry import Registry, load_registry
+
+from markdown_oracle import to_html
 
 REPO = Path(__file__).resolve().parents[2]
 ALL = ("people", "countries", "programmes", "organisations")

@@ -10,13 +10,14 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
-from oracle import write_one_pass
 
 from coopbook.layout.book import book_style
 from coopbook.markdown.fragments import render_book
 from coopbook.pdf.book import write_screen
 from coopbook.pipeline import BuildOptions, build, load, paginate, template_context
 from coopbook.templating import TEMPLATES
+
+from oracle import write_one_pass
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,12 +19,13 @@ import pytest
 from coopbook.layout.book import book_style, interview_specs
 from coopbook.layout.linestats import Paragraph, line_stats, paragraphs
 from coopbook.layout.part import lay_out
-from coopbook.markdown.convert import parse, to_html
+from coopbook.markdown.convert import parse
 from coopbook.markdown.typography import typeset
 from coopbook.pipeline import load, render, template_context
 from coopbook.templating import TEMPLATES
 
 from makers import make_book
+from markdown_oracle import to_html
 
 REPO = Path(__file__).resolve().parents[2]
 BOOKS = {"real": REPO / "content", "mini": REPO / "tests" / "books" / "mini",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from markdown_oracle import inline_html, to_html
-
 from coopbook.markdown.convert import is_safe_image, is_safe_link
+
+from markdown_oracle import inline_html, to_html
 
 
 def test_raw_html_is_escaped_not_passed_through() -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from markdown_oracle import to_html
 
 from coopbook.editorial.candidates import Candidate, CandidateFinder
 from coopbook.errors import Location, Problems
@@ -18,6 +17,8 @@ from coopbook.markdown.mentions import InterviewTagger, Matcher, is_acronym
 from coopbook.markdown.parser import parser
 from coopbook.source.book import load_book
 from coopbook.source.registry import Registry, load_registry
+
+from markdown_oracle import to_html
 
 REPO = Path(__file__).resolve().parents[2]
 
