@@ -131,3 +131,14 @@ def save(out: pikepdf.Pdf, version: str) -> bytes:
              stream_decode_level=pikepdf.StreamDecodeLevel.none, recompress_flate=False, min_version=version,
              fix_metadata_version=False)
     return buffer.getvalue()
+
+
+def output_intent(out: pikepdf.Pdf, profile: bytes, identifier: str, condition: str) -> pikepdf.Dictionary:
+    """A PDF/X output intent (/S /GTS_PDFX) naming the printing condition and embedding its CMYK ICC profile."""
+    icc = out.make_stream(profile)
+    icc.N = 4
+    icc.Alternate = pikepdf.Name.DeviceCMYK
+    return pikepdf.Dictionary(Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX,
+                              OutputConditionIdentifier=pikepdf.String(identifier),
+                              OutputCondition=pikepdf.String(condition), Info=pikepdf.String(condition),
+                              RegistryName=pikepdf.String("http://www.color.org"), DestOutputProfile=icc)
