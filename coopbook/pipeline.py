@@ -249,7 +249,8 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
 
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:
     """The contents line for the index (its sections are one entry: the PDF bookmarks and EPUB nav list them)."""
-    return [TocEntry("Index", "index", str(index_parts[0].layout.first_folio))] if index_parts else []
+    folios = [part.layout.anchors["index"] for part in index_parts if "index" in part.layout.anchors]
+    return [TocEntry("Index", "index", str(folios[0]))] if folios else []
 
 
 def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
