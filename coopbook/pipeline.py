@@ -29,7 +29,7 @@ from .editorial.check import CheckReport, validate
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
-from .index.model import SECTION_TITLES, Index, build_index
+from .index.model import Index, build_index
 from .layout.book import (
     BookPdf,
     TocEntry,
@@ -44,12 +44,11 @@ from .layout.book import (
 from .layout.cache import PartCache
 from .layout.part import PartLayout, PartResult
 from .layout.scheduler import PartScheduler, Progress
-from .markdown.anchors import index_section
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
 from .source.book import Book, load_book
 from .source.registry import Registry, load_registry
-from .templating import TEMPLATES, EditorialNoteLine, TemplateContext
+from .templating import TEMPLATES, TemplateContext, merge_notes
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +215,7 @@ def build_time(book: Book) -> dt.datetime:
 def template_context(book: Book) -> TemplateContext:
     """Template context stage: what every template sees (book settings, version, timestamp, editorial notes)."""
     when = build_time(book)
-    notes = tuple(EditorialNoteLine(i.interviewee.name, n.date, n.note)
-                  for i in book.interviews for n in i.editorial_notes)
+    notes = merge_notes([(i.interviewee.name, n.date, n.note) for i in book.interviews for n in i.editorial_notes])
     return TemplateContext(config=book.config, version=__version__, timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                            built=when, notes=notes, series_name=book.config.series.name)
 
@@ -250,10 +248,9 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
 
 
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:
-    """Contents lines for the index sections that were printed."""
-    anchors = {name: folio for part in index_parts for name, folio in part.layout.anchors.items()}
-    return [TocEntry(f"Index: {SECTION_TITLES[name]}", index_section(name), str(anchors[index_section(name)]))
-            for name in rendered.book.config.print.indexes if index_section(name) in anchors]
+    """The contents line for the index (its sections are one entry: the PDF bookmarks and EPUB nav list them)."""
+    folios = [part.layout.anchors["index"] for part in index_parts if "index" in part.layout.anchors]
+    return [TocEntry("Index", "index", str(folios[0]))] if folios else []
 
 
 def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:

@@ -25,11 +25,23 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 @dataclass(frozen=True)
 class EditorialNoteLine:
-    """An editorial note as the copyright page prints it."""
+    """An editorial note as the Note on the text prints it: its text, the interviewees it applies to, its dates."""
 
-    who: str
-    date: dt.date | None
+    who: tuple[str, ...]
+    dates: tuple[dt.date, ...]
     text: str
+
+
+def merge_notes(notes: Sequence[tuple[str, dt.date | None, str]]) -> tuple[EditorialNoteLine, ...]:
+    """(interviewee, date, text) notes in reading order, those of identical text merged into one (first-seen order)."""
+    merged: dict[str, tuple[list[str], set[dt.date]]] = {}
+    for who, date, text in notes:
+        names, dates = merged.setdefault(text, ([], set()))
+        if who not in names:
+            names.append(who)
+        if date is not None:
+            dates.add(date)
+    return tuple(EditorialNoteLine(tuple(names), tuple(sorted(dates)), text) for text, (names, dates) in merged.items())
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
 from ..layout.pagestarts import countable
 from ..layout.part import PartLayout
+from ..markdown import anchors
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Refused, image_sources, package_name, resolve_image, used_images, verify_image
 from ..templating import TEMPLATES, TemplateContext, render_template
@@ -42,7 +43,8 @@ OUTSIDE_DOCUMENTS = {"contents": "nav.xhtml#toc"}  # in-book targets that are no
 XHTML_NS = "{http://www.w3.org/1999/xhtml}"
 HEADINGS = {f"{XHTML_NS}h{n}" for n in range(1, 7)}
 PAGEBREAK = "{http://www.idpf.org/2007/ops}type"
-FRONT_SECTIONS = (("copyright", "copyright.xhtml"), ("contents", "nav.xhtml"), ("introduction", "introduction.xhtml"))
+FRONT_SECTIONS = (("copyright", "copyright.xhtml"), ("contents", "nav.xhtml"), ("introduction", "introduction.xhtml"),
+                  (anchors.NOTE_ON_TEXT, "note-on-the-text.xhtml"))
 ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
          (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
 
@@ -171,6 +173,9 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
         doc("introduction.xhtml", "Introduction", "epub/introduction.xhtml", landmark="introduction",
             markers=front.get("introduction.xhtml", ()), introduction_html=rendered.introduction_html),
     ]
+    if context.notes:
+        docs.append(doc("note-on-the-text.xhtml", anchors.NOTE_ON_TEXT_TITLE, "epub/note_on_text.xhtml",
+                        markers=front.get("note-on-the-text.xhtml", ())))
     for n, item in enumerate(rendered.interviews):
         docs.append(doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
                         landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
+from ..markdown import anchors
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Image, used_images, walk_refs
 from ..templating import TemplateContext, render_template
@@ -24,11 +25,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TocEntry:
-    """One line of the contents: title, optional detail line, the anchor it links to and its folio."""
+    """One line of the contents: title, optional detail line, the anchor it links to and its folio (None: a page of
+    the front matter itself, numbered by the layout)."""
 
     title: str
     anchor: str
-    folio: str
+    folio: str | None
     detail: str | None = None
 
 
@@ -130,8 +132,12 @@ def front_spec(rendered: RenderedBook, contents: Sequence[TocEntry], context: Te
 
 def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
                      extra: Sequence[TocEntry] = ()) -> list[TocEntry]:
-    """The contents: each interview (name, role) at the folio where it opens, then extra entries."""
+    """The contents: the introduction (and the Note on the text when there are editorial notes), each interview
+    (name, role) at the folio where it opens, then extra entries."""
     opening = {p.layout.name: p.layout.first_folio for p in parts}
+    front = [TocEntry("Introduction", anchors.INTRODUCTION, None)]
+    if any(item.interview.editorial_notes for item in rendered.interviews):
+        front.append(TocEntry(anchors.NOTE_ON_TEXT_TITLE, anchors.NOTE_ON_TEXT, None))
     entries = [TocEntry(item.interview.interviewee.name, item.anchor, str(opening[item.interview.id]),
                         item.role_text) for item in rendered.interviews]
-    return entries + list(extra)
+    return front + entries + list(extra)

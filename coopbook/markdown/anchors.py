@@ -8,6 +8,7 @@ from ..source.yamlreader import YamlPath
 
 CONTENTS, INTRODUCTION, COPYRIGHT = "contents", "introduction", "copyright"  # the front matter sections' ids
 FRONT_IDS = (CONTENTS, INTRODUCTION, COPYRIGHT)
+NOTE_ON_TEXT, NOTE_ON_TEXT_TITLE = "note-on-the-text", "Note on the text"  # printed only when there are notes
 INTRODUCTION_DOC_ID = "introduction"  # the footnote-id prefix of the series description
 
 

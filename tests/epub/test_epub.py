@@ -134,8 +134,8 @@ def test_page_breaks_stand_before_the_first_words_of_each_print_page(real_book: 
             expected = squash(page_text)
             if Path(name).name.startswith("index-"):  # each EPUB index document starts at its section's title
                 expected = expected.removeprefix("Index")
-            expected = expected[:25]
-            got = squash(after)  # a short index document may end first: then the page goes on in the next one
+            expected = expected[:25].casefold()  # the PDF sets the series label in small capitals from lower case
+            got = squash(after).casefold()  # a short index document may end first: the page goes on in the next
             assert got.startswith(expected) or (got and expected.startswith(got)), (match.group(1), got[:40], expected)
             checked += 1
     assert checked >= (4 if which == "real" else 2)
