@@ -238,3 +238,15 @@ def test_epub_see_references_link_to_the_entry_they_name(real_book: dict[str, Ou
                 checked += 1
     assert checked >= 2
     assert epubcheck(real_book["epub"].path) == []
+
+
+def test_a_page_the_index_runs_over_to_names_the_continued_section(pdf: pypdf.PdfReader) -> None:
+    numbers = index_page_numbers(pdf)
+    assert len(numbers) >= 2, "the real book's index should run over a page"
+    assert "(continued)" not in (pdf.pages[numbers[0]].extract_text() or "")  # every section starts on it
+    for number in numbers[1:]:
+        text = pdf.pages[number].extract_text() or ""
+        runs = text_runs(pdf.pages[number])
+        top = max(y for _, y, _ in runs)
+        head = " ".join(t.strip() for _, y, t in runs if y > top - 1)  # the running head and folio, above the text
+        assert "Organisations (continued)" in head, (head, text[:80])
