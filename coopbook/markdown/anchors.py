@@ -53,3 +53,8 @@ def footnote_ref(doc_id: str | None, number: int, call: int = 0) -> str:
     """The id of a footnote's call (fnref-<doc id>-<n>), its later calls with a -<call> suffix (EPUB)."""
     first = f"fnref-{doc_id}-{number}" if doc_id is not None else f"fnref{number}"
     return f"{first}-{call}" if call else first
+
+
+def index_entry(key: str) -> str:
+    """The id of an index entry in the EPUB (what 'see' and 'see also' link to): ix-<kind>-<id>."""
+    return "ix-" + key.replace(":", "-")

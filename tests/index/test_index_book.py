@@ -15,7 +15,7 @@ from coopbook.markdown.fragments import render_book
 from coopbook.pipeline import Output, load
 from coopbook.source.registry import Registry
 
-from readers import NS, Epub, squash
+from readers import NS, Epub, epubcheck, squash
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,8 +100,8 @@ def test_every_index_entry_both_directions(pdf: pypdf.PdfReader, loaded, mention
         entry = registry.get(key)
         assert entry is not None
         term = entry.index_term
-        # Each page with a tagged mention is listed, de-duplicated and collapsed into ranges.
-        assert squash(f"{term} {collapse(folios)}") in index_text, (term, folios)
+        # Each page with a tagged mention is listed after a comma, de-duplicated and collapsed into ranges.
+        assert squash(f"{term}, {collapse(folios)}") in index_text, (term, folios)
         # Each listed page really shows the term or one of its aliases.
         for folio in folios:
             assert any(squash(s) in page_text[folio] for s in surfaces(registry, key)), (term, folio)
@@ -177,3 +177,76 @@ def test_epub_index_locators_resolve_to_mentions_of_their_entry(real_book: dict[
                 assert loaded.registry.canonical(element.get("data-ref")) == key, (href, key)
                 checked += 1
     assert checked >= 30
+
+
+def index_lines(reader: pypdf.PdfReader) -> list[str]:
+    """The index pages' text, one entry per printed line."""
+    return [line for i in index_page_numbers(reader) for line in (reader.pages[i].extract_text() or "").splitlines()]
+
+
+def test_locators_are_set_off_from_the_heading_by_a_comma(pdf: pypdf.PdfReader) -> None:
+    text = squash("\n".join(index_lines(pdf)))
+    assert squash("ILO COOP 100, 4") in text  # not "ILO COOP 100 4", which reads as page 1004
+    assert squash("Cameroon, 1–2") in text
+
+
+def test_a_page_range_never_breaks_at_its_dash(pdf: pypdf.PdfReader) -> None:
+    lines = [line.strip() for line in index_lines(pdf)]
+    assert any(re.search(rf"\d{RANGE_DASH}\d", line) for line in lines), "the index prints no range to check"
+    for line in lines:
+        assert not line.endswith(RANGE_DASH) and not line.startswith(RANGE_DASH), line
+
+
+def first_run(runs: list[tuple[float, float, str]], start: str) -> tuple[float, float]:
+    """(x, y) of the first text run on the page that starts with start."""
+    return next((x, y) for x, y, text in runs if text.strip().startswith(start))
+
+
+def test_run_overs_hang_deeper_than_sub_entries_and_column_tops_line_up(pdf: pypdf.PdfReader) -> None:
+    runs = [run for i in index_page_numbers(pdf) for run in text_runs(pdf.pages[i])]
+    # Countries: "Yaoundé" is a sub-entry of "Cameroon"; "of Work, 3" runs over "ILO Centenary Declaration …".
+    parent, sub = first_run(runs, "Cameroon"), first_run(runs, "Yaoundé")
+    heading, runover = first_run(runs, "ILO Centenary"), first_run(runs, "of Work")
+    assert runover[1] < heading[1] and sub[1] < parent[1]
+    assert 0 < sub[0] - parent[0] < runover[0] - heading[0]
+    # The right column's first letter heading ("N") stands level with the left column's ("C").
+    page = next(i for i in index_page_numbers(pdf) if "Countries" in (pdf.pages[i].extract_text() or ""))
+    letters: dict[str, tuple[float, float]] = {}
+    for x, y, text in text_runs(pdf.pages[page]):
+        if len(text.strip()) == 1:
+            letters.setdefault(text.strip(), (x, y))  # the first "C" is the Countries' (ILO programmes has one)
+    assert letters["N"][0] > letters["C"][0] and abs(letters["N"][1] - letters["C"][1]) < 0.5
+
+
+def test_epub_see_references_link_to_the_entry_they_name(real_book: dict[str, Output], loaded) -> None:
+    book = Epub.open(real_book["epub"].path)
+    checked = 0
+    for name in (n for n in book.spine_documents() if "index-" in n):
+        root = book.xml(name)
+        for span in root.iterfind(".//x:span[@epub:type]", NS):
+            if span.get(f"{{{NS['epub']}}}type") not in ("index-xref-preferred", "index-xref-related"):
+                continue
+            links = span.findall("x:a", NS)
+            assert links, squash("".join(span.itertext()))
+            for link in links:
+                file_name, _, target = link.get("href").partition("#")
+                doc = book.xml(book.href(file_name)) if file_name else root
+                entry = doc.find(f".//x:li[@id='{target}']", NS)
+                assert entry is not None, link.get("href")
+                term = entry.find("x:span", NS)
+                assert term is not None and squash("".join(term.itertext())) in squash(link.text or ""), link.text
+                checked += 1
+    assert checked >= 2
+    assert epubcheck(real_book["epub"].path) == []
+
+
+def test_a_page_the_index_runs_over_to_names_the_continued_section(pdf: pypdf.PdfReader) -> None:
+    numbers = index_page_numbers(pdf)
+    assert len(numbers) >= 2, "the real book's index should run over a page"
+    assert "(continued)" not in (pdf.pages[numbers[0]].extract_text() or "")  # every section starts on it
+    for number in numbers[1:]:
+        text = pdf.pages[number].extract_text() or ""
+        runs = text_runs(pdf.pages[number])
+        top = max(y for _, y, _ in runs)
+        head = " ".join(t.strip() for _, y, t in runs if y > top - 1)  # the running head and folio, above the text
+        assert "Organisations (continued)" in head, (head, text[:80])
