@@ -309,7 +309,7 @@ class _Joiner:
         slots = self._detach_fonts(index, drawn, furniture.result.glyphs)
         for number, kind in enumerate(furniture.kinds):
             if kind != "blank":
-                draw_over(self.out, self.out.pages[furniture.first_page + number], drawn.pages[number])
+                draw_over(self.out, self.out.pages[furniture.first_page + number], drawn.pages[number], number)
         self.font_slots.extend((self.out.copy_foreign(fonts), mapping) for fonts, mapping in slots)
 
     # ---- the book-wide objects ----

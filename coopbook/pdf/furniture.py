@@ -58,9 +58,9 @@ def lay_out_furniture(style: Style, spec: PartSpec, pages: int) -> PartResult:
     return write_part(document, layout, style, tagged=False)
 
 
-def draw_over(out: pikepdf.Pdf, page: pikepdf.Page, furniture: pikepdf.Page) -> None:
-    """Draw a furniture page over a book page: a Form XObject wrapped as a pagination artifact."""
+def draw_over(out: pikepdf.Pdf, page: pikepdf.Page, furniture: pikepdf.Page, number: int) -> None:
+    """Draw furniture page number over a book page: a Form XObject wrapped as a pagination artifact."""
     form = out.copy_foreign(furniture.as_form_xobject())
-    name = page.add_resource(form, pikepdf.Name.XObject, prefix="Folio")
+    name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/CoopbookFolio{number}"))
     page.contents_add(pikepdf.Stream(out, b"q\n"), prepend=True)
     page.contents_add(pikepdf.Stream(out, b"Q\n" + ARTIFACT + b"q " + bytes(str(name), "ascii") + b" Do Q\nEMC\n"))
