@@ -136,8 +136,15 @@ def test_assembled_pdf_matches_the_one_pass_pdf(tmp_path: Path, monkeypatch: pyt
     reference = write_one_pass(book_pdf, book_style(context, TEMPLATES, rendered))
     one, two = pypdf.PdfReader(io.BytesIO(assembled)), pypdf.PdfReader(io.BytesIO(reference))
     assert len(one.pages) == len(two.pages)
-    assert [p.extract_text() for p in one.pages] == [p.extract_text() for p in two.pages]
     assert one.page_labels == two.page_labels
+    # the assembled body pages carry their folios (drawn from the furniture); the one-pass PDF has none there
+    texts = [p.extract_text() for p in two.pages]
+    for number, (label, text) in enumerate(zip(one.page_labels, [p.extract_text() for p in one.pages])):
+        if label.isdigit() and texts[number].strip():
+            assert text.strip().removesuffix(label).strip() == texts[number].strip(), number
+            assert text.strip().endswith(label) or text.strip().startswith(label), (number, text)
+        else:
+            assert text == texts[number], number
     assert outline(one) == outline(two)
     assert links(assembled) == links(reference) and len(links(assembled)) >= 10
     assert "/StructTreeRoot" in one.trailer["/Root"] and one.trailer["/Root"]["/Lang"] == "en-GB"
@@ -169,10 +176,10 @@ def test_cache_entries_unused_for_a_week_are_pruned(tmp_path: Path) -> None:
 
 
 def shift(content: Path) -> None:
-    """A page-shifting correction: a long paragraph added to the middle interview."""
+    """A page-shifting correction (after `correct`): a long paragraph added to maria-perez."""
     path = content / "interviews" / "maria-perez.yaml"
-    paragraph = "A paragraph added by the editor, long enough to need more room on the page. " * 40
-    path.write_text(path.read_text("utf-8").replace("In Colombia", f"{paragraph}\n\n      In Colombia"), "utf-8")
+    paragraph = "A paragraph added by the editor, long enough to need more room on the page. " * 120
+    path.write_text(path.read_text("utf-8").replace("In Bogotá", f"{paragraph}\n\n      In Bogotá"), "utf-8")
 
 
 def run_named(content: Path, out: Path, jobs: int) -> tuple[dict[str, bytes], list[str], int]:
