@@ -5,7 +5,7 @@ moves pages lays out one part again). The folios are one "furniture" document of
 page of the book, whose @page margin boxes print the folios (templates/css/pdf.css, the `folio` pages): a
 part's opening page has its folio at the foot, other pages at the outer top corner, blank versos none. It is
 laid out once per book (cached by its page plan) and written untagged; at assembly each of its pages is drawn
-over the book's page as a Form XObject inside an /Artifact marked-content sequence, so folios are pagination
+under the book's page content as a Form XObject inside an /Artifact marked-content sequence, so folios are pagination
 artifacts, not text in the structure tree. Its fonts go through the book's font subsetting like a part's.
 """
 
@@ -62,5 +62,6 @@ def draw_over(out: pikepdf.Pdf, page: pikepdf.Page, furniture: pikepdf.Page, num
     """Draw furniture page number over a book page: a Form XObject wrapped as a pagination artifact."""
     form = out.copy_foreign(furniture.as_form_xobject())
     name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/CoopbookFolio{number}"))
-    page.contents_add(pikepdf.Stream(out, b"q\n"), prepend=True)
-    page.contents_add(pikepdf.Stream(out, b"Q\n" + ARTIFACT + b"q " + bytes(str(name), "ascii") + b" Do Q\nEMC\n"))
+    # drawn first (under the page's own content, which it never overlaps), in its own graphics state
+    page.contents_add(pikepdf.Stream(out, ARTIFACT + b"q " + bytes(str(name), "ascii") + b" Do Q\nEMC\n"),
+                      prepend=True)
