@@ -227,10 +227,8 @@ class PartScheduler:
         """
         keys = [part_key(self.style, spec) for spec in specs]
         done: dict[str, PartResult] = {}
-        todo: deque[tuple[str, PartSpec]] = deque()
-        for key, spec in zip(keys, specs, strict=True):
-            if key in done or any(key == k for k, _ in todo):
-                continue
+        todo: list[tuple[str, PartSpec]] = []
+        for key, spec in dict(zip(keys, specs, strict=True)).items():  # each key once, in input order
             cached = self.cache.get(key)
             if cached is not None:
                 done[key] = cached
