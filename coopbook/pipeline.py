@@ -47,7 +47,7 @@ from .layout.scheduler import PartScheduler, Progress
 from .markdown.anchors import index_section
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
-from .pdf.furniture import furniture_spec, lay_out_furniture, page_kinds
+from .pdf.furniture import furniture_spec, lay_out_furniture, page_heads, page_kinds, running_head
 from .source.book import Book, load_book
 from .source.registry import Registry, load_registry
 from .templating import TEMPLATES, EditorialNoteLine, TemplateContext
@@ -244,20 +244,21 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
         contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
         front_matter = front_spec(rendered, contents, context, templates)
         front = scheduler.run([front_matter], 1, recto=False, pad_end=True)
-    furniture = page_furniture(style, cache, [p.layout for p in body + index_parts], context, templates)
+    heads = {spec.name: running_head(spec.html) for spec in [*body_specs, *([index] if index else [])]}
+    furniture = page_furniture(style, cache, [p.layout for p in body + index_parts], heads, context, templates)
     log.info("%d stale cache entries removed", cache.prune())
     specs = {s.name: s for s in (body_specs + [front_matter] + ([index] if index else []))}
     return BookPdf(tuple(front), tuple(body + index_parts),
                    tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)), furniture)
 
 
-def page_furniture(style: Style, cache: PartCache, parts: Sequence[PartLayout], context: TemplateContext,
-                   templates: Path) -> PartResult | None:
-    """The folios of the body and index (coopbook.pdf.furniture), from the cache when the page plan is known."""
+def page_furniture(style: Style, cache: PartCache, parts: Sequence[PartLayout], heads: Mapping[str, str],
+                   context: TemplateContext, templates: Path) -> PartResult | None:
+    """The folios and heads of the body and index (coopbook.pdf.furniture), cached by their page plan."""
     kinds = page_kinds(parts)
     if not kinds:
         return None
-    spec = furniture_spec(kinds, context.variables(), templates)
+    spec = furniture_spec(kinds, page_heads(parts, heads), context.variables(), templates)
     key = part_key(style, spec)
     result = cache.get(key)
     if result is None:

@@ -1,18 +1,20 @@
-"""The page furniture of the body and index: folios, drawn after layout over the parts' pages.
+"""The page furniture of the body and index: folios and running heads, drawn after layout on the parts' pages.
 
-Parts are laid out without folios (so a part's pages do not depend on where it falls, and a correction that
-moves pages lays out one part again). The folios are one "furniture" document of empty pages, one per arabic
-page of the book, whose @page margin boxes print the folios (templates/css/pdf.css, the `folio` pages): a
-part's opening page has its folio at the foot, other pages at the outer top corner, blank versos none. It is
-laid out once per book (cached by its page plan) and written untagged; at assembly each of its pages is drawn
-under the book's page content as a Form XObject inside an /Artifact marked-content sequence, so folios are pagination
+Parts are laid out without folios or heads (so a part's pages do not depend on where it falls, and a
+correction that moves pages lays out one part again). The furniture is one document of empty pages, one per
+arabic page of the book, whose @page margin boxes print them (templates/css/pdf.css, the `folio` pages): a
+part's opening page has its folio at the foot, other pages the folio at the outer top corner beside the head
+(the book's title on versos, the part's head on rectos), blank versos nothing. It is laid out once per book
+(cached by its page plan) and written untagged; at assembly each of its pages is drawn under the page's own
+content as a Form XObject inside an /Artifact marked-content sequence, so folios and heads are pagination
 artifacts, not text in the structure tree. Its fonts go through the book's font subsetting like a part's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pikepdf
@@ -44,9 +46,49 @@ def page_kinds(parts: Sequence[PartLayout]) -> tuple[PageKind, ...]:
     return tuple(kinds)
 
 
-def furniture_spec(kinds: Sequence[PageKind], variables: dict[str, object], templates: Path) -> PartSpec:
-    """The furniture document: one empty page of each kind, in order (templates/pdf/furniture.html)."""
-    html = render_template("pdf/furniture.html", templates, **variables, pages=list(kinds))
+def page_heads(parts: Sequence[PartLayout], heads: Mapping[str, str]) -> tuple[str, ...]:
+    """The recto running head of every page of the given parts (their part's; none on blank versos)."""
+    return tuple(heads.get(part.name, "") for part in parts for _ in range(part.page_count))
+
+
+class _HeadFinder(HTMLParser):
+    """The running head a part sets: its first data-runhead attribute, else the text of its first h1."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.head: str | None = None
+        self.h1: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Take a data-runhead at once; start reading the first h1."""
+        value = dict(attrs).get("data-runhead")
+        if self.head is None and value is not None:
+            self.head = value
+        elif tag == "h1" and self.h1 is None:
+            self.h1 = []
+
+    def handle_data(self, data: str) -> None:
+        """Collect the first h1's text."""
+        if self.h1 is not None and self.head is None:
+            self.h1.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        """The first h1 ends: its text is the head unless a data-runhead came first."""
+        if tag == "h1" and self.head is None and self.h1 is not None:
+            self.head = " ".join("".join(self.h1).split())
+
+
+def running_head(html: str) -> str:
+    """The recto running head of a part (what pdf.css's string-set rules give: data-runhead, or the h1)."""
+    finder = _HeadFinder()
+    finder.feed(html)
+    return finder.head or ""
+
+
+def furniture_spec(kinds: Sequence[PageKind], heads: Sequence[str], variables: dict[str, object],
+                   templates: Path) -> PartSpec:
+    """The furniture document: one empty page of each kind with its head, in order (pdf/furniture.html)."""
+    html = render_template("pdf/furniture.html", templates, **variables, pages=list(zip(kinds, heads, strict=True)))
     return PartSpec("furniture", "furniture", html)
 
 

@@ -48,11 +48,7 @@ def body_sentences(paragraphs: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def pdf_text(real_book: dict[str, Output]) -> str:
     heads = {"ILO COOP 100", "Alexandre Soho"}
-    pages = pdf_pages(real_book["pdf"].path)
-    body = [i for i, text in enumerate(pages) if text.split("\n", 1)[0].isdigit()]  # folio drawn first
-    return squash("\n".join(strip_margins("\n".join(line for line in t.splitlines() if i not in body
-                                                     or line.strip() not in heads), heads)
-                            for i, t in enumerate(pages)))
+    return squash("\n".join(strip_margins(t, heads) for t in pdf_pages(real_book["pdf"].path)))
 
 
 def test_seed_has_the_expected_shape(seed_text: str) -> None:
@@ -127,14 +123,13 @@ def printed_folio(page_text: str, heads: set[str]) -> str | None:
     lines = [line.strip() for line in page_text.splitlines() if line.strip()]
     if not lines:
         return None
-    last = lines[-1]
-    for line in (lines[0], last):
+    for line in (lines[0], lines[-1]):
         if re.fullmatch(r"\d+|[ivxlc]+", line):
             return line
-    for head in heads:
-        match = re.fullmatch(rf"(\d+) {re.escape(head)}|{re.escape(head)} (\d+)", last)
-        if match:
-            return match.group(1) or match.group(2)
+        for head in heads:
+            match = re.fullmatch(rf"(\d+) {re.escape(head)}|{re.escape(head)} (\d+)", line)
+            if match:
+                return match.group(1) or match.group(2)
     return None
 
 
