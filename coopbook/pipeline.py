@@ -42,10 +42,11 @@ from .layout.book import (
     interview_specs,
 )
 from .layout.cache import PartCache
-from .layout.part import PartLayout, PartResult
+from .layout.part import PartLayout, PartResult, Style, part_key
 from .layout.scheduler import PartScheduler, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
+from .pdf.furniture import furniture_spec, lay_out_furniture, page_heads, page_kinds, running_head
 from .source.book import Book, load_book
 from .source.registry import Registry, load_registry
 from .templating import TEMPLATES, TemplateContext, merge_notes
@@ -241,10 +242,27 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
         contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
         front_matter = front_spec(rendered, contents, context, templates)
         front = scheduler.run([front_matter], 1, recto=False, pad_end=True)
+    heads = {spec.name: running_head(spec.html) for spec in [*body_specs, *([index] if index else [])]}
+    furniture = page_furniture(style, cache, [p.layout for p in body + index_parts], heads, context, templates)
     log.info("%d stale cache entries removed", cache.prune())
     specs = {s.name: s for s in (body_specs + [front_matter] + ([index] if index else []))}
     return BookPdf(tuple(front), tuple(body + index_parts),
-                   tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)))
+                   tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)), furniture)
+
+
+def page_furniture(style: Style, cache: PartCache, parts: Sequence[PartLayout], heads: Mapping[str, str],
+                   context: TemplateContext, templates: Path) -> PartResult | None:
+    """The folios and heads of the body and index (coopbook.pdf.furniture), cached by their page plan."""
+    kinds = page_kinds(parts)
+    if not kinds:
+        return None
+    spec = furniture_spec(kinds, page_heads(parts, heads), context.variables(), templates)
+    key = part_key(style, spec)
+    result = cache.get(key)
+    if result is None:
+        result = lay_out_furniture(style, spec, len(kinds))
+        cache.put(key, result)
+    return result
 
 
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:

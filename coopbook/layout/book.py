@@ -1,7 +1,8 @@
 """Paginate the book: the parts to lay out (specs), the book's style, and what the laid-out parts say.
 
-Each part (front matter, each interview, the index, blank versos) is laid out as its own document with its
-first folio set before layout; every part opens on a recto. The folio of every anchor is read from the
+Each part (front matter, each interview, the index, blank versos) is laid out as its own document, at folio
+1 and without folios in the body and index (coopbook.pdf.furniture draws those), so a part's pages do not
+depend on where it falls; every part opens on a recto. The folio of every anchor is read from the
 parts, so the contents and the index carry exact, final page numbers, and the index is laid out after the
 body, so it cannot move an earlier page. coopbook.pdf.book then assembles the parts' PDFs into the book.
 """
@@ -41,6 +42,7 @@ class BookPdf:
     front: tuple[PartResult, ...]
     parts: tuple[PartResult, ...]
     specs: tuple[PartSpec, ...] = ()
+    furniture: PartResult | None = None  # the folios of parts (coopbook.pdf.furniture), drawn at assembly
 
     @property
     def all_parts(self) -> tuple[PartResult, ...]:

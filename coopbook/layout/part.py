@@ -7,6 +7,7 @@ a worker process and cached on disk: WeasyPrint documents cannot be pickled, PDF
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from .linestats import log_line_stats
 from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
 
-PartKind = Literal["front", "interview", "index", "blank"]
+PartKind = Literal["front", "interview", "index", "blank", "furniture"]
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
 LAYOUT_FOLDERS = ("css", "fonts", "pdf", "partials")  # what the PDF parts are made from (not epub/, bench/)
 
@@ -72,7 +73,10 @@ class PartSpec:
 
 @dataclass(frozen=True)
 class PartLayout:
-    """Plain facts about one laid-out part: where it starts, how long it is, where its anchors fall."""
+    """Plain facts about one laid-out part: where it starts, how long it is, where its anchors fall.
+
+    A part is laid out (and cached) at folio 1; `placed` moves it, with its anchors, to where it falls.
+    """
 
     name: str
     kind: PartKind
@@ -96,10 +100,14 @@ class PartResult:
     glyphs: FontUsage | None = None
 
 
-def part_key(style: Style, spec: PartSpec, first_folio: int) -> str:
-    """The cache key: everything that can change the part's pages (with the images this part shows)."""
+def part_key(style: Style, spec: PartSpec) -> str:
+    """The cache key: everything that can change the part's pages (with the images this part shows).
+
+    Not the part's folio: its pages carry no folio (coopbook.pdf.furniture draws them at assembly), every
+    part opens on a recto, and the running heads do not depend on where the part falls.
+    """
     digest = hashlib.sha256()
-    digest.update(f"{style.digest}\0{spec.kind}\0{spec.name}\0{first_folio}\0".encode())
+    digest.update(f"{style.digest}\0{spec.kind}\0{spec.name}\0".encode())
     digest.update(spec.html.encode("utf-8"))
     shown = set(image_sources(spec.html))
     for ref, _, image_digest in style.images:
@@ -150,8 +158,19 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     return document, layout
 
 
-def write_part(document: Document, layout: PartLayout, style: Style) -> PartResult:
+def placed(result: PartResult, folio: int, name: str | None = None) -> PartResult:
+    """A part laid out at folio 1 (as every part is) placed at folio: its anchors' folios shifted."""
+    layout = result.layout
+    if layout.first_folio == folio and name is None:
+        return result
+    shift = folio - layout.first_folio
+    moved = dataclasses.replace(layout, name=name or layout.name, first_folio=folio,
+                                anchors={anchor: page + shift for anchor, page in layout.anchors.items()})
+    return dataclasses.replace(result, layout=moved)
+
+
+def write_part(document: Document, layout: PartLayout, style: Style, *, tagged: bool = True) -> PartResult:
     """Write a laid-out part to its own PDF (tagged, full fonts left out for assembly), with its glyphs."""
-    pdf, glyphs = write_part_pdf(document, uncompressed_pdf=True)
+    pdf, glyphs = write_part_pdf(document, tagged=tagged, uncompressed_pdf=True)
     fetcher(style).raise_refused()  # an SVG's sub-resources are asked for while drawing, and never served
     return PartResult(layout, strip_programs(pdf, style.font_programs), glyphs)

@@ -50,8 +50,8 @@ class FontUsage:
         return {font.resource: font for font in self.fonts}
 
 
-def write_part_pdf(document: weasyprint.Document, **options: Any) -> tuple[bytes, FontUsage]:
-    """Write a part's PDF (tagged, full fonts) with the exact glyph usage WeasyPrint recorded while drawing.
+def write_part_pdf(document: weasyprint.Document, tagged: bool = True, **options: Any) -> tuple[bytes, FontUsage]:
+    """Write a part's PDF (tagged unless told, full fonts) with the exact glyph usage WeasyPrint recorded.
 
     WeasyPrint knows the text behind every glyph (ligatures, small capitals), which a full-font PDF no longer
     says. Other `write_pdf` options pass through.
@@ -61,7 +61,7 @@ def write_part_pdf(document: weasyprint.Document, **options: Any) -> tuple[bytes
     def finisher(doc: weasyprint.Document, pdf: Any) -> None:
         captured.append(usage_from_fonts(doc.fonts.values()))
 
-    data = document.write_pdf(**{**options, "pdf_tags": True, "full_fonts": True, "finisher": finisher})
+    data = document.write_pdf(**{**options, "pdf_tags": tagged, "full_fonts": True, "finisher": finisher})
     return data, captured[0]
 
 

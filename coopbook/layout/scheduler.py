@@ -1,17 +1,15 @@
-"""Lay out a sequence of parts, each opening on a recto, in worker processes, with the cache in front.
+"""Lay out parts in worker processes, with the cache in front, then place them in order, each on a recto.
 
-A part's first folio depends on the page counts of the parts before it, so layouts follow one another, but
-a worker reports its page count as soon as its layout is done and writes its PDF while the next worker
-lays out the next part: layout and writing overlap across cores. Cached parts cost nothing. Memory stays
-bounded by the largest part: each worker holds one part's document at a time.
+No part depends on where it falls: its pages carry no folio (coopbook.pdf.furniture draws the folios at
+assembly), so every stale part is laid out at once across the workers (a plain map), and placing them is
+arithmetic on page counts, with one cached blank page as the verso before a part that would open on a left
+page. Cached parts cost nothing. Memory stays bounded: each worker holds one part's document at a time.
 
-The scheduler cannot spin: each turn of its loop either places a part in the sequence or blocks until a
-worker reports, and a state where work remains but no worker is busy is raised at once as `SchedulerStalled`.
-"""
+The scheduler cannot spin: each turn of its loop submits parts or blocks until a worker reports, and a state
+where work remains but no worker is busy is raised at once as `SchedulerStalled`."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import multiprocessing
 import signal
@@ -23,14 +21,14 @@ from typing import Any, Protocol
 
 from ..errors import BuildError, Location, Problem
 from .cache import PartCache
-from .part import PartResult, PartSpec, Style, lay_out, part_key, write_part
+from .part import PartResult, PartSpec, Style, lay_out, part_key, placed, write_part
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, str], None]  # (event: "cached" | "laid" | "written", part name)
 Event = tuple[str, int, Any]  # ("laid", task, page count) | ("done", task, PartResult) | ("error", task, message)
 Finish = Callable[[], PartResult]
-LayOut = Callable[[Style, PartSpec, int], tuple[int, Finish]]  # lay out: page count, then write on demand
+LayOut = Callable[[Style, PartSpec], tuple[int, Finish]]  # lay out: page count, then write on demand
 
 
 class SchedulerStalled(RuntimeError):
@@ -48,8 +46,8 @@ class Pool(Protocol):
         """How many submitted parts have not finished (done or error) yet."""
         ...
 
-    def submit(self, task: int, style: Style, spec: PartSpec, folio: int) -> None:
-        """Start laying out spec at folio; its events carry the task number."""
+    def submit(self, task: int, style: Style, spec: PartSpec) -> None:
+        """Start laying out spec; its events carry the task number."""
         ...
 
     def events(self) -> Iterator[Event]:
@@ -61,9 +59,9 @@ class Pool(Protocol):
         ...
 
 
-def lay_out_and_write(style: Style, spec: PartSpec, folio: int) -> tuple[int, Finish]:
+def lay_out_and_write(style: Style, spec: PartSpec) -> tuple[int, Finish]:
     """Lay out one part with WeasyPrint: its page count at once, and the function that writes its PDF."""
-    document, layout = lay_out(style, spec, folio, placeholders=True)
+    document, layout = lay_out(style, spec, 1, placeholders=True)
     return layout.page_count, lambda: write_part(document, layout, style)
 
 
@@ -83,11 +81,11 @@ class InlinePool:
         """Parts whose events have not all been read yet."""
         return self.running
 
-    def submit(self, task: int, style: Style, spec: PartSpec, folio: int) -> None:
+    def submit(self, task: int, style: Style, spec: PartSpec) -> None:
         """Lay out and write the part now; its events wait in a queue."""
         self.running += 1
         try:
-            pages, finish = self.work(style, spec, folio)
+            pages, finish = self.work(style, spec)
             self.queue.append(("laid", task, pages))
             self.queue.append(("done", task, finish()))
         except Exception as exc:  # noqa: BLE001 - reported as a located build error
@@ -119,10 +117,10 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
             return
         if message is None:
             return
-        task, style, spec, folio = message
+        task, style, spec = message
         try:
             try:
-                pages, finish = work(style, spec, folio)
+                pages, finish = work(style, spec)
                 conn.send(("laid", task, pages))
                 result = finish()
                 del finish
@@ -154,7 +152,7 @@ class ProcessPool:
         """Workers laying out or writing a part."""
         return len(self.running)
 
-    def submit(self, task: int, style: Style, spec: PartSpec, folio: int) -> None:
+    def submit(self, task: int, style: Style, spec: PartSpec) -> None:
         """Hand the part to a free worker (starting one if fewer than jobs are running)."""
         if not self.free:
             context = multiprocessing.get_context("fork")
@@ -166,7 +164,7 @@ class ProcessPool:
             self.workers.append((process, parent))
             self.free.append(parent)
         conn = self.free.pop()
-        conn.send((task, style, spec, folio))
+        conn.send((task, style, spec))
         self.running[conn] = task
 
     def events(self) -> Iterator[Event]:
@@ -203,18 +201,8 @@ class ProcessPool:
         self.running.clear()
 
 
-@dataclasses.dataclass
-class _Task:
-    """A part handed to the pool, and every slot of the sequence waiting for it (a blank may fill several)."""
-
-    spec: PartSpec
-    key: str
-    slots: list[int]
-    pages: int | None = None
-
-
 class PartScheduler:
-    """Lays out sequences of parts through the cache and a pool; use as a context manager."""
+    """Lays out parts through the cache and a pool, then places them in order; use as a context manager."""
 
     def __init__(self, style: Style, cache: PartCache, blank: PartSpec, jobs: int = 1,
                  progress: Progress | None = None, pool: Pool | None = None) -> None:
@@ -223,6 +211,7 @@ class PartScheduler:
         self.blank = blank
         self.pool: Pool = pool if pool is not None else ProcessPool(jobs) if jobs > 1 else InlinePool()
         self.progress = progress or (lambda event, name: None)
+        self.blank_result: PartResult | None = None
 
     def __enter__(self) -> PartScheduler:
         return self
@@ -230,82 +219,69 @@ class PartScheduler:
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         self.pool.close(graceful=kind is None)
 
-    def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True,
-            pad_end: bool = False) -> list[PartResult]:
-        """Lay out specs in order from first_folio, each opening on a recto (blank versos inserted).
+    def lay_out(self, specs: Sequence[PartSpec]) -> list[PartResult]:
+        """Every spec laid out (at folio 1), in input order: cached ones from the cache, the rest across the pool.
 
-        With pad_end, a blank verso is added at the end when needed so that what follows opens on a recto.
-        The next part is placed as soon as the page count of the one before is known; parts already in the
-        cache are taken from it, and a part needed twice while it is being laid out (a blank) is laid out once.
+        No part depends on another's position, so the stale parts are a plain map over the workers; a spec
+        given twice (same key) is laid out once.
         """
-        todo: deque[PartSpec | None] = deque(specs)
-        if pad_end:
-            todo.append(None)  # the end: pad to a recto
-        slots: list[PartResult | None] = []
-        folios: list[int] = []
-        tasks: dict[int, _Task] = {}
-        by_key: dict[str, int] = {}  # key -> the task making it
-        folio = first_folio
-        waiting: _Task | None = None  # the task whose page count decides the next folio
-        while True:
-            while waiting is None and todo:
-                if todo[0] is None and folio % 2 == 1:
-                    todo.popleft()
-                    continue
-                spec = self.blank if (recto or todo[0] is None) and folio % 2 == 0 else todo[0]
-                assert spec is not None
-                key = part_key(self.style, spec, 1 if spec.kind == "blank" else folio)
-                cached = self.cache.get(key) if key not in by_key else None
-                if cached is None and key not in by_key and not self.pool.idle():
-                    break  # every worker is busy: wait for one
-                if spec is not self.blank or todo[0] is None:
-                    todo.popleft()
-                slots.append(None)
-                folios.append(folio)
-                if cached is not None:
-                    slots[-1] = cached
-                    folio += cached.layout.page_count
-                    self.progress("cached", spec.name)
-                    continue
-                if key not in by_key:
-                    by_key[key] = len(tasks)
-                    tasks[len(tasks)] = _Task(spec, key, [])
-                    self.pool.submit(by_key[key], self.style, spec, folio)
-                task = tasks[by_key[key]]
-                task.slots.append(len(slots) - 1)
-                if task.pages is None:
-                    waiting = task
-                else:
-                    folio += task.pages
-            if not todo and waiting is None and by_key == {}:
-                break
+        keys = [part_key(self.style, spec) for spec in specs]
+        done: dict[str, PartResult] = {}
+        todo: list[tuple[str, PartSpec]] = []
+        for key, spec in dict(zip(keys, specs, strict=True)).items():  # each key once, in input order
+            cached = self.cache.get(key)
+            if cached is not None:
+                done[key] = cached
+                self.progress("cached", spec.name)
+            else:
+                todo.append((key, spec))
+        tasks = dict(enumerate(todo))
+        queue = deque(tasks)
+        unfinished = len(tasks)
+        while unfinished:
+            while queue and self.pool.idle():
+                number = queue.popleft()
+                self.pool.submit(number, self.style, tasks[number][1])
             if not self.pool.busy():
-                raise SchedulerStalled(f"the layout scheduler stalled with {len(todo)} parts to place and "
-                                       f"{len(by_key)} unfinished, but no worker busy")
+                raise SchedulerStalled(f"the layout scheduler stalled with {unfinished} parts unfinished "
+                                       f"({len(queue)} not submitted), but no worker busy")
             for event, number, payload in self.pool.events():
-                task = tasks[number]
+                key, spec = tasks[number]
                 if event == "error":
-                    raise BuildError([Problem(Location(f"layout of {task.spec.name}"),
+                    raise BuildError([Problem(Location(f"layout of {spec.name}"),
                                               "the part could not be laid out", str(payload))])
                 if event == "laid":
-                    task.pages = int(payload)
-                    if task is waiting:
-                        folio, waiting = folio + task.pages, None
-                    self.progress("laid", task.spec.name)
+                    self.progress("laid", spec.name)
                 elif event == "done":
-                    self.cache.put(task.key, payload)
-                    del by_key[task.key]
-                    for slot in task.slots:
-                        if slots[slot] is not None:
-                            raise SchedulerStalled(f"slot {slot} was filled twice")
-                        slots[slot] = payload
-                    self.progress("written", payload.layout.name)
-        return [_at_folio(result, f) for result, f in zip(slots, folios, strict=True) if result is not None]
+                    if key in done:
+                        raise SchedulerStalled(f"{spec.name} was laid out twice")
+                    self.cache.put(key, payload)
+                    done[key] = payload
+                    unfinished -= 1
+                    self.progress("written", spec.name)
+        return [done[key] for key in keys]
 
+    def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True,
+            pad_end: bool = False) -> list[PartResult]:
+        """Lay out specs and place them in order from first_folio, each opening on a recto (blank versos inserted).
 
-def _at_folio(result: PartResult, folio: int) -> PartResult:
-    """A blank part reused at another folio (its pages carry no folio, so its PDF is the same)."""
-    if result.layout.first_folio == folio:
-        return result
-    layout = dataclasses.replace(result.layout, name=f"blank-{folio}", first_folio=folio)
-    return dataclasses.replace(result, layout=layout)
+        With recto=False the first part opens on first_folio whatever its side. With pad_end, a blank verso is
+        added at the end when needed so that what follows opens on a recto. Blanks are one cached page.
+        """
+        placed_parts: list[PartResult] = []
+        folio = first_folio
+        for result in self.lay_out(specs):
+            if recto and folio % 2 == 0:
+                placed_parts.append(self._blank(folio))
+                folio += 1
+            placed_parts.append(placed(result, folio))
+            folio += result.layout.page_count
+        if pad_end and folio % 2 == 0:
+            placed_parts.append(self._blank(folio))
+        return placed_parts
+
+    def _blank(self, folio: int) -> PartResult:
+        """The blank verso at folio (laid out once; its page carries no folio, so its PDF is the same)."""
+        if self.blank_result is None:
+            (self.blank_result,) = self.lay_out([self.blank])
+        return placed(self.blank_result, folio, f"blank-{folio}")

@@ -10,6 +10,7 @@ and the same bytes for the same inputs. Parts are opened one at a time, so memor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -25,6 +26,7 @@ import weasyprint
 
 from ..layout.partpdf import LINK_SCHEME, STRIPPED_KEY, FontUsage
 from .catalog import document_info, name_tree, outline_root, page_labels, save, structure_root
+from .furniture import Furniture, draw_over
 from .subset import FontStats, font_program, install_fonts, merge_usage
 
 log = logging.getLogger(__name__)
@@ -60,18 +62,21 @@ class Assembled:
 
 
 def assemble(parts: Sequence[bytes], usage: Sequence[FontUsage], info: AssemblyInfo,
-             cache_dir: Path | None, programs: Mapping[str, bytes] | None = None) -> bytes:
+             cache_dir: Path | None, programs: Mapping[str, bytes] | None = None,
+             furniture: Furniture | None = None) -> bytes:
     """Join the part PDFs, in order, into the book's PDF (dropped links are logged; see assemble_report)."""
-    return assemble_report(parts, usage, info, cache_dir, programs).pdf
+    return assemble_report(parts, usage, info, cache_dir, programs, furniture).pdf
 
 
 def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: AssemblyInfo,
-                    cache_dir: Path | None, programs: Mapping[str, bytes] | None = None) -> Assembled:
+                    cache_dir: Path | None, programs: Mapping[str, bytes] | None = None,
+                    furniture: Furniture | None = None) -> Assembled:
     """Join the part PDFs, in order, into the book's PDF; report the links dropped and the font work.
 
     `parts` is read once, in order, one part at a time (a lazy sequence keeps memory low); `usage[i]` must
     describe `parts[i]` (from `write_part_pdf`); subset fonts are cached in `cache_dir`.
     `programs` gives, by hash, the font programs that parts left out (see `strip_programs`).
+    `furniture` (coopbook.pdf.furniture) is drawn over the pages it covers; its fonts are subset with the parts'.
     """
     if len(parts) != len(usage):
         raise ValueError(f"{len(parts)} parts but {len(usage)} font usages")
@@ -79,8 +84,14 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
     for index, (data, part_usage) in enumerate(zip(parts, usage, strict=True)):
         with pikepdf.open(io.BytesIO(data)) as part:
             joiner.add(index, part, part_usage)
-    fonts = joiner.finish(usage, cache_dir)
-    pdf = save(joiner.out, joiner.version)
+    all_usage = list(usage)
+    with contextlib.ExitStack() as stack:  # the furniture stays open until the book is saved
+        if furniture is not None and furniture.result.glyphs is not None:
+            drawn = stack.enter_context(pikepdf.open(io.BytesIO(furniture.result.pdf)))
+            joiner.add_furniture(len(parts), drawn, furniture)
+            all_usage.append(furniture.result.glyphs)
+        fonts = joiner.finish(all_usage, cache_dir)
+        pdf = save(joiner.out, joiner.version)
     if joiner.dropped:
         log.warning("dropped %d links to %d ids with no destination in the book: %s", len(joiner.dropped),
                     len(set(joiner.dropped)), ", ".join(sorted(set(joiner.dropped))[:10]))
@@ -286,6 +297,20 @@ class _Joiner:
                 break
             item = item.Next
         self.outline_count += int(local.get("/Count", 0))
+
+    def add_furniture(self, index: int, drawn: pikepdf.Pdf, furniture: Furniture) -> None:
+        """Draw each furniture page (but blanks) over its book page; its fonts join the book's like a part's."""
+        if furniture.first_page + len(furniture.kinds) > len(self.out.pages) or \
+                len(drawn.pages) != len(furniture.kinds):
+            raise ValueError(f"the page furniture ({len(drawn.pages)} pages from page {furniture.first_page}) "
+                             f"does not fit the book's {len(self.out.pages)} pages")
+        self.version = max(self.version, drawn.pdf_version)
+        assert furniture.result.glyphs is not None
+        slots = self._detach_fonts(index, drawn, furniture.result.glyphs)
+        for number, kind in enumerate(furniture.kinds):
+            if kind != "blank":
+                draw_over(self.out, self.out.pages[furniture.first_page + number], drawn.pages[number], number)
+        self.font_slots.extend((self.out.copy_foreign(fonts), mapping) for fonts, mapping in slots)
 
     # ---- the book-wide objects ----
 

@@ -136,8 +136,15 @@ def test_assembled_pdf_matches_the_one_pass_pdf(tmp_path: Path, monkeypatch: pyt
     reference = write_one_pass(book_pdf, book_style(context, TEMPLATES, rendered))
     one, two = pypdf.PdfReader(io.BytesIO(assembled)), pypdf.PdfReader(io.BytesIO(reference))
     assert len(one.pages) == len(two.pages)
-    assert [p.extract_text() for p in one.pages] == [p.extract_text() for p in two.pages]
     assert one.page_labels == two.page_labels
+    # the assembled body pages carry their folios (drawn from the furniture); the one-pass PDF has none there
+    texts = [p.extract_text() for p in two.pages]
+    for number, (label, text) in enumerate(zip(one.page_labels, [p.extract_text() for p in one.pages], strict=True)):
+        if label.isdigit() and texts[number].strip():
+            assert text.startswith(f"{label}\n"), (number, text)  # the folio, drawn first
+            assert text.removeprefix(f"{label}\n") == texts[number], number
+        else:
+            assert text == texts[number], number
     assert outline(one) == outline(two)
     assert links(assembled) == links(reference) and len(links(assembled)) >= 10
     assert "/StructTreeRoot" in one.trailer["/Root"] and one.trailer["/Root"]["/Lang"] == "en-GB"
@@ -166,3 +173,44 @@ def test_cache_entries_unused_for_a_week_are_pruned(tmp_path: Path) -> None:
     assert not orphan.exists(), "an entry no build used for a week is removed"
     assert stale.exists(), "an entry this build used is kept (its time is refreshed on use)"
     assert events["cached"] >= 3
+
+
+def shift(content: Path) -> None:
+    """A page-shifting correction (after `correct`): a long paragraph added to maria-perez."""
+    path = content / "interviews" / "maria-perez.yaml"
+    paragraph = "A paragraph added by the editor, long enough to need more room on the page. " * 120
+    path.write_text(path.read_text("utf-8").replace("In Bogotá", f"{paragraph}\n\n      In Bogotá"), "utf-8")
+
+
+def run_named(content: Path, out: Path, jobs: int) -> tuple[dict[str, bytes], list[str], int]:
+    """Build; return the outputs, the parts laid out (by name, blanks left out) and the PDF's page count."""
+    laid: list[str] = []
+    outputs = build(BuildOptions(content, out, ("pdf", "epub"), TEMPLATES, jobs=jobs,
+                                 progress=lambda event, name: laid.append(name) if event == "written" else None))
+    pages = next(o.pages for o in outputs if o.format == "pdf")
+    return {o.format: o.path.read_bytes() for o in outputs}, [n for n in laid if n != "blank"], pages or 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_page_shifting_correction_lays_out_one_interview(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           jobs: int) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    content = mini(tmp_path)
+    book = content / "book.yaml"  # the corrected interview first, so that an interview follows it
+    book.write_text(book.read_text("utf-8").replace("[jurgen-von-muralt, maria-perez]",
+                                                    "[maria-perez, jurgen-von-muralt]"), "utf-8")
+    _, first_laid, first_pages = run_named(content, tmp_path / "out", jobs)
+    assert "maria-perez" in first_laid and len(first_laid) >= 4
+    correct(content)  # a one-word correction: one interview, nothing else (its folios did not move)
+    one_word, laid, _ = run_named(content, tmp_path / "out", jobs)
+    assert laid == ["maria-perez"], laid
+    assert one_word == run_named(content, tmp_path / f"clean-word-{jobs}", jobs)[0]
+    shift(content)
+    incremental, laid, pages = run_named(content, tmp_path / "out", jobs)
+    assert pages >= first_pages + 1  # the correction moved every later page
+    assert set(laid) <= {"maria-perez", "index", "front"} and "maria-perez" in laid, laid
+    clean, clean_laid, _ = run_named(content, tmp_path / f"clean-shift-{jobs}", jobs)
+    assert len(clean_laid) > len(laid)
+    assert incremental["pdf"] == clean["pdf"]
+    assert incremental["epub"] == clean["epub"]

@@ -27,6 +27,7 @@ from coopbook.layout.partpdf import FontUsage
 from coopbook.layout.partpdf import write_part_pdf as write_part
 from coopbook.pdf.assemble import Assembled, AssemblyInfo, assemble, assemble_report
 from coopbook.pdf.printmarks import add_bleed_and_marks
+from coopbook.pipeline import Output
 from coopbook.templating import TEMPLATES
 
 CSS_TEXT = """
@@ -353,3 +354,46 @@ def test_missing_characters_read_as_in_one_pass(tmp_path: Path) -> None:
     encodings = [font.Encoding for font in pdf.pages[0].Resources.Font.values()]
     assert any(isinstance(encoding, pikepdf.Stream) for encoding in encodings)
     assert pypdf.PdfReader(io.BytesIO(result.pdf)).page_labels == ["1", "2"]
+
+
+# ---- the page furniture: folios drawn after layout, as artifacts ------------------------------------------
+
+
+def furniture_operations(page: pikepdf.Page) -> list[tuple[str, list[object]]]:
+    """The operators of a page's content stream, as (operator, operands)."""
+    return [(str(op), list(operands)) for operands, op in pikepdf.parse_content_stream(page)]
+
+
+def test_folios_and_heads_are_artifacts_drawn_from_the_furniture(mini_book: dict[str, Output]) -> None:
+    output = mini_book["pdf"]
+    reader = pypdf.PdfReader(str(output.path))
+    labels = reader.page_labels
+    with pikepdf.open(output.path) as pdf:
+        drawn = 0
+        for number, label in enumerate(labels):
+            page = pdf.pages[number]
+            ops = furniture_operations(page)
+            folios = [name for name in page.obj.Resources.get("/XObject", {}).keys()
+                      if name.startswith("/CoopbookFolio")]
+            text = reader.pages[number].extract_text() or ""
+            if not label.isdigit() or not text.strip():  # front matter (its own folios) and blank versos
+                assert not (ops and ops[0][0] == "BDC" and ops[0][1][0] == "/Artifact"), label
+                continue
+            assert ops[0][0] == "BDC" and ops[0][1][0] == "/Artifact", (label, ops[:3])
+            assert [op for op, _ in ops[1:5]] == ["q", "Do", "Q", "EMC"], (label, ops[:6])
+            form = page.obj.Resources.XObject[ops[2][1][0]]
+            assert str(ops[2][1][0]) in folios
+            inner = [(str(op), list(operands)) for operands, op in pikepdf.parse_content_stream(form)]
+            assert not any(op in ("BDC", "BMC") for op, _ in inner), "the furniture carries no tags"
+            first_line = text.split("\n", 1)[0].split()
+            assert label in (first_line[0], first_line[-1]), (label, text[:40])  # the folio the label says
+            shown = [op for op, _ in inner if op in ("Tj", "TJ")]
+            opening = label == "1" or len(first_line) == 1
+            assert len(shown) >= (1 if opening else 2), (label, shown)  # a folio, and a running head but on openers
+            drawn += 1
+        assert drawn >= 3
+        programs = [str(obj.FontName) for obj in pdf.objects
+                    if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"]
+        assert len(programs) == len(set(programs)), programs  # the furniture's fonts merged with the parts'
+        struct_text = str(pdf.Root.StructTreeRoot.K)
+        assert "/CoopbookFolio" not in struct_text

@@ -116,17 +116,20 @@ def test_contents_folio_is_where_the_interview_opens(real_book: dict[str, Output
 
 
 def printed_folio(page_text: str, heads: set[str]) -> str | None:
-    """The folio printed in the margin of a page (with or beside a running head), if any."""
+    """The folio printed in the margin of a page (with or beside a running head), if any.
+
+    Body and index folios are drawn first (the page furniture, under the text), front matter folios last.
+    """
     lines = [line.strip() for line in page_text.splitlines() if line.strip()]
     if not lines:
         return None
-    last = lines[-1]
-    if re.fullmatch(r"\d+|[ivxlc]+", last):
-        return last
-    for head in heads:
-        match = re.fullmatch(rf"(\d+) {re.escape(head)}|{re.escape(head)} (\d+)", last)
-        if match:
-            return match.group(1) or match.group(2)
+    for line in (lines[0], lines[-1]):
+        if re.fullmatch(r"\d+|[ivxlc]+", line):
+            return line
+        for head in heads:
+            match = re.fullmatch(rf"(\d+) {re.escape(head)}|{re.escape(head)} (\d+)", line)
+            if match:
+                return match.group(1) or match.group(2)
     return None
 
 

@@ -468,7 +468,7 @@ def test_a_used_image_changes_the_key_of_the_part_that_shows_it_only(book: Path)
         context = template_context(loaded.book)
         rendered = render_book(loaded.book, "pdf", loaded.registry)
         style: Style = book_style(context, TEMPLATES, rendered)
-        return {spec.name: part_key(style, spec, 1) for spec in interview_specs(rendered, context, TEMPLATES)}
+        return {spec.name: part_key(style, spec) for spec in interview_specs(rendered, context, TEMPLATES)}
 
     before = keys()
     (book / "images" / "unused.png").write_bytes(png((0, 0, 0)))
