@@ -507,3 +507,27 @@ def correct_one_word(corpus: Corpus, interview_index: int) -> Path:
     lines[number] = line[:match.start()] + replacement + line[match.end():]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+SHIFT_PARAGRAPH_WORDS = 900  # more than one A5 page of text at the book's type
+
+
+def add_paragraph(corpus: Corpus, interview_index: int, words: int = SHIFT_PARAGRAPH_WORDS) -> Path:
+    """Append a new paragraph of about `words` words (no term) to the answer to question 4; return the file.
+
+    It is long enough to push every later page of the book on by at least one page (a page-shifting correction).
+    Each call adds another paragraph, from a generator seeded with the corpus seed and the file's current length.
+    """
+    path = corpus.interview_path(interview_index)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    answer = _answer_lines(lines, min(CORRECTED_QUESTION, QUESTIONS_PER_INTERVIEW - 1))
+    generator = _Generator(corpus.seed * 1_000_003 + len(lines))
+    sentences: list[str] = []
+    while sum(len(s.split()) for s in sentences) < words:
+        sentences.append(generator.sentence())
+    end = answer.stop
+    while end > answer.start and not lines[end - 1].strip():
+        end -= 1
+    lines[end:end] = ["", _block(" ".join(sentences), 6).rstrip("\n")]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

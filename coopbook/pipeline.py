@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from filelock import FileLock, Timeout
 
@@ -50,6 +50,9 @@ from .pdf.furniture import furniture_spec, lay_out_furniture, page_heads, page_k
 from .source.book import Book, load_book
 from .source.registry import Registry, load_registry
 from .templating import TEMPLATES, TemplateContext, merge_notes
+
+if TYPE_CHECKING:
+    from .session import BuildSession
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +125,12 @@ class BuildContext:
 Product = tuple[Format, Path, bytes, int | None]  # an output made but not yet saved: format, path, bytes, pages
 
 
-def build(options: BuildOptions) -> tuple[Output, ...]:
-    """Run every stage for the requested formats and write the outputs atomically."""
+def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[Output, ...]:
+    """Run every stage for the requested formats and write the outputs atomically (session: warm caches)."""
     make_folder(options.out)
     with environment_errors(), build_lock(options):
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
-        loaded = load(options.content)
+        loaded = load(options.content, session)
         rendered = render(loaded)
         accept(validate(loaded, rendered.problems, options.cache_dir), options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
@@ -177,11 +180,11 @@ def build_lock(options: BuildOptions) -> Iterator[None]:
         lock.release()
 
 
-def load(content: Path) -> Loaded:
-    """Load stage: book.yaml, every interview and the registry, validated as one phase."""
+def load(content: Path, session: BuildSession | None = None) -> Loaded:
+    """Load stage: book.yaml, every interview and the registry (a session's, when unchanged), validated as one phase."""
     book = load_book(content)
     problems = Problems()
-    registry = load_registry(content, book.interviews, problems)
+    registry = (session.registry if session else load_registry)(content, book.interviews, problems)
     problems.raise_if_errors(ContentError)
     return Loaded(book, registry)
 

@@ -2,7 +2,8 @@
 
 The loop is a plain function so that a test can run it for real: it builds once, then waits for changes
 (debounced by watchfiles) and rebuilds; it returns when `stop_event` is set or after `max_builds` builds.
-Each build's result goes to a callback; nothing here prints.
+Each build's result goes to a callback; nothing here prints. The builds of one watch share a `BuildSession`, so
+what is unchanged between them (the loaded registry) stays warm in the process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import watchfiles
 
 from ..errors import CoopbookError, Problem, display_path
 from ..pipeline import BuildOptions, Output, build
+from ..session import BuildSession
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +45,13 @@ class Rebuild:
         return self.internal is None and not any(p.severity == "error" for p in self.problems)
 
 
-def run_build(options: BuildOptions, number: int, changed: tuple[str, ...] = (), *, debug: bool = False) -> Rebuild:
+def run_build(options: BuildOptions, number: int, changed: tuple[str, ...] = (), *, debug: bool = False,
+              session: BuildSession | None = None) -> Rebuild:
     """Build once and describe the result; content problems and crashes are reported, never raised."""
     started = time.perf_counter()
     warnings: list[Problem] = []
     try:
-        outputs = build(replace(options, on_warnings=warnings.extend))
+        outputs = build(replace(options, on_warnings=warnings.extend), session)
     except CoopbookError as exc:
         return Rebuild(number, changed, time.perf_counter() - started, problems=exc.problems)
     except Exception as exc:  # noqa: BLE001 - a watcher outlives a crash; the next change gets a new try
@@ -81,8 +84,9 @@ def watch(options: BuildOptions, on_build: Callable[[Rebuild], None], *, stop_ev
           max_builds: int | None = None, debounce_ms: int = DEBOUNCE_MS, debug: bool = False) -> int:
     """Build now, then rebuild on every (debounced) change until stopped; return the number of builds run."""
     paths = watched_paths(options)
+    session = BuildSession(options)
     count = 1
-    on_build(run_build(options, count, debug=debug))
+    on_build(run_build(options, count, debug=debug, session=session))
     if (max_builds is not None and count >= max_builds) or (stop_event is not None and stop_event.is_set()):
         return count
     for changes in watchfiles.watch(*paths, watch_filter=change_filter(options), debounce=debounce_ms,
@@ -91,7 +95,7 @@ def watch(options: BuildOptions, on_build: Callable[[Rebuild], None], *, stop_ev
         if not changed:
             continue
         count += 1
-        on_build(run_build(options, count, changed, debug=debug))
+        on_build(run_build(options, count, changed, debug=debug, session=session))
         if max_builds is not None and count >= max_builds:
             break
     return count

@@ -1,4 +1,5 @@
-"""Smoke tests of the benchmark (bench/): the synthetic corpus, the one-word correction, the naive baseline.
+"""Smoke tests of the benchmark (bench/): the synthetic corpus, the one-word and page-shifting corrections, the naive
+baseline, and a tiny run of the harness's coopbook measures (new processes and `coopbook watch`).
 
 No timing is asserted here; `make bench` measures.
 """
@@ -13,7 +14,15 @@ import pytest
 from pypdf import PdfReader
 
 from bench.baseline import render_pdf
-from bench.corpus import QUESTIONS_PER_INTERVIEW, Corpus, correct_one_word, make_corpus
+from bench.corpus import (
+    QUESTIONS_PER_INTERVIEW,
+    SHIFT_PARAGRAPH_WORDS,
+    Corpus,
+    add_paragraph,
+    correct_one_word,
+    make_corpus,
+)
+from bench.run import markdown, run_size, summarise, targets
 from coopbook.markdown.fragments import render_book
 from coopbook.pipeline import load
 
@@ -85,3 +94,41 @@ def test_baseline_pdf_has_contents_and_index(corpus, tmp_path):
         assert title in text
     first = load(corpus.root).book.interviews[0].interviewee.name
     assert first in text
+
+
+def test_add_paragraph_lengthens_one_answer_only(tmp_path):
+    corpus = make_corpus(tmp_path / "content", 2, seed=1)
+    before = [len(a.split()) for a in answers(corpus.root)]
+    assert add_paragraph(corpus, 1) == corpus.interview_path(1)
+    after = [len(a.split()) for a in answers(corpus.root)]
+    grown = [i for i, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+    assert len(grown) == 1 and after[grown[0]] - before[grown[0]] >= SHIFT_PARAGRAPH_WORDS
+    assert grown[0] >= QUESTIONS_PER_INTERVIEW  # the second interview's answer
+
+
+def test_targets_mark_each_new_measure():
+    def entry(**values: float) -> dict[str, object]:
+        return {"largest_rss_ratio": None, **values}
+
+    size = {"n": 100, "measures": {
+        "baseline": entry(wall_ratio=1.0), "full": entry(wall_ratio=0.3, cores=1.2, largest_rss_ratio=0.4),
+        "one_word": entry(wall_ratio=0.04), "page_shift": entry(wall_ratio=0.2), "watch": entry(wall_s=0.8)}}
+    met = [(row["measure"], row["unit"], row["met"]) for row in targets([size])]
+    assert met == [("full", "×", True), ("full", " cores", False), ("one_word", "×", True),
+                   ("page_shift", "×", False), ("full", "×", True), ("watch", " s", True)]
+
+
+@pytest.mark.slow
+def test_harness_measures_rebuilds_and_watch(tmp_path):
+    result = run_size(1, 1, 0, tmp_path, ("full", "one_word", "page_shift", "watch"), timeout=600, log=False)
+    samples = {name: found[0] for name, found in result.samples.items()}
+    assert all(s.ok for s in samples.values()), {n: s.error for n, s in samples.items()}
+    assert samples["page_shift"].pages > samples["one_word"].pages == samples["full"].pages
+    assert samples["full"].cpu_s is not None and samples["full"].cores is not None
+    assert samples["watch"].wall_s > 0 and samples["watch"].pages == samples["full"].pages
+    summary = summarise(result)
+    rows = targets([summary])
+    assert [row["measure"] for row in rows] == ["watch"]  # no baseline: only the absolute target applies
+    report = {"settings": {"reps": 1, "seed": 0}, "machine": {}, "generated": "now", "sizes": [summary],
+              "targets": rows}
+    assert "inside `coopbook watch`" in markdown(report)

@@ -1,0 +1,77 @@
+"""A warm build session: frozen build options plus caches that one long-lived process (`coopbook watch`) keeps.
+
+`pipeline.build(options, session)` asks the session for the registry instead of loading it again. The loaded
+registry (and the problems its load found) is reused only while the bytes of every file under content/registry/
+and the interviewees it adds (id, person id, name) are unchanged; anything else is built afresh, as in a new
+process, so a warm build writes the same bytes as a cold one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import Problem, Problems
+from .source.book import Interview
+from .source.registry import Registry, load_registry
+
+if TYPE_CHECKING:
+    from .pipeline import BuildOptions
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """A registry loaded once, the fingerprint of what it was loaded from, and the problems its load recorded."""
+
+    key: str
+    registry: Registry
+    problems: tuple[Problem, ...]
+
+
+@dataclass
+class WarmCaches:
+    """What a session keeps between builds (mutable: replaced as the content changes), and how often it helped."""
+
+    registry: RegistryEntry | None = None
+    registry_hits: int = 0
+    registry_loads: int = 0
+
+
+@dataclass(frozen=True)
+class BuildSession:
+    """The options every build of a watch uses, and the caches kept warm between those builds."""
+
+    options: BuildOptions
+    warm: WarmCaches = field(default_factory=WarmCaches, compare=False)
+
+    def registry(self, root: Path, interviews: Sequence[Interview], problems: Problems) -> Registry:
+        """The registry for this content: the one loaded before when its sources are unchanged, else a new one."""
+        key = registry_fingerprint(root, interviews)
+        cached = self.warm.registry
+        if cached is not None and cached.key == key:
+            self.warm.registry_hits += 1
+            problems.extend(cached.problems)
+            return cached.registry
+        found = Problems()
+        registry = load_registry(root, interviews, found)
+        problems.extend(found.items)
+        self.warm.registry_loads += 1
+        self.warm.registry = None if found.errors else RegistryEntry(key, registry, tuple(found.items))
+        return registry
+
+
+def registry_fingerprint(root: Path, interviews: Sequence[Interview]) -> str:
+    """A digest of the registry's sources: every file under root/registry (path and bytes) and the interviewees."""
+    digest = hashlib.sha256(str(root.resolve()).encode())
+    folder = root / "registry"
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    for path in files:
+        data = path.read_bytes()
+        digest.update(f"\0{path.relative_to(folder).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    for interview in interviews:
+        digest.update(f"\1{interview.id}\0{interview.person_id}\0{interview.interviewee.name}".encode())
+    return digest.hexdigest()

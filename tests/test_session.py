@@ -1,0 +1,48 @@
+"""The warm build session `coopbook watch` keeps: the registry is reused only while its sources are unchanged."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from coopbook.pipeline import BuildOptions, build, load
+from coopbook.session import BuildSession
+from tests.conftest import REPO
+
+
+def test_registry_is_reused_only_while_its_files_are_unchanged(content_copy: Path, tmp_path: Path) -> None:
+    session = BuildSession(BuildOptions(content_copy, tmp_path / "out"))
+    first = load(content_copy, session).registry
+    assert load(content_copy, session).registry is first
+    assert (session.warm.registry_loads, session.warm.registry_hits) == (1, 1)
+
+    people = next((content_copy / "registry").glob("*.yaml"))
+    people.write_bytes(people.read_bytes() + b"\n# a comment changes the bytes\n")
+    second = load(content_copy, session).registry
+    assert second is not first and session.warm.registry_loads == 2
+    assert second == load(content_copy).registry  # the same registry a cold load gives
+
+
+def test_registry_is_reloaded_when_an_interviewee_is_renamed(content_copy: Path, tmp_path: Path) -> None:
+    session = BuildSession(BuildOptions(content_copy, tmp_path / "out"))
+    first = load(content_copy, session).registry
+    first_interview = load(content_copy).book.interviews[0]
+    interview = content_copy / "interviews" / f"{first_interview.id}.yaml"
+    name = first_interview.interviewee.name
+    text = interview.read_text("utf-8")
+    assert f"  name: {name}\n" in text
+    interview.write_text(text.replace(f"  name: {name}\n", f"  name: {name} Junior\n", 1), "utf-8")
+    renamed = load(content_copy, session).registry
+    assert renamed is not first and session.warm.registry_hits == 0
+    assert renamed == load(content_copy).registry
+
+
+def test_warm_builds_write_the_same_bytes_as_a_cold_build(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(REPO / "tests" / "books" / "mini", content)
+    session = BuildSession(BuildOptions(content, tmp_path / "warm", ("pdf", "epub"), cache=False))
+    build(session.options, session)
+    warm = build(session.options, session)
+    cold = build(BuildOptions(content, tmp_path / "cold", ("pdf", "epub"), cache=False))
+    assert session.warm.registry_hits == 1
+    assert [o.path.read_bytes() for o in warm] == [o.path.read_bytes() for o in cold]
