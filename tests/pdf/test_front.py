@@ -68,10 +68,17 @@ def contents_folios(path: Path) -> dict[str, str]:
     return found
 
 
+def without_folio(text: str, label: str) -> str:
+    """A page's text without the folio the page furniture draws first (under the text) on arabic pages."""
+    first, _, rest = text.lstrip().partition("\n")
+    return rest.lstrip() if first.strip() == label else text.lstrip()
+
+
 def label_of_page_starting(path: Path, heading: str) -> str:
     """The page label of the first page whose text starts with a heading."""
-    reader = pypdf.PdfReader(str(path))
-    return next(reader.page_labels[n] for n, text in enumerate(pdf_pages(path)) if text.lstrip().startswith(heading))
+    labels = pypdf.PdfReader(str(path)).page_labels
+    return next(labels[n] for n, text in enumerate(pdf_pages(path))
+                if without_folio(text, labels[n]).startswith(heading))
 
 
 def text_heights(page: pypdf.PageObject) -> list[tuple[float, str]]:
@@ -173,4 +180,4 @@ def test_series_label_set_from_lower_case(real_book: dict[str, Output]) -> None:
     (all-small-caps would draw capitals and lower case with the same glyphs and read back mixed)."""
     reader = pypdf.PdfReader(str(real_book["pdf"].path))
     opening = pdf_pages(real_book["pdf"].path)[reader.page_labels.index("1")]
-    assert opening.lstrip().startswith("ilo coop 100 interview\nAlexandre Soho")
+    assert without_folio(opening, "1").startswith("ilo coop 100 interview\nAlexandre Soho")
