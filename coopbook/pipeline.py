@@ -48,7 +48,8 @@ from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
 from .pdf.furniture import furniture_spec, lay_out_furniture, page_heads, page_kinds, running_head
 from .source.book import Book, load_book
-from .source.registry import Registry, load_registry
+from .source.registry import Registry
+from .source.registryfiles import load_registry
 from .templating import TEMPLATES, TemplateContext, merge_notes
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from .errors import Problem, Problems
 from .source.book import Interview
-from .source.registry import Registry, load_registry
+from .source.registry import Registry
+from .source.registryfiles import load_registry
 
 if TYPE_CHECKING:
     from .pipeline import BuildOptions

@@ -22,7 +22,7 @@ import pytest
 from coopbook.editorial.check import check_content
 from coopbook.errors import ContentError
 from coopbook.pipeline import BuildOptions, Output, build
-from coopbook.source.registry import see_cycles
+from coopbook.source.registryfiles import see_cycles
 
 from readers import NS, Epub, epubcheck, pdf_pages, squash
 

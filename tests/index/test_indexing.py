@@ -19,7 +19,8 @@ from coopbook.index.model import (
 )
 from coopbook.markdown.mentions import InterviewTagger, Matcher, Mention
 from coopbook.source.book import load_book
-from coopbook.source.registry import Registry, load_registry
+from coopbook.source.registry import Registry
+from coopbook.source.registryfiles import load_registry
 
 from markdown_oracle import to_html
 

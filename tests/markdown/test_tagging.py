@@ -16,7 +16,8 @@ from coopbook.markdown import convert as markup
 from coopbook.markdown.mentions import InterviewTagger, Matcher, is_acronym
 from coopbook.markdown.parser import parser
 from coopbook.source.book import load_book
-from coopbook.source.registry import Registry, load_registry
+from coopbook.source.registry import Registry
+from coopbook.source.registryfiles import load_registry
 
 from markdown_oracle import to_html
 

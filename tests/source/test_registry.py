@@ -10,7 +10,8 @@ import pytest
 
 from coopbook.errors import Problems
 from coopbook.source.book import Interview, Interviewee, Question, Source, load_book
-from coopbook.source.registry import Entry, Registry, apostrophe_variants, countries, invert_name, load_registry
+from coopbook.source.registry import Entry, Registry, apostrophe_variants, countries, invert_name
+from coopbook.source.registryfiles import load_registry
 
 REPO = Path(__file__).resolve().parents[2]
 
