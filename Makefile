@@ -29,8 +29,9 @@ check: $(STAMP)
 index: $(STAMP)
 	$(COOPBOOK) index
 
+# The quick suite runs on every core (pytest-xdist); the slow one stays serial (it kills and times processes).
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 # The slow tests: subprocess kills and locks, watch, several builds per test, the fuzzing at full size
 # (FUZZ_EXAMPLES cases, 10,000 by default; CI runs fewer, see .ci/run).
