@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import watchfiles
-from click.testing import CliRunner, Result
 
-from coopbook.cli.commands import main
 from coopbook.editorial.watch import change_filter
 from coopbook.pipeline import BuildOptions
+
+from clirunner import invoke
 
 REPO = Path(__file__).resolve().parents[2]
 INTERVIEW = "interviews/alexandre-soho.yaml"
@@ -20,13 +20,6 @@ IV = f"content/{INTERVIEW}"
 SECOND_ANSWER = "With the experience mentioned above, I joined"
 REGISTRY_HINT = "add it to content/registry/*.yaml, or to registry/ignore.yaml if it is not indexed"
 
-
-def invoke(*args: str) -> Result:
-    """Run the command line in the current folder; never a traceback."""
-    result = CliRunner().invoke(main, list(args), catch_exceptions=True)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 @pytest.fixture()

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from filelock import FileLock
 
-from coopbook.cli.commands import main
 from coopbook.editorial.check import check_content
 from coopbook.editorial.watch import Rebuild, watch
 from coopbook.errors import Problem
@@ -24,18 +23,13 @@ from coopbook.layout.csswarnings import TemplateWarnings
 from coopbook.pipeline import BuildOptions, build
 from coopbook.templating import TEMPLATES
 
+from clirunner import invoke
+
 REPO = Path(__file__).resolve().parents[2]
 INTERVIEW = "interviews/alexandre-soho.yaml"
 SECOND_ANSWER = "With the experience mentioned above, I joined"
 PDF = "ilo-coop-100.pdf"
 
-
-def invoke(*args: str) -> Result:
-    """Run the command line in the current folder (content/ and build/ under it); never a traceback."""
-    result = CliRunner().invoke(main, list(args), catch_exceptions=True)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 @pytest.fixture()
