@@ -10,6 +10,7 @@ from pydantic.dataclasses import dataclass
 
 from ..errors import Location, Problems, display_path
 from .bookconfig import STRICT, BookConfig, LongText, Slug, Text, load_config, not_blank
+from .languages import check_tag
 from .schema import validate
 from .yamlreader import YamlDoc, load_yaml, yaml_files
 
@@ -68,6 +69,16 @@ class Interview:
     title: Text | None = None
     closing: LongText | None = None
     editorial_notes: tuple[EditorialNote, ...] = ()
+    language: Text | None = None  # BCP 47; None: the book's language (see language_of)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return None if value is None else check_tag(value)
+
+    def language_of(self, book_language: str) -> str:
+        """The interview's language tag: its own `language:`, else the book's."""
+        return self.language or book_language
 
     @property
     def person_id(self) -> str:

@@ -11,6 +11,7 @@ from pydantic.dataclasses import dataclass
 
 from ..errors import Problems
 from ..slugs import slugify
+from .languages import check_tag
 from .resources import Refused, resolve_image, verify_image
 from .schema import validate
 from .yamlreader import YamlDoc, load_yaml
@@ -40,7 +41,6 @@ LongText = Annotated[str, Field(min_length=1, max_length=200_000), AfterValidato
 IndexName = Literal["people", "countries", "programmes", "organisations"]
 
 # validation patterns are matched whole (re.fullmatch): `$` would also accept a trailing newline
-BCP47 = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 LENGTH = re.compile(r"(\d{1,6}(?:\.\d{1,6})?)(mm|cm|in|pt)")
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72}
 TRIM_MM = (50.0, 500.0)  # each side of the page
@@ -113,9 +113,7 @@ class BookConfig:
     @field_validator("language")
     @classmethod
     def _language(cls, value: str) -> str:
-        if not BCP47.fullmatch(value):
-            raise ValueError("expected a BCP 47 language tag such as en-GB")
-        return value
+        return check_tag(value)
 
     @property
     def output_slug(self) -> str:

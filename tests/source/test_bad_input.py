@@ -98,7 +98,11 @@ CASES: list[tuple[str, Edit, str]] = [
     ("control-char", replace(INTERVIEW, "honorific: Mr", "honorific: M\x07r"),
      f"{IV}:6:15: error: control characters are not allowed (U+0007)"),
     ("bad-language", replace("book.yaml", "language: en-GB", "language: English (UK)"),
-     f"{B}:5:11: error: language: expected a BCP 47 language tag such as en-GB (English (UK))"),
+     f"{B}:5:11: error: language: expected a BCP 47 language tag such as en-GB, es or fr-CA (English (UK))"),
+    ("unregistered-language", replace("book.yaml", "language: en-GB", "language: xx-GB"),
+     f"{B}:5:11: error: language: expected a BCP 47 language tag such as en-GB, es or fr-CA (xx-GB)"),
+    ("interview-language", replace(INTERVIEW, "id: alexandre-soho\n", "id: alexandre-soho\nlanguage: en_GB\n"),
+     f"{IV}:4:11: error: language: expected a BCP 47 language tag such as en-GB, es or fr-CA (en_GB)"),
     ("id-not-file-name", replace(INTERVIEW, "id: alexandre-soho", "id: alexander-soho"),
      f"{IV}:3:5: error: interview id must match the file name (alexander-soho); "
      "rename the file to alexander-soho.yaml or set id: alexandre-soho"),
