@@ -13,11 +13,14 @@ which holds the order and the groups, so a change of ICU cannot bring back a sta
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import icu
+
+log = logging.getLogger(__name__)
 
 OTHER = "#"
 _NORMAL = 0  # AlphabeticIndex label type of an ordinary letter (the others: underflow, inflow, overflow)
@@ -52,6 +55,7 @@ def collation(tag: str) -> Collation:
     letters = icu.AlphabeticIndex(locale)
     if not _has_letter(letters.buildImmutableIndex(), "A"):
         letters.addLabels(icu.Locale.getEnglish())  # a language in another script still groups Latin names
+    log.debug("index collation for %s: %s", tag, versions())
     return Collation(tag, icu.Collator.createInstance(locale), letters.buildImmutableIndex())
 
 
@@ -61,7 +65,7 @@ def _has_letter(letters: icu.ImmutableIndex, text: str) -> bool:
 
 
 def versions() -> str:
-    """The ICU and Unicode versions the collation follows (for reports and tests)."""
+    """The ICU and Unicode versions the collation follows (ICU comes from the system, not requirements.lock)."""
     return f"ICU {icu.ICU_VERSION}, Unicode {icu.UNICODE_VERSION}"
 
 
