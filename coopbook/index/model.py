@@ -1,20 +1,17 @@
 """The back-of-book index: sections > letters > entries > locators (pages and ranges, or interviews).
 
-Entries sort with the Unicode Collation Algorithm (pyuca): accents and case only break ties.
+Entries sort by the rules of the book's language (ICU, coopbook.index.collation): accents and case only break
+ties, and the letter groups are the language's (Spanish Ñ after N, Swedish Å Ä Ö after Z).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
-
-from pyuca import Collator
 
 from ..markdown.mentions import Mention
 from ..source.registry import Entry, Registry
+from .collation import Collation, collation
 
 SECTION_TITLES: Mapping[str, str] = {
     "people": "People",
@@ -30,8 +27,7 @@ SECTION_OF_KIND: Mapping[str, str] = {
     "organisation": "organisations",
 }
 RANGE_DASH = "\u2013"
-OTHER = "#"
-_BASE_LETTERS = {"Ø": "O", "Ł": "L", "Đ": "D", "Æ": "A", "Œ": "O", "ß": "S", "ı": "I"}
+ENGLISH = "en"
 
 
 @dataclass(frozen=True)
@@ -99,25 +95,14 @@ class Index:
     sections: tuple[IndexSection, ...]
 
 
-@lru_cache(maxsize=1)
-def collator() -> Collator:
-    """The shared UCA collator (DUCET)."""
-    return Collator()
+def sort_key(text: str, language: str = ENGLISH) -> bytes:
+    """The collation key of a text in a language: base letters first, then accents, then case."""
+    return collation(language).sort_key(text)
 
 
-def sort_key(text: str) -> tuple[Any, ...]:
-    """The collation key of a text: accent- and case-insensitive first, then accents, then case."""
-    return tuple(collator().sort_key(text))
-
-
-def letter_of(text: str) -> str:
-    """The letter an index term files under: its first letter without accents, upper-cased; else '#'."""
-    stripped = text.lstrip()
-    if not stripped or not stripped[0].isalpha():
-        return OTHER
-    base = unicodedata.normalize("NFKD", stripped[0])[0]
-    base = _BASE_LETTERS.get(base.upper(), _BASE_LETTERS.get(base, base))
-    return base.upper()[0]
+def letter_of(text: str, language: str = ENGLISH) -> str:
+    """The letter group an index term files under in a language (its first letter's group); else '#'."""
+    return collation(language).letter_of(text)
 
 
 def page_locators(mentions: Sequence[Mention], pages: Mapping[str, int]) -> tuple[Locator, ...]:
@@ -155,8 +140,10 @@ def interview_locators(mentions: Sequence[Mention], short_titles: Mapping[str, s
 
 
 def build_index(registry: Registry, mentions: Sequence[Mention], sections: Sequence[str],
-                pages: Mapping[str, int] | None = None, short_titles: Mapping[str, str] | None = None) -> Index:
-    """The index of the given sections from the mentions (in book order) and, if known, their pages."""
+                pages: Mapping[str, int] | None = None, short_titles: Mapping[str, str] | None = None,
+                language: str = ENGLISH) -> Index:
+    """The index of the given sections from the mentions (in book order) and, if known, their pages, sorted and
+    grouped by the rules of the book's language (a BCP 47 tag)."""
     unknown = [s for s in sections if s not in SECTION_TITLES]
     if unknown:
         raise ValueError(f"unknown index section: {', '.join(unknown)}")
@@ -178,17 +165,19 @@ def build_index(registry: Registry, mentions: Sequence[Mention], sections: Seque
         entry = registry.get(key)
         if entry is not None and entry.parent is not None:
             listed.add(entry.parent)
-    builder = _Builder(registry, locators, listed)
+    builder = _Builder(registry, locators, listed, collation(language))
     return Index(tuple(builder.section(name) for name in sections))
 
 
 class _Builder:
     """Turns the registry entries of one section into sorted, grouped index entries."""
 
-    def __init__(self, registry: Registry, locators: Mapping[str, tuple[Locator, ...]], listed: set[str]) -> None:
+    def __init__(self, registry: Registry, locators: Mapping[str, tuple[Locator, ...]], listed: set[str],
+                 rules: Collation) -> None:
         self.registry = registry
         self.locators = locators
         self.listed = listed
+        self.rules = rules
 
     def section(self, name: str) -> IndexSection:
         """The sorted, grouped entries of one section."""
@@ -196,7 +185,7 @@ class _Builder:
         built = [self._entry(e) for e in entries]
         groups: dict[str, list[IndexEntry]] = {}
         for item in self._sorted(built):
-            groups.setdefault(letter_of(self._sort_text(item)), []).append(item)
+            groups.setdefault(self.rules.letter_of(self._sort_text(item)), []).append(item)
         return IndexSection(name, SECTION_TITLES[name],
                             tuple(LetterGroup(letter, tuple(items)) for letter, items in groups.items()))
 
@@ -219,11 +208,11 @@ class _Builder:
             if target is not None and target.key in self.listed:
                 refs.append(CrossRef(target.key, _full_term(self.registry, target)))
         unique = {r.key: r for r in refs}
-        return tuple(sorted(unique.values(), key=lambda r: (sort_key(r.term), r.term, r.key)))
+        return tuple(sorted(unique.values(), key=lambda r: (self.rules.sort_key(r.term), r.term, r.key)))
 
     def _sorted(self, entries: Sequence[IndexEntry | None]) -> list[IndexEntry]:
         present = [e for e in entries if e is not None]
-        return sorted(present, key=lambda e: (sort_key(self._sort_text(e)), e.term, e.key))
+        return sorted(present, key=lambda e: (self.rules.sort_key(self._sort_text(e)), e.term, e.key))
 
     def _sort_text(self, item: IndexEntry) -> str:
         entry = self.registry.get(item.key)
