@@ -13,14 +13,15 @@ from typing import Any
 
 from pyuca import Collator
 
+from ..i18n import N_
 from ..markdown.mentions import Mention
 from ..source.registry import Entry, Registry
 
-SECTION_TITLES: Mapping[str, str] = {
-    "people": "People",
-    "countries": "Countries",
-    "programmes": "ILO programmes",
-    "organisations": "Organisations",
+SECTION_TITLES: Mapping[str, str] = {  # translated where they are shown (coopbook.i18n)
+    "people": N_("People"),
+    "countries": N_("Countries"),
+    "programmes": N_("ILO programmes"),
+    "organisations": N_("Organisations"),
 }
 SECTION_OF_KIND: Mapping[str, str] = {
     "person": "people",
