@@ -103,4 +103,5 @@ def language_warnings(book: Book, templates: Path = TEMPLATES) -> tuple[Problem,
     where = doc.where(("language",)) if doc is not None else Location(display_path(book.root / "book.yaml"))
     shown = f"templates/locale/{base}/LC_MESSAGES/{DOMAIN}.po"
     return (Problem(where, "no message catalogue for this language: the book's generated words (Contents, Index, "
-                    "see also…) print in English", tag, f"add {shown} (`make messages` starts it)", "warning"),)
+                    "see also…) print in English, its dates in the language", tag,
+                    f"translate them in {shown} (README: \"The book's language\")", "warning"),)

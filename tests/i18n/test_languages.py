@@ -59,8 +59,8 @@ def test_a_language_without_catalogue_prints_english_and_says_so(tmp_path: Path,
     switched(tmp_path, "de")
     monkeypatch.chdir(tmp_path)
     warning = ("content/book.yaml:5:11: warning: no message catalogue for this language: the book's generated words "
-               "(Contents, Index, see also…) print in English (de); add templates/locale/de/LC_MESSAGES/coopbook.po "
-               "(`make messages` starts it)")
+               "(Contents, Index, see also…) print in English, its dates in the language (de); translate them in "
+               "templates/locale/de/LC_MESSAGES/coopbook.po (README: \"The book's language\")")
     result = invoke("check")
     assert warning in result.output.splitlines(), result.output
     result = invoke("build", "--format", "pdf")
