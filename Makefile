@@ -9,7 +9,7 @@ COOPBOOK := $(BIN)/coopbook
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all pdf print epub check index test test-slow lint lock bench clean distclean setup ace-setup
+.PHONY: all pdf print epub check index test test-slow lint lock bench clean distclean setup ace-setup messages
 
 all: $(STAMP)
 	$(COOPBOOK) build --format all
@@ -47,6 +47,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 setup: $(STAMP)
+
+# The book's interface words (README: "The book's language"): re-extract them from coopbook/ and templates/ into
+# templates/locale/coopbook.pot, then merge them into every language's coopbook.po (new or changed ones: to translate).
+LOCALES := templates/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -c Translators: --sort-by-file --no-wrap --project=coopbook \
+		--copyright-holder="the coopbook authors" -o $(LOCALES)/coopbook.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/coopbook.pot -d $(LOCALES) -D coopbook --no-wrap --ignore-pot-creation-date
 
 # The exact versions (with hashes) that give byte-identical outputs come from requirements.lock; coopbook itself
 # is installed on top without resolving anything again.

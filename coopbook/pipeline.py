@@ -29,6 +29,7 @@ from .editorial.check import CheckReport, validate
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
+from .i18n import translations
 from .index.model import Index, build_index
 from .layout.book import (
     BookPdf,
@@ -222,7 +223,8 @@ def template_context(book: Book) -> TemplateContext:
     when = build_time(book)
     notes = merge_notes([(i.interviewee.name, n.date, n.note) for i in book.interviews for n in i.editorial_notes])
     return TemplateContext(config=book.config, version=__version__, timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           built=when, notes=notes, series_name=book.config.series.name)
+                           built=when, notes=notes, series_name=book.config.series.name,
+                           language=book.config.language)
 
 
 def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, int] | None) -> Index:
@@ -273,7 +275,8 @@ def page_furniture(style: Style, cache: PartCache, parts: Sequence[PartLayout], 
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:
     """The contents line for the index (its sections are one entry: the PDF bookmarks and EPUB nav list them)."""
     folios = [part.layout.anchors["index"] for part in index_parts if "index" in part.layout.anchors]
-    return [TocEntry("Index", "index", str(folios[0]))] if folios else []
+    title = translations(rendered.book.config.language).gettext("Index")
+    return [TocEntry(title, "index", str(folios[0]))] if folios else []
 
 
 def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:

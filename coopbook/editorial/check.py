@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..errors import CoopbookError, Location, Problem, Problems, shorten
 from ..fsutil import atomic_write
+from ..i18n import language_warnings
 from ..layout.cache import KEEP_SECONDS
 from ..markdown.fields import markdown_fields
 from ..source.book import Interview
@@ -91,7 +92,8 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
         cache.prune()
     own = [f for f in found.values() if f is not None]
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
-    problems = [*(p for f in own for p in f.located), *with_columns(loaded, by_line), *glyph_warnings(loaded.book)]
+    problems = [*(p for f in own for p in f.located), *with_columns(loaded, by_line), *glyph_warnings(loaded.book),
+                *language_warnings(loaded.book)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
 
 

@@ -22,6 +22,7 @@ from ebooklib import epub
 from lxml import etree
 
 from ..errors import ContentError, Location, Problem, display_path
+from ..i18n import translations
 from ..index.model import Index
 from ..layout.pagestarts import countable
 from ..layout.part import PartLayout
@@ -121,17 +122,18 @@ def front_markers(front: PartLayout | None) -> dict[str, list[tuple[int, str]]]:
     return markers
 
 
-def index_markers(index: PartLayout | None, documents: Sequence[EpubDocument]) -> dict[str, list[tuple[int, str]]]:
+def index_markers(index: PartLayout | None, documents: Sequence[EpubDocument],
+                  title: str = "Index") -> dict[str, list[tuple[int, str]]]:
     """The index's print pages in the EPUB's index documents, by running-text offset.
 
-    The printed index is a heading then the sections, each the same text as its EPUB document: an offset in the
-    part, less the heading, falls in the document whose text spans it.
+    The printed index is a heading (title, in the book's language) then the sections, each the same text as its
+    EPUB document: an offset in the part, less the heading, falls in the document whose text spans it.
     """
     if index is None or not documents:
         return {}
     spans = [(d.file_name, countable("".join(etree.fromstring(d.xhtml.encode("utf-8")).find(f"{XHTML_NS}body")
                                              .itertext()))) for d in documents]
-    heading = countable("Index")
+    heading = countable(title)
     markers: dict[str, list[tuple[int, str]]] = {}
     for page, offset in text_pages(index):
         local = max(offset - heading, 0)
@@ -157,6 +159,7 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
     index's.
     """
     config = context.config
+    words = translations(context.language, templates)
     front = front_markers(next((p for p in parts if p.kind == "front"), None))
 
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
@@ -168,13 +171,13 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
     docs = [
         doc("title.xhtml", config.title, "epub/title.xhtml", in_toc=False, landmark="titlepage",
             markers=front.get("title.xhtml", ())),
-        doc("copyright.xhtml", "Copyright", "epub/copyright.xhtml", in_toc=False, landmark="copyright-page",
-            markers=front.get("copyright.xhtml", ())),
-        doc("introduction.xhtml", "Introduction", "epub/introduction.xhtml", landmark="introduction",
+        doc("copyright.xhtml", words.gettext("Copyright"), "epub/copyright.xhtml", in_toc=False,
+            landmark="copyright-page", markers=front.get("copyright.xhtml", ())),
+        doc("introduction.xhtml", words.gettext("Introduction"), "epub/introduction.xhtml", landmark="introduction",
             markers=front.get("introduction.xhtml", ()), introduction_html=rendered.introduction_html),
     ]
     if context.notes:
-        docs.append(doc("note-on-the-text.xhtml", anchors.NOTE_ON_TEXT_TITLE, "epub/note_on_text.xhtml",
+        docs.append(doc("note-on-the-text.xhtml", words.gettext(anchors.NOTE_ON_TEXT_TITLE), "epub/note_on_text.xhtml",
                         markers=front.get("note-on-the-text.xhtml", ())))
     for n, item in enumerate(rendered.interviews):
         docs.append(doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
@@ -185,11 +188,12 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
 
     def index_doc(n: int, section: Any, markers: PageMarkers) -> EpubDocument:
         file_name = f"index-{section.name}.xhtml"
-        return doc(file_name, f"Index: {section.title}", "epub/index.xhtml", landmark="index" if n == 0 else None,
+        title = words.gettext("Index: %(section)s") % {"section": words.gettext(section.title)}
+        return doc(file_name, title, "epub/index.xhtml", landmark="index" if n == 0 else None,
                    markers=markers.get(file_name, ()), section=section, href=lambda target: f"{files[target]}#{target}")
 
     plain = [index_doc(n, section, {}) for n, section in enumerate(sections)]
-    placed = index_markers(next((p for p in parts if p.kind == "index"), None), plain)
+    placed = index_markers(next((p for p in parts if p.kind == "index"), None), plain, words.gettext("Index"))
     docs.extend(index_doc(n, section, placed) for n, section in enumerate(sections))
     return resolve_fragments(docs)
 
@@ -239,7 +243,9 @@ def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
 def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path = TEMPLATES) -> Cover:
     """The book's cover image from book.yaml `cover:`, or a PNG drawn from the SVG template with its titles."""
     config = rendered.book.config
-    alt = f"Cover: {config.title}" + (f" — {config.subtitle}" if config.subtitle else "")
+    words = translations(context.language, templates)
+    title = f"{config.title} — {config.subtitle}" if config.subtitle else config.title
+    alt = words.gettext("Cover: %(title)s") % {"title": title}
     if config.cover:
         root = rendered.book.root
         try:
@@ -271,9 +277,10 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     image.content = cover.data
     book.add_item(image)
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
-    cover_doc = EpubDocument("cover.xhtml", "Cover", render_template(
-        "epub/cover.xhtml", templates, **context.variables(), title="Cover", image=cover.file_name, alt=cover.alt),
-        in_toc=False, landmark="cover")
+    words = translations(context.language, templates)
+    cover_doc = EpubDocument("cover.xhtml", words.gettext("Cover"), render_template(
+        "epub/cover.xhtml", templates, **context.variables(), title=words.gettext("Cover"), image=cover.file_name,
+        alt=cover.alt), in_toc=False, landmark="cover")
 
     names = _pack_images(book, rendered, documents, cover)
     items: list[tuple[EpubDocument, epub.EpubHtml]] = []
@@ -285,7 +292,7 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
         book.add_item(item)
         items.append((document, item))
 
-    nav = epub.EpubHtml(uid="nav", title="Contents", file_name="nav.xhtml", lang=config.language)
+    nav = epub.EpubHtml(uid="nav", title=words.gettext("Contents"), file_name="nav.xhtml", lang=config.language)
     nav.properties.append("nav")
     nav.content = _nav(documents, cover_doc, context, templates, tuple(nav_pages)).encode("utf-8")
     nav.add_item(css)
@@ -385,14 +392,15 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateCont
 
 def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: TemplateContext,
          templates: Path, nav_pages: tuple[str, ...] = ()) -> str:
+    words = translations(context.language, templates)
     toc = [NavLink(d.title, d.file_name) for d in documents if d.in_toc]
-    landmarks = [NavLink(d.title if d.landmark != "bodymatter" else "Start of content", d.file_name, d.landmark)
-                 for d in (cover, *documents) if d.landmark]
-    landmarks.insert(1, NavLink("Contents", "nav.xhtml#toc", "toc"))
+    landmarks = [NavLink(d.title if d.landmark != "bodymatter" else words.gettext("Start of content"), d.file_name,
+                         d.landmark) for d in (cover, *documents) if d.landmark]
+    landmarks.insert(1, NavLink(words.gettext("Contents"), "nav.xhtml#toc", "toc"))
     pages = [NavLink(label, f"{d.file_name}#page-{label}", label=label) for d in documents for label in d.pages]
     before_nav = sum(len(d.pages) for d in documents[:2])  # the spine reads title, copyright, then the nav
     pages[before_nav:before_nav] = [NavLink(label, f"nav.xhtml#page-{label}", label=label) for label in nav_pages]
-    return render_template("epub/nav.xhtml", templates, **context.variables(), title="Contents", toc=toc,
+    return render_template("epub/nav.xhtml", templates, **context.variables(), title=words.gettext("Contents"), toc=toc,
                            landmarks=landmarks, pages=pages, nav_pages=nav_pages)
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..i18n import N_
 from ..markdown.mentions import Mention
 from ..source.registry import Entry, Registry
 from .collation import Collation, collation
 
-SECTION_TITLES: Mapping[str, str] = {
-    "people": "People",
-    "countries": "Countries",
-    "programmes": "ILO programmes",
-    "organisations": "Organisations",
+SECTION_TITLES: Mapping[str, str] = {  # translated where they are shown (coopbook.i18n)
+    "people": N_("People"),
+    "countries": N_("Countries"),
+    "programmes": N_("ILO programmes"),
+    "organisations": N_("Organisations"),
 }
 SECTION_OF_KIND: Mapping[str, str] = {
     "person": "people",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ContentError, Location, Problem, display_path
+from ..i18n import translations
 from ..index.model import Index
 from ..markdown import anchors
 from ..markdown.fragments import RenderedBook
@@ -137,9 +138,10 @@ def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
     """The contents: the introduction (and the Note on the text when there are editorial notes), each interview
     (name, role) at the folio where it opens, then extra entries."""
     opening = {p.layout.name: p.layout.first_folio for p in parts}
-    front = [TocEntry("Introduction", anchors.INTRODUCTION, None)]
+    words = translations(rendered.book.config.language)
+    front = [TocEntry(words.gettext("Introduction"), anchors.INTRODUCTION, None)]
     if any(item.interview.editorial_notes for item in rendered.interviews):
-        front.append(TocEntry(anchors.NOTE_ON_TEXT_TITLE, anchors.NOTE_ON_TEXT, None))
+        front.append(TocEntry(words.gettext(anchors.NOTE_ON_TEXT_TITLE), anchors.NOTE_ON_TEXT, None))
     entries = [TocEntry(item.interview.interviewee.name, item.anchor, str(opening[item.interview.id]),
                         item.role_text) for item in rendered.interviews]
     return front + entries + list(extra)

@@ -4,11 +4,13 @@ their ids from here."""
 
 from __future__ import annotations
 
+from ..i18n import N_
 from ..source.yamlreader import YamlPath
 
 CONTENTS, INTRODUCTION, COPYRIGHT = "contents", "introduction", "copyright"  # the front matter sections' ids
 FRONT_IDS = (CONTENTS, INTRODUCTION, COPYRIGHT)
-NOTE_ON_TEXT, NOTE_ON_TEXT_TITLE = "note-on-the-text", "Note on the text"  # printed only when there are notes
+NOTE_ON_TEXT, NOTE_ON_TEXT_TITLE = "note-on-the-text", N_("Note on the text")  # printed only when there are notes;
+# its title is translated where it is shown (coopbook.i18n)
 INTRODUCTION_DOC_ID = "introduction"  # the footnote-id prefix of the series description
 
 
