@@ -206,7 +206,8 @@ def test_index_attributes_after_a_link_mark_the_link_text(content: Path) -> None
 
 def test_a_trailing_newline_does_not_pass_a_pattern(content: Path) -> None:
     set_book(content, "language: en-GB", 'language: "en-GB\\n"')
-    refused(content, f"{BOOK}:5:11: error: language: expected a BCP 47 language tag such as en-GB, es or fr-CA (en-GB\\n)")
+    refused(content, f"{BOOK}:5:11: error: language: expected a BCP 47 language tag such as en-GB, es or fr-CA "
+                     "(en-GB\\n)")
 
 
 def test_an_interview_id_with_a_trailing_newline_is_refused(content: Path) -> None:
