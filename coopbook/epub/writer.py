@@ -64,6 +64,7 @@ class EpubDocument:
     in_toc: bool = True
     landmark: str | None = None
     pages: tuple[str, ...] = ()
+    lang: str = ""  # its language when it is not the book's (an interview's own language)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class NavLink:
     href: str
     kind: str = ""
     label: str = ""
+    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,9 +179,11 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
         docs.append(doc("note-on-the-text.xhtml", anchors.NOTE_ON_TEXT_TITLE, "epub/note_on_text.xhtml",
                         markers=front.get("note-on-the-text.xhtml", ())))
     for n, item in enumerate(rendered.interviews):
-        docs.append(doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
+        interview = doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
                         landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
-                        item=item))
+                        item=item)
+        own = item.lang if item.lang and item.lang != config.language else ""
+        docs.append(replace(interview, lang=own))
     files = {mention.id: interview_file(mention.interview) for mention in rendered.mentions}
     sections = [s for s in index.sections if not s.is_empty]
 
@@ -279,7 +283,7 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     items: list[tuple[EpubDocument, epub.EpubHtml]] = []
     for document in (cover_doc, *(replace(d, xhtml=_rename_images(d.xhtml, names)) for d in documents)):
         item = epub.EpubHtml(uid=document.file_name.removesuffix(".xhtml"), title=document.title,
-                             file_name=document.file_name, lang=config.language)
+                             file_name=document.file_name, lang=document.lang or config.language)
         item.content = document.xhtml.encode("utf-8")
         item.add_item(css)
         book.add_item(item)
@@ -385,7 +389,7 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateCont
 
 def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: TemplateContext,
          templates: Path, nav_pages: tuple[str, ...] = ()) -> str:
-    toc = [NavLink(d.title, d.file_name) for d in documents if d.in_toc]
+    toc = [NavLink(d.title, d.file_name, lang=d.lang) for d in documents if d.in_toc]
     landmarks = [NavLink(d.title if d.landmark != "bodymatter" else "Start of content", d.file_name, d.landmark)
                  for d in (cover, *documents) if d.landmark]
     landmarks.insert(1, NavLink("Contents", "nav.xhtml#toc", "toc"))

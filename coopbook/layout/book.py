@@ -33,6 +33,7 @@ class TocEntry:
     anchor: str
     folio: str | None
     detail: str | None = None
+    lang: str = ""  # an interview's own language when it is not the book's
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
     front = [TocEntry("Introduction", anchors.INTRODUCTION, None)]
     if any(item.interview.editorial_notes for item in rendered.interviews):
         front.append(TocEntry(anchors.NOTE_ON_TEXT_TITLE, anchors.NOTE_ON_TEXT, None))
+    book_lang = rendered.book.config.language
     entries = [TocEntry(item.interview.interviewee.name, item.anchor, str(opening[item.interview.id]),
-                        item.role_text) for item in rendered.interviews]
+                        item.role_text, item.lang if item.lang not in ("", book_lang) else "")
+               for item in rendered.interviews]
     return front + entries + list(extra)
