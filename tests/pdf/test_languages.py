@@ -8,7 +8,9 @@ elements the part's /Lang when it is not the book's.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,12 @@ import pypdf
 import pyphen
 import pytest
 
-from coopbook.pipeline import Output
+from coopbook.layout.book import book_style, interview_specs
+from coopbook.layout.part import part_key
+from coopbook.markdown.fragments import render_book
+from coopbook.pipeline import Output, template_context
+from coopbook.source.book import load_book
+from coopbook.templating import TEMPLATES
 
 BOOK_LANG = "en-GB"
 LANGUAGES = {"tendai-banda": "en-GB", "lucia-quispe": "es", "rokia-ouedraogo": "fr", "chiara-bonvicini": "it"}
@@ -138,3 +145,21 @@ def test_weasyprint_writes_lang_only_in_the_catalog(multilingual_book: dict[str,
         for element, _ in structure_elements(pdf):
             walk(element, 0)
     assert deeper == []
+
+
+def test_the_part_cache_key_includes_the_language(tmp_path: Path) -> None:
+    """The same interview in another language is another part (its line breaks differ): another cache key."""
+    shutil.copytree(Path(__file__).parents[1] / "books" / "multilingual", tmp_path / "content")
+    book = load_book(tmp_path / "content")
+    keys = []
+    for language in ("fr", "it", None):
+        interviews = tuple(dataclasses.replace(i, language=language) if i.id == "rokia-ouedraogo" else i
+                           for i in book.interviews)
+        variant = dataclasses.replace(book, interviews=interviews)
+        rendered = render_book(variant, "pdf")
+        context = template_context(variant)
+        style = book_style(context, TEMPLATES, rendered)
+        spec = next(s for s in interview_specs(rendered, context, TEMPLATES) if s.name == "rokia-ouedraogo")
+        assert f'<html lang="{language or BOOK_LANG}"' in spec.html
+        keys.append(part_key(style, spec))
+    assert len(set(keys)) == 3
