@@ -107,6 +107,10 @@ class TypographySettings:
 
     quotes: dict[LanguageTag, Quotes] = field(default_factory=dict)
 
+    def __hash__(self) -> int:
+        """Hashable like the rest of the book's settings (the mapping by its sorted items)."""
+        return hash(tuple(sorted(self.quotes.items())))
+
 
 @dataclass(frozen=True, config=STRICT)
 class BookConfig:
