@@ -74,11 +74,20 @@ def typography_plugin(md: MarkdownIt) -> None:
 
 
 def typeset(text: str, before: str = "", quotes: str = "“”‘’", *, french: bool = False) -> str:
-    """The text with typographic quotes (before: the character just ahead of it) and the no-break rules applied;
-    french: with French spacing (see the module)."""
+    """The text with typographic quotes and the no-break rules applied; before: the text just ahead of it in the
+    same paragraph (its last character decides whether a quote opens; a nested quote opened in it may close
+    here); french: with French spacing (see the module)."""
+    nested = _smart_quotes(before, "", 0, quotes)[1] if before and quotes[3] != APOSTROPHE else 0
+    result = _smart_quotes(text, before[-1:], nested, quotes)[0]
+    for pattern, replacement in NO_BREAK:
+        result = pattern.sub(replacement, result)
+    return french_spacing(result, before[-1:]) if french else result
+
+
+def _smart_quotes(text: str, previous: str, nested: int, quotes: str) -> tuple[str, int]:
+    """Straight quotes to quotes[0:2] ("), quotes[2:4] (') or the apostrophe; with the nested quotes left open
+    (counted only where the nested closing quote is not the apostrophe)."""
     out = []
-    previous = before
-    nested = 0  # nested quotes opened and not yet closed (only counted where ' may be an apostrophe)
     for n, ch in enumerate(text):
         if ch == '"':
             ch = quotes[0] if previous in OPENS_AFTER or previous in quotes[::2] else quotes[1]
@@ -93,10 +102,7 @@ def typeset(text: str, before: str = "", quotes: str = "“”‘’", *, french
                 ch = APOSTROPHE
         out.append(ch)
         previous = ch
-    result = "".join(out)
-    for pattern, replacement in NO_BREAK:
-        result = pattern.sub(replacement, result)
-    return french_spacing(result, before) if french else result
+    return "".join(out), nested
 
 
 def french_spacing(text: str, before: str = "") -> str:
@@ -122,10 +128,12 @@ def _in_autolink(tokens: Sequence[Token], idx: int) -> bool:
 
 
 def _before(tokens: Sequence[Token], idx: int) -> str:
-    """The last character rendered before token idx among its siblings ("" at the start of a block)."""
-    for token in reversed(tokens[:idx]):
+    """The text rendered before token idx among its siblings, as typed ("" at the start of a block; a line
+    break counts as a space)."""
+    parts = []
+    for token in tokens[:idx]:
         if token.type in ("softbreak", "hardbreak"):
-            return " "
-        if token.type in ("text", "code_inline") and token.content:
-            return token.content[-1]
-    return ""
+            parts.append(" ")
+        elif token.type in ("text", "code_inline"):
+            parts.append(token.content)
+    return "".join(parts)

@@ -39,6 +39,8 @@ def test_apostrophes_stay_apostrophes_where_nested_quotes_are_not_single() -> No
     """In Italian and French a ' inside or after a word is ’, not the nested closing quote ”."""
     html = rendered("L'economia dell'ILO e \"la 'casa' dei soci'\" e l'altra.", "it")
     assert "L’economia dell’ILO e «la “casa” dei soci’» e l’altra." in html
+    across = rendered("\"la '*casa*' e l'*altra*\"", "es")  # a nested quote closed after emphasis
+    assert "«la “<em>casa</em>” e l’<em>altra</em>»" in across
 
 
 def test_french_spacing_before_punctuation() -> None:
