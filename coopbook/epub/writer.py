@@ -182,8 +182,7 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
         interview = doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
                         landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
                         item=item)
-        own = item.lang if item.lang and item.lang != config.language else ""
-        docs.append(replace(interview, lang=own))
+        docs.append(replace(interview, lang=item.lang))
     files = {mention.id: interview_file(mention.interview) for mention in rendered.mentions}
     sections = [s for s in index.sections if not s.is_empty]
 
@@ -389,11 +388,13 @@ def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateCont
 
 def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: TemplateContext,
          templates: Path, nav_pages: tuple[str, ...] = ()) -> str:
-    toc = [NavLink(d.title, d.file_name, lang=d.lang) for d in documents if d.in_toc]
+    toc = [NavLink(d.title, d.file_name) for d in documents if d.in_toc]
     landmarks = [NavLink(d.title if d.landmark != "bodymatter" else "Start of content", d.file_name, d.landmark)
                  for d in (cover, *documents) if d.landmark]
     landmarks.insert(1, NavLink("Contents", "nav.xhtml#toc", "toc"))
     pages = [NavLink(label, f"{d.file_name}#page-{label}", label=label) for d in documents for label in d.pages]
+    languages = {d.file_name: d.lang for d in documents}  # an interview in its own language: its entry too
+    toc = [replace(link, lang=languages[link.href]) for link in toc]
     before_nav = sum(len(d.pages) for d in documents[:2])  # the spine reads title, copyright, then the nav
     pages[before_nav:before_nav] = [NavLink(label, f"nav.xhtml#page-{label}", label=label) for label in nav_pages]
     return render_template("epub/nav.xhtml", templates, **context.variables(), title="Contents", toc=toc,

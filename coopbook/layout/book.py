@@ -141,8 +141,6 @@ def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
     front = [TocEntry("Introduction", anchors.INTRODUCTION, None)]
     if any(item.interview.editorial_notes for item in rendered.interviews):
         front.append(TocEntry(anchors.NOTE_ON_TEXT_TITLE, anchors.NOTE_ON_TEXT, None))
-    book_lang = rendered.book.config.language
     entries = [TocEntry(item.interview.interviewee.name, item.anchor, str(opening[item.interview.id]),
-                        item.role_text, item.lang if item.lang not in ("", book_lang) else "")
-               for item in rendered.interviews]
+                        item.role_text, item.lang) for item in rendered.interviews]
     return front + entries + list(extra)

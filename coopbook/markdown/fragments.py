@@ -46,7 +46,7 @@ class RenderedInterview:
     role_html: Markup
     heading_mention: str | None = None
     role_text: str = ""
-    lang: str = ""  # the interview's language tag ("": not known, the book's)
+    lang: str = ""  # the interview's own language tag when it is not the book's ("": the book's)
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ def interview_fragments(interview: Interview, tagger: InterviewTagger | None = N
 
     Each Markdown value is parsed and tagged once, then rendered for the PDF (page-foot footnotes) and/or the
     EPUB (noteref and aside footnotes), so both carry the same mention ids. What the Markdown rules refuse
-    is recorded in problems (by default the tagger's; not checked without either). lang is the interview's
-    language tag, typography how its text is set (see render_books).
+    is recorded in problems (by default the tagger's; not checked without either). lang is the interview's own
+    language when it is not the book's, typography how its text is set (see render_books).
     """
     collector = problems if problems is not None else tagger.problems if tagger is not None else None
 
@@ -127,7 +127,8 @@ def render_books(book: Book, registry: Registry | None = None, found: Problems |
             tagger = InterviewTagger(matcher, registry, interview.id, problems)
         lang = interview.language_of(config.language)
         rendered_all = interview_fragments(interview, tagger, book.sources.get(interview.id), problems, targets,
-                                           lang, for_language(lang, config.typography.quotes))
+                                           "" if lang == config.language else lang,
+                                           for_language(lang, config.typography.quotes))
         for target, rendered in rendered_all.items():
             interviews[target].append(rendered)
         if tagger is not None:
