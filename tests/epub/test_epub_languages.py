@@ -1,5 +1,5 @@
 """The mixed book's EPUB: each interview document, and its entry in the nav, in its own language; its quotes and
-spacing set by its language; EPUBCheck and Ace clean (issue 15). (The PDF side: tests/pdf/test_languages.py.)"""
+spacing set by its language; EPUBCheck and Ace clean (issue 15). (The PDF side: tests/pdf/test_pdf_languages.py.)"""
 
 from __future__ import annotations
 
