@@ -60,3 +60,12 @@ def mini_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
     shutil.copytree(REPO / "tests" / "books" / "mini", work / "content")
     outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "print", "epub")))
     return {o.format: o for o in outputs}
+
+
+@pytest.fixture(scope="session")
+def multilingual_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
+    """Build tests/books/multilingual (English book; interviews in English, Spanish, French, Italian), once."""
+    work = tmp_path_factory.mktemp("multilingual")
+    shutil.copytree(REPO / "tests" / "books" / "multilingual", work / "content")
+    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "epub")))
+    return {o.format: o for o in outputs}

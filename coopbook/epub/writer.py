@@ -65,6 +65,7 @@ class EpubDocument:
     in_toc: bool = True
     landmark: str | None = None
     pages: tuple[str, ...] = ()
+    lang: str = ""  # its language when it is not the book's (an interview's own language)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class NavLink:
     href: str
     kind: str = ""
     label: str = ""
+    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,9 +182,10 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
         docs.append(doc("note-on-the-text.xhtml", words.gettext(anchors.NOTE_ON_TEXT_TITLE), "epub/note_on_text.xhtml",
                         markers=front.get("note-on-the-text.xhtml", ())))
     for n, item in enumerate(rendered.interviews):
-        docs.append(doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
+        interview = doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
                         landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
-                        item=item))
+                        item=item)
+        docs.append(replace(interview, lang=item.lang))
     files = {mention.id: interview_file(mention.interview) for mention in rendered.mentions}
     sections = [s for s in index.sections if not s.is_empty]
 
@@ -286,7 +289,7 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     items: list[tuple[EpubDocument, epub.EpubHtml]] = []
     for document in (cover_doc, *(replace(d, xhtml=_rename_images(d.xhtml, names)) for d in documents)):
         item = epub.EpubHtml(uid=document.file_name.removesuffix(".xhtml"), title=document.title,
-                             file_name=document.file_name, lang=config.language)
+                             file_name=document.file_name, lang=document.lang or config.language)
         item.content = document.xhtml.encode("utf-8")
         item.add_item(css)
         book.add_item(item)
@@ -398,6 +401,8 @@ def _nav(documents: Sequence[EpubDocument], cover: EpubDocument, context: Templa
                          d.landmark) for d in (cover, *documents) if d.landmark]
     landmarks.insert(1, NavLink(words.gettext("Contents"), "nav.xhtml#toc", "toc"))
     pages = [NavLink(label, f"{d.file_name}#page-{label}", label=label) for d in documents for label in d.pages]
+    languages = {d.file_name: d.lang for d in documents}  # an interview in its own language: its entry too
+    toc = [replace(link, lang=languages[link.href]) for link in toc]
     before_nav = sum(len(d.pages) for d in documents[:2])  # the spine reads title, copyright, then the nav
     pages[before_nav:before_nav] = [NavLink(label, f"nav.xhtml#page-{label}", label=label) for label in nav_pages]
     return render_template("epub/nav.xhtml", templates, **context.variables(), title=words.gettext("Contents"), toc=toc,

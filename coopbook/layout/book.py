@@ -34,6 +34,7 @@ class TocEntry:
     anchor: str
     folio: str | None
     detail: str | None = None
+    lang: str = ""  # an interview's own language when it is not the book's
 
 
 @dataclass(frozen=True)
@@ -143,5 +144,5 @@ def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
     if any(item.interview.editorial_notes for item in rendered.interviews):
         front.append(TocEntry(words.gettext(anchors.NOTE_ON_TEXT_TITLE), anchors.NOTE_ON_TEXT, None))
     entries = [TocEntry(item.interview.interviewee.name, item.anchor, str(opening[item.interview.id]),
-                        item.role_text) for item in rendered.interviews]
+                        item.role_text, item.lang) for item in rendered.interviews]
     return front + entries + list(extra)

@@ -20,6 +20,7 @@ from ..source.resources import is_safe_link
 from ..templating import template_macro
 from . import anchors
 from .parser import ALLOWED_ATTRS, is_safe_image, new_parser, parser
+from .typography import ENV_KEY, Typography
 
 __all__ = ["is_safe_image", "is_safe_link"]  # the link and image rules, for callers of convert
 
@@ -63,9 +64,10 @@ def is_xml_char(code: int) -> bool:
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
-def parse(text: str, doc_id: str) -> tuple[list[Token], dict[str, Any]]:
-    """Parse Markdown into markdown-it tokens; footnote ids are prefixed with doc_id."""
-    env: dict[str, Any] = {"docId": doc_id}
+def parse(text: str, doc_id: str, typography: Typography | None = None) -> tuple[list[Token], dict[str, Any]]:
+    """Parse Markdown into markdown-it tokens; footnote ids are prefixed with doc_id; typography: how the text's
+    language sets it when rendered (English quotes without one)."""
+    env: dict[str, Any] = {"docId": doc_id, **({ENV_KEY: typography} if typography else {})}
     return parser().parse(text, env), env
 
 
@@ -81,9 +83,10 @@ def render(tokens: Sequence[Token], env: dict[str, Any], notes: NoteStyle) -> st
     return html
 
 
-def parse_inline(text: str, doc_id: str) -> tuple[list[Token], dict[str, Any]]:
-    """Parse one line of Markdown (a question, a role) into tokens, without a wrapping paragraph."""
-    env: dict[str, Any] = {"docId": doc_id}
+def parse_inline(text: str, doc_id: str,
+                 typography: Typography | None = None) -> tuple[list[Token], dict[str, Any]]:
+    """Parse one line of Markdown (a question, a role) into tokens, without a wrapping paragraph (see parse)."""
+    env: dict[str, Any] = {"docId": doc_id, **({ENV_KEY: typography} if typography else {})}
     return parser().parseInline(text, env), env
 
 

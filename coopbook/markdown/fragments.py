@@ -19,6 +19,7 @@ from . import anchors
 from . import convert as markup
 from .fields import INLINE_KINDS, ROLE, is_inline, markdown_fields
 from .mentions import InterviewTagger, Matcher, Mention
+from .typography import Typography, for_language
 
 Target = Literal["pdf", "epub"]
 TARGETS: tuple[Target, ...] = ("pdf", "epub")
@@ -45,6 +46,7 @@ class RenderedInterview:
     role_html: Markup
     heading_mention: str | None = None
     role_text: str = ""
+    lang: str = ""  # the interview's own language tag when it is not the book's ("": the book's)
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,14 @@ def markdown_problems(text: str, tokens: list[Any], env: dict[str, Any], ypath: 
 
 
 def interview_fragments(interview: Interview, tagger: InterviewTagger | None = None, source: YamlDoc | None = None,
-                        problems: Problems | None = None,
-                        targets: tuple[Target, ...] = TARGETS) -> dict[Target, RenderedInterview]:
+                        problems: Problems | None = None, targets: tuple[Target, ...] = TARGETS,
+                        lang: str = "", typography: Typography | None = None) -> dict[Target, RenderedInterview]:
     """Render one interview's role, questions, answers and closing message as HTML fragments for the targets.
 
     Each Markdown value is parsed and tagged once, then rendered for the PDF (page-foot footnotes) and/or the
     EPUB (noteref and aside footnotes), so both carry the same mention ids. What the Markdown rules refuse
-    is recorded in problems (by default the tagger's; not checked without either).
+    is recorded in problems (by default the tagger's; not checked without either). lang is the interview's own
+    language when it is not the book's, typography how its text is set (see render_books).
     """
     collector = problems if problems is not None else tagger.problems if tagger is not None else None
 
@@ -82,7 +85,7 @@ def interview_fragments(interview: Interview, tagger: InterviewTagger | None = N
             tagger.set_field(source.where(ypath), block=source.is_block(ypath))
         doc_id = anchors.footnote_doc_id(interview.id, ypath)
         inline = is_inline(ypath)
-        tokens, env = markup.parse_inline(text, doc_id) if inline else markup.parse(text, doc_id)
+        tokens, env = (markup.parse_inline if inline else markup.parse)(text, doc_id, typography)
         if collector is not None:
             markdown_problems(text, tokens, env, ypath, source, collector)
         tokens = tagger(tokens) if tagger is not None else tokens
@@ -103,7 +106,7 @@ def interview_fragments(interview: Interview, tagger: InterviewTagger | None = N
         interview, anchors.interview(interview.id),
         tuple(RenderedQuestion(anchor, q[target], a[target]) for anchor, q, a in questions),
         closing[target] if closing else None, fragments[ROLE][target], heading,
-        markup.plain_text(interview.interviewee.role))
+        markup.plain_text(interview.interviewee.role), lang)
         for target in targets}
 
 
@@ -117,17 +120,22 @@ def render_books(book: Book, registry: Registry | None = None, found: Problems |
     matcher = Matcher.from_registry(registry) if registry is not None else None
     interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in targets}
     mentions: list[Mention] = []
+    config = book.config
     for interview in book.interviews:
         tagger = None
         if registry is not None and matcher is not None:
             tagger = InterviewTagger(matcher, registry, interview.id, problems)
-        rendered_all = interview_fragments(interview, tagger, book.sources.get(interview.id), problems, targets)
+        lang = interview.language_of(config.language)
+        rendered_all = interview_fragments(interview, tagger, book.sources.get(interview.id), problems, targets,
+                                           "" if lang == config.language else lang,
+                                           for_language(lang, config.typography.quotes))
         for target, rendered in rendered_all.items():
             interviews[target].append(rendered)
         if tagger is not None:
             mentions.extend(tagger.mentions)
     intro = book.config.series.description
-    intro_tokens, intro_env = markup.parse(intro, anchors.INTRODUCTION_DOC_ID)
+    intro_tokens, intro_env = markup.parse(intro, anchors.INTRODUCTION_DOC_ID,
+                                           for_language(config.language, config.typography.quotes))
     markdown_problems(intro, intro_tokens, intro_env, ("series", "description"), book.config_source, problems)
     if found is None:
         problems.raise_if_errors()

@@ -157,7 +157,7 @@ class _Joiner:
             for name, value in pikepdf.NameTree(self.out.copy_foreign(dests)).items():
                 self.dests.setdefault(name, value)
         if struct is not None:
-            span = self._add_structure(struct, offset)
+            span = self._add_structure(struct, offset, str(part.Root.get("/Lang", "")))
             self.next_key = offset + max(span, int(struct.get("/ParentTreeNextKey", 0)))
         self._add_outline(part)
         _materialize(self.out.pages[first_page:])
@@ -258,9 +258,14 @@ class _Joiner:
         elif self.program_lengths[program] != length:
             raise ValueError(f"part {index}: font {name} differs from the program its usage names")
 
-    def _add_structure(self, foreign: pikepdf.Object, offset: int) -> int:
-        """Copy the part's structure tree (its Document's children join the book's); return its key count."""
+    def _add_structure(self, foreign: pikepdf.Object, offset: int, lang: str = "") -> int:
+        """Copy the part's structure tree (its Document's children join the book's); return its key count.
+
+        A part in another language than the book's (an interview's own `language:`, its HTML root's lang, which
+        WeasyPrint writes only as the part's catalog /Lang) gives its top structure elements that /Lang.
+        """
         struct = self.out.copy_foreign(foreign)
+        first = len(self.struct_kids)
         parents = dict(pikepdf.NumberTree(struct.ParentTree).items()) if "/ParentTree" in struct else {}
         self.parent_tree.update((key + offset, value) for key, value in parents.items())
         for name in ("/Namespaces", "/RoleMap", "/ClassMap"):
@@ -282,6 +287,9 @@ class _Joiner:
                 if element.get("/S") == "/Document":
                     element.S = pikepdf.Name.Part
                 self.struct_kids.append(element)
+        if lang and lang != self.info.lang:
+            for element in self.struct_kids[first:]:
+                element.Lang = pikepdf.String(lang)
         return max(parents, default=-1) + 1
 
     def _add_outline(self, part: pikepdf.Pdf) -> None:

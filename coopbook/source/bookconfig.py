@@ -90,6 +90,28 @@ class PrintSettings:
         return value
 
 
+def _four_quotes(value: str) -> str:
+    if len(value) != 4:
+        raise ValueError(f"a quotes value must be 4 characters: the opening and closing quotes, then the nested "
+                         f"pair, e.g. «»“” (this one has {len(value)})")
+    return value
+
+
+LanguageTag = Annotated[str, AfterValidator(check_tag)]
+Quotes = Annotated[str, AfterValidator(_four_quotes)]
+
+
+@dataclass(frozen=True, config=STRICT)
+class TypographySettings:
+    """How text is set per language: quotes by language tag or base language (see markdown.typography)."""
+
+    quotes: dict[LanguageTag, Quotes] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        """Hashable like the rest of the book's settings (the mapping by its sorted items)."""
+        return hash(tuple(sorted(self.quotes.items())))
+
+
 @dataclass(frozen=True, config=STRICT)
 class BookConfig:
     """Everything book.yaml says about the anthology."""
@@ -109,6 +131,7 @@ class BookConfig:
     cover: Text | None = None
     order: tuple[Slug, ...] | None = None
     print: PrintSettings = field(default_factory=PrintSettings)
+    typography: TypographySettings = field(default_factory=TypographySettings)
 
     @field_validator("language")
     @classmethod

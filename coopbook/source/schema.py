@@ -94,6 +94,9 @@ def _report(doc: YamlDoc, model: Any, err: Any, problems: Problems) -> None:
         message = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
     shown = None if isinstance(value, (dict, list)) else "null" if value is None else shorten(str(value))
+    if loc and loc[-1] == "[key]":  # a mapping's key is at fault: point at the key
+        problems.error(doc.where(loc[:-1], key=True), f"{field_label(loc[:-1])} (a key): {message}", shown)
+        return
     problems.error(doc.where(loc), f"{field}: {message}", shown)
 
 
