@@ -35,7 +35,7 @@ class Source:
     """Where the interview was first published."""
 
     publisher: Text
-    kind: Text = "Article"
+    kind: Text | None = None  # as the source called it ("Article", "Entrevista"): content, in its own language
     url: Url | None = None
 
 
