@@ -4,6 +4,7 @@ after a correction that moves no page."""
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pypdf
@@ -14,7 +15,7 @@ from coopbook.index.model import IndexEntry
 from coopbook.pipeline import BuildOptions, build, load, make_index, render
 from coopbook.templating import TEMPLATES
 
-from readers import squash
+from readers import epubcheck, squash
 
 
 def entries(items: tuple[IndexEntry, ...]) -> list[IndexEntry]:
@@ -50,9 +51,9 @@ def links(reader: pypdf.PdfReader, number: int) -> list[tuple[str, tuple[float, 
 def test_a_large_index_is_right_and_not_laid_out_again_after_a_one_word_correction(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "content", 16, seed=3, terms=520)
     laid: list[str] = []
-    options = BuildOptions(corpus.root, tmp_path / "out", ("pdf",), TEMPLATES, jobs=2,
+    options = BuildOptions(corpus.root, tmp_path / "out", ("pdf", "epub"), TEMPLATES, jobs=2,
                            progress=lambda event, name: laid.append(name) if event == "written" else None)
-    (pdf,) = build(options)
+    pdf, epub = build(options)
     loaded = load(corpus.root)
     rendered = render(loaded, ("pdf",)).books["pdf"]
     assert len(rendered.mentions) >= 2000
@@ -94,9 +95,18 @@ def test_a_large_index_is_right_and_not_laid_out_again_after_a_one_word_correcti
                      and (rx >= width / 2) == column and ry >= top - 30]
             assert heads, (entry.term, number + 1)
 
+    # The EPUB's index documents mark every printed index page once, in order, whichever part it is in.
+    with zipfile.ZipFile(epub.path) as book:
+        names = sorted((n for n in book.namelist() if re.search(r"/index-[a-z]+\.xhtml$", n)),
+                       key=lambda n: [s.name for s in index.sections].index(n.rsplit("index-", 1)[1][:-6]))
+        marked = [label for n in names
+                  for label in re.findall(r'epub:type="pagebreak"[^>]*aria-label="([^"]+)"', book.read(n).decode())]
+    assert marked == [labels[n] for n in pages]
+    assert epubcheck(epub.path) == []
+
     # A one-word correction moves no page: no part of the index is laid out again.
     correct_one_word(corpus, 7)
     laid.clear()
-    (again,) = build(options)
+    again, _ = build(options)
     assert again.pages == pdf.pages
     assert laid and not [name for name in laid if name.startswith("index")], laid
