@@ -39,7 +39,7 @@ from .layout.book import (
     book_style,
     contents_entries,
     front_spec,
-    index_spec,
+    index_specs,
     interview_specs,
 )
 from .layout.cache import PartCache
@@ -244,15 +244,15 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
     with PartScheduler(style, cache, blank, options.jobs, options.progress) as scheduler:
         body = scheduler.run(body_specs, 1)
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
-        index = index_spec(make_index(rendered, registry, anchor_folios(body)), context, templates)
-        index_parts = scheduler.run([index], next_folio) if index is not None else []
+        index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates)
+        index_parts = scheduler.run(index, next_folio, run_on=True)  # its sections in parallel, each on a new page
         contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
         front_matter = front_spec(rendered, contents, context, templates)
         front = scheduler.run([front_matter], 1, recto=False, pad_end=True)
-    heads = {spec.name: running_head(spec.html) for spec in [*body_specs, *([index] if index else [])]}
+    heads = {spec.name: running_head(spec.html) for spec in [*body_specs, *index]}
     furniture = page_furniture(style, cache, [p.layout for p in body + index_parts], heads, context, templates)
     log.info("%d stale cache entries removed", cache.prune())
-    specs = {s.name: s for s in (body_specs + [front_matter] + ([index] if index else []))}
+    specs = {s.name: s for s in (body_specs + [front_matter] + index)}
     return BookPdf(tuple(front), tuple(body + index_parts),
                    tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)), furniture)
 

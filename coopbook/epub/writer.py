@@ -124,26 +124,28 @@ def front_markers(front: PartLayout | None) -> dict[str, list[tuple[int, str]]]:
     return markers
 
 
-def index_markers(index: PartLayout | None, documents: Sequence[EpubDocument],
+def index_markers(index: Sequence[PartLayout], documents: Sequence[EpubDocument],
                   title: str = "Index") -> dict[str, list[tuple[int, str]]]:
     """The index's print pages in the EPUB's index documents, by running-text offset.
 
-    The printed index is a heading (title, in the book's language) then the sections, each the same text as its
-    EPUB document: an offset in the part, less the heading, falls in the document whose text spans it.
+    The printed index is one or more parts, each a run of sections (the first opening with the "Index" heading),
+    each section the same text as its EPUB document, whose first id is the section's: an offset in a part, less
+    the heading (title, in the book's language), falls in the document of the part's sections whose text spans it.
     """
-    if index is None or not documents:
-        return {}
-    spans = [(d.file_name, countable("".join(etree.fromstring(d.xhtml.encode("utf-8")).find(f"{XHTML_NS}body")
-                                             .itertext()))) for d in documents]
-    heading = countable(title)
+    texts = [(ELEMENT_ID.findall(d.xhtml)[:1], d.file_name,
+              countable("".join(etree.fromstring(d.xhtml.encode("utf-8")).find(f"{XHTML_NS}body").itertext())))
+             for d in documents]
     markers: dict[str, list[tuple[int, str]]] = {}
-    for page, offset in text_pages(index):
-        local = max(offset - heading, 0)
-        for n, (file_name, length) in enumerate(spans):
-            if local < length or n == len(spans) - 1:
-                markers.setdefault(file_name, []).append((min(local, length), str(index.first_folio + page)))
-                break
-            local -= length
+    heading = countable(title)
+    for n, part in enumerate(index):
+        spans = [(file_name, length) for ids, file_name, length in texts if ids and ids[0] in part.anchors]
+        for page, offset in text_pages(part) if spans else ():
+            local = max(offset - (heading if n == 0 else 0), 0)
+            for m, (file_name, length) in enumerate(spans):
+                if local < length or m == len(spans) - 1:
+                    markers.setdefault(file_name, []).append((min(local, length), str(part.first_folio + page)))
+                    break
+                local -= length
     return markers
 
 
@@ -196,7 +198,7 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
                    markers=markers.get(file_name, ()), section=section, href=lambda target: f"{files[target]}#{target}")
 
     plain = [index_doc(n, section, {}) for n, section in enumerate(sections)]
-    placed = index_markers(next((p for p in parts if p.kind == "index"), None), plain, words.gettext("Index"))
+    placed = index_markers([p for p in parts if p.kind == "index"], plain, words.gettext("Index"))
     docs.extend(index_doc(n, section, placed) for n, section in enumerate(sections))
     return resolve_fragments(docs)
 

@@ -4,7 +4,8 @@ Each part (front matter, each interview, the index, blank versos) is laid out as
 1 and without folios in the body and index (coopbook.pdf.furniture draws those), so a part's pages do not
 depend on where it falls; every part opens on a recto. The folio of every anchor is read from the
 parts, so the contents and the index carry exact, final page numbers, and the index is laid out after the
-body, so it cannot move an earlier page. coopbook.pdf.book then assembles the parts' PDFs into the book.
+body, so it cannot move an earlier page; a long index is several parts, laid out in parallel. coopbook.pdf.book
+then assembles the parts' PDFs into the book.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from ..errors import ContentError, Location, Problem, display_path
 from ..i18n import translations
-from ..index.model import Index
+from ..index.model import Index, IndexEntry, IndexSection
 from ..markdown import anchors
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Image, used_images, walk_refs
@@ -24,6 +25,7 @@ from ..templating import TemplateContext, render_template
 from .part import PartResult, PartSpec, Style
 
 log = logging.getLogger(__name__)
+INDEX_PAGE_LINES = 100  # about the lines of one index page (two columns of ~50)
 
 @dataclass(frozen=True)
 class TocEntry:
@@ -117,13 +119,31 @@ def interview_specs(rendered: RenderedBook, context: TemplateContext, templates:
             for item in rendered.interviews]
 
 
-def index_spec(index: Index, context: TemplateContext, templates: Path) -> PartSpec | None:
-    """The index as one part, or None when no section has an entry."""
-    if all(section.is_empty for section in index.sections):
-        return None
-    html = render_template("pdf/index.html", templates, **context.variables(), index=index,
-                           href=lambda target: f"#{target}")
-    return PartSpec("index", "index", html)
+def index_specs(index: Index, context: TemplateContext, templates: Path) -> list[PartSpec]:
+    """The index as parts laid out (and cached) on their own, in parallel: the first carries the "Index" heading.
+
+    A section opens a new part, and so a new page, once the part before holds about a page of lines; smaller
+    sections run on in the part before (a short index stays one part). A part is named after its first section.
+    """
+    parts: list[list[IndexSection]] = []
+    lines = INDEX_PAGE_LINES
+    for section in (section for section in index.sections if not section.is_empty):
+        if lines >= INDEX_PAGE_LINES:
+            parts.append([])
+            lines = 0
+        parts[-1].append(section)
+        lines += section_lines(section)
+    return [PartSpec(f"index-{sections[0].name}", "index",
+                     render_template("pdf/index.html", templates, **context.variables(), sections=sections,
+                                     first=n == 0, href=lambda target: f"#{target}"))
+            for n, sections in enumerate(parts)]
+
+
+def section_lines(section: IndexSection) -> int:
+    """About how many lines a section of the index sets: a letter heading, an entry or a sub-entry is one line."""
+    def entries(items: Sequence[IndexEntry]) -> int:
+        return sum(1 + entries(item.subentries) for item in items)
+    return sum(1 + entries(group.entries) for group in section.groups)
 
 
 def front_spec(rendered: RenderedBook, contents: Sequence[TocEntry], context: TemplateContext,

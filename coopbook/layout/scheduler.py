@@ -262,16 +262,17 @@ class PartScheduler:
         return [done[key] for key in keys]
 
     def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True,
-            pad_end: bool = False) -> list[PartResult]:
+            pad_end: bool = False, run_on: bool = False) -> list[PartResult]:
         """Lay out specs and place them in order from first_folio, each opening on a recto (blank versos inserted).
 
-        With recto=False the first part opens on first_folio whatever its side. With pad_end, a blank verso is
-        added at the end when needed so that what follows opens on a recto. Blanks are one cached page.
+        With recto=False the first part opens on first_folio whatever its side. With run_on, only the first part
+        opens on a recto and the others follow on the next page. With pad_end, a blank verso is added at the end
+        when needed so that what follows opens on a recto. Blanks are one cached page.
         """
         placed_parts: list[PartResult] = []
         folio = first_folio
-        for result in self.lay_out(specs):
-            if recto and folio % 2 == 0:
+        for n, result in enumerate(self.lay_out(specs)):
+            if recto and folio % 2 == 0 and not (run_on and n):
                 placed_parts.append(self._blank(folio))
                 folio += 1
             placed_parts.append(placed(result, folio))

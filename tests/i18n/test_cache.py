@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from coopbook import i18n
-from coopbook.layout.book import book_style, index_spec, interview_specs
+from coopbook.layout.book import book_style, index_specs, interview_specs
 from coopbook.layout.part import part_key
 from coopbook.pipeline import load, make_index, render, template_context
 
@@ -20,9 +20,9 @@ def keys(templates: Path) -> dict[str, str]:
     rendered = render(loaded, ("pdf",)).books["pdf"]
     context = template_context(loaded.book)
     style = book_style(context, templates, rendered)
-    index = index_spec(make_index(rendered, loaded.registry, None), context, templates)
-    assert index is not None
-    return {spec.name: part_key(style, spec) for spec in [*interview_specs(rendered, context, templates), index]}
+    index = index_specs(make_index(rendered, loaded.registry, None), context, templates)
+    assert [spec.name for spec in index] == ["index-people"]  # a short index is one part, named after its first section
+    return {spec.name: part_key(style, spec) for spec in [*interview_specs(rendered, context, templates), *index]}
 
 
 def test_a_changed_translation_changes_the_parts_that_print_it(tmp_path: Path) -> None:
@@ -34,9 +34,10 @@ def test_a_changed_translation_changes_the_parts_that_print_it(tmp_path: Path) -
     assert 'msgstr "véase"' in text
     po.write_text(text.replace('msgstr "véase"', 'msgstr "véanse"'), encoding="utf-8")  # the index prints it
     after = keys(templates)
-    assert after["index"] != before["index"]
-    assert {k: v for k, v in after.items() if k != "index"} == {k: v for k, v in before.items() if k != "index"}
+    assert after["index-people"] != before["index-people"]
+    unchanged = {k: v for k, v in before.items() if k != "index-people"}
+    assert {k: v for k, v in after.items() if k != "index-people"} == unchanged
     po.write_text(text.replace('msgstr "Mensaje final"', 'msgstr "Despedida"'), encoding="utf-8")
     closing = keys(templates)
     assert closing["tomas-quintero"] != before["tomas-quintero"]  # the interview with a closing message
-    assert closing["lucia-benitez"] == before["lucia-benitez"] and closing["index"] == before["index"]
+    assert closing["lucia-benitez"] == before["lucia-benitez"] and closing["index-people"] == before["index-people"]

@@ -14,7 +14,7 @@ import yaml
 from babel.messages.pofile import read_po
 
 from coopbook import i18n
-from coopbook.layout.book import index_spec
+from coopbook.layout.book import index_specs
 from coopbook.pipeline import BuildOptions, Output, build, load, make_index, render, template_context
 from coopbook.source.yamlreader import string_values
 from tests.readers import NS, Epub, epubcheck, pdf_pages
@@ -149,7 +149,8 @@ def test_index_running_heads_are_spanish() -> None:
     """A section that runs over a page is headed "Personas (continuación)" (the index's own heads, set by CSS)."""
     loaded = load(SPANISH)
     rendered = render(loaded, ("pdf",)).books["pdf"]
-    spec = index_spec(make_index(rendered, loaded.registry, None), template_context(loaded.book), i18n.TEMPLATES)
-    assert spec is not None
+    specs = index_specs(make_index(rendered, loaded.registry, None), template_context(loaded.book), i18n.TEMPLATES)
+    assert len(specs) == 1
+    spec = specs[0]
     assert 'data-title="Personas (continuación)"' in spec.html
     assert "continued" not in spec.html

@@ -209,7 +209,7 @@ def test_a_page_shifting_correction_lays_out_one_interview(tmp_path: Path, monke
     shift(content)
     incremental, laid, pages = run_named(content, tmp_path / "out", jobs)
     assert pages >= first_pages + 1  # the correction moved every later page
-    assert set(laid) <= {"maria-perez", "index", "front"} and "maria-perez" in laid, laid
+    assert {n for n in laid if not n.startswith("index-")} <= {"maria-perez", "front"} and "maria-perez" in laid, laid
     clean, clean_laid, _ = run_named(content, tmp_path / f"clean-shift-{jobs}", jobs)
     assert len(clean_laid) > len(laid)
     assert incremental["pdf"] == clean["pdf"]
