@@ -228,7 +228,8 @@ def template_context(book: Book) -> TemplateContext:
 def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, int] | None) -> Index:
     """Index stage: the sections book.yaml prints, with print folios when the layout is known."""
     titles = {item.interview.id: item.interview.short_title for item in rendered.interviews}
-    return build_index(registry, rendered.mentions, rendered.book.config.print.indexes, folios, titles)
+    shown = registry.in_language(rendered.book.config.language)  # headings in the book's language
+    return build_index(shown, rendered.mentions, rendered.book.config.print.indexes, folios, titles)
 
 
 def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions) -> BookPdf:
