@@ -26,6 +26,7 @@ from ..fsutil import atomic_write
 from ..layout.cache import KEEP_SECONDS
 from ..markdown.fields import markdown_fields
 from ..source.book import Interview
+from ..source.collisions import book_collisions
 from ..source.yamlreader import YamlDoc, YamlPath, is_dropping, string_values
 from .candidates import CandidateFinder
 from .fontcoverage import glyph_warnings
@@ -91,7 +92,8 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
         cache.prune()
     own = [f for f in found.values() if f is not None]
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
-    problems = [*(p for f in own for p in f.located), *with_columns(loaded, by_line), *glyph_warnings(loaded.book)]
+    problems = [*(p for f in own for p in f.located), *with_columns(loaded, by_line), *glyph_warnings(loaded.book),
+                *book_collisions(loaded.registry, loaded.book)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
 
 
