@@ -213,9 +213,9 @@ class Registry:
             return _terms(self.entries, with_noindex=False)
         return self.memo(("terms", language), lambda: _terms(self.entries, False, language))
 
-    def known_terms(self) -> tuple[tuple[str, str], ...]:
-        """Like terms(), but including the entries marked noindex: every string the registry knows."""
-        return _terms(self.entries, with_noindex=True)
+    def known_terms(self, language: str | None = None) -> tuple[tuple[str, str], ...]:
+        """Like terms(language), but including the entries marked noindex: every string the registry knows."""
+        return _terms(self.entries, True, language)
 
 
 def surfaces_in(entry: Entry, language: str) -> tuple[str, ...]:

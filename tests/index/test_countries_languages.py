@@ -13,6 +13,7 @@ import pypdf
 import pytest
 import yaml
 
+from coopbook.editorial.check import check_content
 from coopbook.index.model import RANGE_DASH, index_as_text
 from coopbook.pipeline import BuildOptions, Output, build, load, make_index, render
 
@@ -172,3 +173,20 @@ def test_a_spanish_book_s_index_is_headed_in_spanish(tmp_path: Path) -> None:
                     "Recomendación sobre la promoción de las cooperativas, 2002 (núm. 193)"):
         assert re.search(rf"^{re.escape(heading)}  ", text, re.MULTILINE), heading
     assert "Cameroon" not in text and "Democratic Republic" not in text
+
+
+def test_check_knows_each_interview_s_country_names_and_reports_collisions(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    content = write_book(tmp_path)
+    content = content.relative_to(tmp_path)
+    assert [p.format() for p in check_content(content).problems] == []  # "Nueva Zelanda" is known in Spanish
+    places = content / "registry" / "places.yaml"
+    places.write_text(places.read_text("utf-8") + "- country: NE\n  aliases: {es: [Nigeria]}\n", "utf-8")
+    line = len(places.read_text("utf-8").splitlines())
+    report = check_content(content)
+    assert [p.format() for p in report.problems] == [
+        f"content/registry/places.yaml:{line}:18: error: in Spanish (es) interviews, country:ne has the string of "
+        "country:ng (pycountry es: Nigeria) (Nigeria); every mention would be indexed under one of them: remove "
+        "it, or give it another language"]
+    assert report.failed()  # and so the build stops too: it runs the same validate stage
