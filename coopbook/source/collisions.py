@@ -129,5 +129,7 @@ def _problem(rank: int, a: Claim, b: Claim) -> Problem:
 
 
 def book_collisions(registry: Registry, book: Book) -> Sequence[Problem]:
-    """The collisions in the languages of a book (what `coopbook check` and the build report)."""
-    return collisions(registry, book_languages(book))
+    """The collisions in the languages of a book (what `coopbook check` and the build report), found once per
+    registry and set of languages (a warm session's rebuilds reuse them)."""
+    languages = book_languages(book)
+    return registry.memo(("collisions", languages), lambda: tuple(collisions(registry, languages)))
