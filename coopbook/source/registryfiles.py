@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, field_validator
+from pydantic import AfterValidator, Field, TypeAdapter, ValidatorFunctionWrapHandler, WrapValidator, field_validator
 from pydantic.dataclasses import dataclass as model
 
 from ..errors import Location, Problems, display_path
@@ -33,19 +33,21 @@ def _tag_or_every(value: str) -> str:
     return value if value == EVERY_LANGUAGE else check_tag(value)
 
 
-def _by_language(value: Any) -> Any:
-    """A plain list of aliases is every language's: {'*': [...]}; a mapping lists them by language."""
-    if isinstance(value, list | tuple):
-        return {EVERY_LANGUAGE: value}
+def _by_language(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A plain list of aliases is every language's ({'*': [...]}, its problems located in the list); a mapping
+    lists them by language."""
+    if isinstance(value, list):
+        return {EVERY_LANGUAGE: _ALIAS_LIST.validate_python(value)}
     if not isinstance(value, dict):
         raise ValueError('expected a list, or lists by language ({"*": [...], es: [...]})')
-    return value
+    return handler(value)
 
 
+_ALIAS_LIST: TypeAdapter[tuple[str, ...]] = TypeAdapter(tuple[Text, ...])
 Tag = Annotated[str, AfterValidator(check_tag)]
 # a list (every language) or, per language, a list: `aliases: {"*": [Ivory Coast], es: [Costa de Marfil]}`
 Aliases = Annotated[dict[Annotated[str, AfterValidator(_tag_or_every)], tuple[Text, ...]],
-                    BeforeValidator(_by_language)]
+                    WrapValidator(_by_language)]
 Surface = tuple[str, str | None, tuple[str | int, ...]]  # (string, base language or None: every, where in the item)
 
 
@@ -54,8 +56,8 @@ class _SpecFields:
     """The fields every registry entry may have, whatever its file (each file adds its id and name)."""
 
     sort_as: Text | None = None
-    aliases: Aliases | None = None
-    names: dict[Tag, Text] | None = None  # the entry's name in a book of that language (and matched in it)
+    aliases: Aliases = Field(default_factory=dict)
+    names: dict[Tag, Text] = Field(default_factory=dict)  # the entry's name in a book of that language (matched there)
     description: Text | None = None
     see: tuple[Text, ...] = ()
     see_also: tuple[Text, ...] = ()
@@ -226,9 +228,9 @@ def _register(entry: Entry, item: YamlDoc, spec: _SpecFields, draft: _Draft, pro
 
 def _spec_surfaces(spec: _SpecFields, item: YamlDoc) -> list[Surface]:
     """The names and aliases an entry's YAML gives, each with its language (None: every one) and YAML path."""
-    found: list[Surface] = [(name, base_language(tag), ("names", tag)) for tag, name in (spec.names or {}).items()]
+    found: list[Surface] = [(name, base_language(tag), ("names", tag)) for tag, name in spec.names.items()]
     plain = isinstance(item.data, dict) and isinstance(item.data.get("aliases"), list)
-    for tag, aliases in (spec.aliases or {}).items():
+    for tag, aliases in spec.aliases.items():
         language = None if tag == EVERY_LANGUAGE else base_language(tag)
         found += [(alias, language, ("aliases", index) if plain else ("aliases", tag, index))
                   for index, alias in enumerate(aliases)]
