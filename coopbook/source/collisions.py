@@ -9,8 +9,8 @@ different languages (French "Guinea" for one country, English "Guinea" for anoth
   such mention under one of the two, silently. The editor can fix it (drop the alias, or give it a language).
 - warning: the two strings differ only by accents in one language (the matcher keeps them apart, but a mention
   typed without its accent goes to the other entry); or they are the same string in two different languages
-  (right as long as each interview's `language:` is right); or both come from pycountry (nothing to edit; the
-  first country in code order wins).
+  (right as long as each interview's `language:` is right); or both are pycountry's headings (nothing to edit;
+  the first country in code order gets the mentions: a span with ref= marks the other's).
 """
 
 from __future__ import annotations
@@ -117,8 +117,8 @@ def _problem(rank: int, a: Claim, b: Claim) -> Problem:
                        "error")
     if rank == 2:
         return Problem(location, f"in {language} interviews, {here.key} has the string of {other}", here.surface,
-                       f"the first in code order wins ({min(here.key, there.key)}): give the other a heading in "
-                       "coopbook/source/countrynames.yaml", "warning")
+                       f"its mentions go to {min(here.key, there.key)}: mark the other's as [...]{{.country "
+                       f"ref={max(here.key, there.key).partition(':')[2].upper()}}}", "warning")
     if rank == 1:
         return Problem(location, f"in {language} interviews, {here.key} has a string that differs only by accents "
                        f"from {other}", here.surface, f"a mention typed without the accents is indexed under "

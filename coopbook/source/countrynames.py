@@ -58,15 +58,23 @@ def country_names(language: str) -> Mapping[str, CountryNames]:
 
     The heading is countrynames.yaml's, else the (translated) common name, else the name, with a typographic
     apostrophe; the matched strings add the translated common, short and official names, but not the inverted
-    forms ("Korea, Republic of"), which no one writes in running text.
+    forms ("Korea, Republic of"), which no one writes in running text, nor one that another country has too.
     """
     translate = translator(language)
     fixed = headings().get(language, {})
-    result: dict[str, CountryNames] = {}
+    found: dict[str, tuple[str, tuple[str, ...]]] = {}
     for country in sorted(pycountry.countries, key=lambda c: c.alpha_2):
         common = getattr(country, "common_name", None)
         heading = (fixed.get(country.alpha_2) or translate(common or country.name)).replace(*TYPOGRAPHIC)
         variants = (translate(v) for v in (common, country.name, getattr(country, "official_name", None)) if v)
         others = dict.fromkeys(v for v in variants if _plain(v) != _plain(heading) and ", " not in v)
-        result[country.alpha_2.lower()] = CountryNames(heading, (heading, *others))
-    return MappingProxyType(result)
+        found[country.alpha_2.lower()] = (heading, tuple(others))
+    owners: dict[str, set[str]] = {}
+    for code, (heading, others) in found.items():
+        for surface in (heading, *others):
+            owners.setdefault(_plain(surface).casefold(), set()).add(code)
+    # a translation two countries share (Slovak gives Gambia's official name as "Slovenská republika") names
+    # neither: only headings are kept when shared
+    return MappingProxyType({code: CountryNames(heading, (heading, *(s for s in others
+                                                                      if len(owners[_plain(s).casefold()]) == 1)))
+                             for code, (heading, others) in found.items()})

@@ -230,3 +230,31 @@ def test_built_in_names_of_two_countries_never_fold_together() -> None:
 def test_matchers_are_built_once_per_registry_and_language(real: Registry) -> None:
     assert Matcher.for_language(real, "es") is Matcher.for_language(real, "es")
     assert Matcher.for_language(real, "es") is not Matcher.for_language(real, "fr")
+
+
+def test_a_translation_two_countries_share_names_neither() -> None:
+    registry = Registry.build(countries())
+    # pycountry's Slovak gives the Gambia's official name as "Slovenská republika": it must not index under the
+    # Gambia (nor, being ambiguous, anywhere); each country's Slovak heading still matches
+    assert keys(registry, "sk", "Slovenská republika") == []
+    assert keys(registry, "sk", "Slovensko a Gambia") == ["country:sk", "country:gm"]
+
+
+def test_two_built_in_headings_that_collide_are_a_warning() -> None:
+    report = [p.format() for p in collisions(Registry.build(countries()), ("gn",))]
+    assert report == [
+        "pycountry gn: warning: in Guarani (gn) interviews, country:mx has the string of country:my (pycountry gn: "
+        "Mexico) (Mexico); its mentions go to country:mx: mark the other's as [...]{.country ref=MY}"]
+
+
+def test_a_plain_alias_list_keeps_its_problems_places(here: Path) -> None:
+    _, problems = load(here, places="""
+        - country: DE
+          aliases: [Deutschland, ""]
+        - country: FR
+          aliases: 5
+        """)
+    assert problems == [
+        "content/registry/places.yaml:2:26: error: aliases[2]: must not be empty",
+        'content/registry/places.yaml:4:12: error: aliases: expected a list, or lists by language ({"*": [...], '
+        "es: [...]}) (5)"]
