@@ -38,9 +38,6 @@ def headings() -> Mapping[str, Mapping[str, str]]:
     return MappingProxyType({lang: MappingProxyType(dict(table)) for lang, table in data.items()})
 
 
-COUNTRY_NAMES: Mapping[str, str] = headings().get(SOURCE_LANGUAGE, MappingProxyType({}))
-
-
 def translator(language: str) -> Callable[[str], str]:
     """pycountry's translation of an English country name into a base language (unchanged when it has none)."""
     if language == SOURCE_LANGUAGE:
