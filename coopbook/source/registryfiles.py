@@ -45,6 +45,7 @@ def _by_language(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 _ALIAS_LIST: TypeAdapter[tuple[str, ...]] = TypeAdapter(tuple[Text, ...])
 Tag = Annotated[str, AfterValidator(check_tag)]
+Name = Annotated[Text, AfterValidator(not_blank)]
 # a list (every language) or, per language, a list: `aliases: {"*": [Ivory Coast], es: [Costa de Marfil]}`
 Aliases = Annotated[dict[Annotated[str, AfterValidator(_tag_or_every)], tuple[Text, ...]],
                     WrapValidator(_by_language)]
@@ -57,7 +58,7 @@ class _SpecFields:
 
     sort_as: Text | None = None
     aliases: Aliases = Field(default_factory=dict)
-    names: dict[Tag, Text] = Field(default_factory=dict)  # the entry's name in a book of that language (matched there)
+    names: dict[Tag, Name] = Field(default_factory=dict)  # the entry's name in a book of that language (matched there)
     description: Text | None = None
     see: tuple[Text, ...] = ()
     see_also: tuple[Text, ...] = ()

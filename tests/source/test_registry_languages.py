@@ -253,8 +253,11 @@ def test_a_plain_alias_list_keeps_its_problems_places(here: Path) -> None:
           aliases: [Deutschland, ""]
         - country: FR
           aliases: 5
+        - country: AR
+          names: {es: "  "}
         """)
     assert problems == [
         "content/registry/places.yaml:2:26: error: aliases[2]: must not be empty",
         'content/registry/places.yaml:4:12: error: aliases: expected a list, or lists by language ({"*": [...], '
-        "es: [...]}) (5)"]
+        "es: [...]}) (5)",
+        "content/registry/places.yaml:6:15: error: names.es: must not be empty (  )"]
