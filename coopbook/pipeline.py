@@ -231,7 +231,8 @@ def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, 
     """Index stage: the sections book.yaml prints, with print folios when the layout is known."""
     titles = {item.interview.id: item.interview.short_title for item in rendered.interviews}
     config = rendered.book.config
-    return build_index(registry, rendered.mentions, config.print.indexes, folios, titles, config.language)
+    shown = registry.in_language(config.language)  # headings in the book's language
+    return build_index(shown, rendered.mentions, config.print.indexes, folios, titles, config.language)
 
 
 def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions) -> BookPdf:

@@ -50,9 +50,10 @@ class Candidate:
 class CandidateFinder:
     """Reports unknown acronyms and capitalised multi-word names in Markdown, given a registry."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, language: str | None = None) -> None:
+        """Know the registry's strings in a base language (an interview's: its country names), or in every one."""
         ignored = [(term, "ignore:") for item in registry.ignore for term in apostrophe_variants(item)]
-        self.known = Matcher.from_terms([*registry.known_terms(), *ignored])
+        self.known = Matcher.from_terms([*registry.known_terms(language), *ignored])
 
     def find(self, text: str, location: Location, *, block: bool = False) -> list[Candidate]:
         """Candidates in one Markdown value at location (block=True for a `|` or `>` YAML scalar)."""

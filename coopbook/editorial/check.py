@@ -27,6 +27,8 @@ from ..i18n import language_warnings
 from ..layout.cache import KEEP_SECONDS
 from ..markdown.fields import markdown_fields
 from ..source.book import Interview
+from ..source.collisions import book_collisions, book_languages
+from ..source.languages import base_language
 from ..source.yamlreader import YamlDoc, YamlPath, is_dropping, string_values
 from .candidates import CandidateFinder
 from .fontcoverage import glyph_warnings
@@ -93,7 +95,7 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
     own = [f for f in found.values() if f is not None]
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
     problems = [*(p for f in own for p in f.located), *with_columns(loaded, by_line), *glyph_warnings(loaded.book),
-                *language_warnings(loaded.book)]
+                *language_warnings(loaded.book), *book_collisions(loaded.registry, loaded.book)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
 
 
@@ -129,6 +131,8 @@ class ValidateCache:
         package = Path(__file__).resolve().parents[1]
         for code in sorted(package.rglob("*.py")):  # the rules: any change to coopbook's code, in any package
             digest.update(str(code.relative_to(package)).encode() + b"\0" + code.read_bytes())
+        for language in book_languages(book):  # the strings each interview's language knows (pycountry's too)
+            digest.update(repr((language, sorted(loaded.registry.known_terms(language)))).encode())
         digest.update(repr((sorted(loaded.registry.known_terms()), sorted(loaded.registry.ignore))).encode())
         digest.update("\0".join(sorted(anchor_ids(book))).encode())
         images = book.root / "images"
@@ -195,9 +199,13 @@ def _problem(record: dict[str, Any]) -> Problem:
 
 def candidate_warnings(loaded: Loaded, interviews: Sequence[Interview] | None = None) -> tuple[Problem, ...]:
     """Unknown acronyms and capitalised names, once per interview, at their first place."""
-    finder = CandidateFinder(loaded.registry)
+    finders: dict[str, CandidateFinder] = {}  # one per language: what is known there
     problems = Problems()
     for interview in loaded.book.interviews if interviews is None else interviews:
+        language = base_language(interview.language_of(loaded.book.config.language))
+        if language not in finders:
+            finders[language] = CandidateFinder(loaded.registry, language)
+        finder = finders[language]
         source = loaded.book.sources[interview.id]
         seen: set[str] = set()
         for ypath, text in markdown_fields(interview):

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from ..errors import Location, Problems
 from ..source.book import Book, Interview
+from ..source.languages import base_language
 from ..source.registry import Registry
 from ..source.yamlreader import YamlDoc, YamlPath
 from . import anchors
@@ -117,13 +118,13 @@ def render_books(book: Book, registry: Registry | None = None, found: Problems |
     Tagging problems (unknown refs, misused spans) go to `found` when given, else they are raised.
     """
     problems = Problems() if found is None else found
-    matcher = Matcher.from_registry(registry) if registry is not None else None
     interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in targets}
     mentions: list[Mention] = []
     config = book.config
     for interview in book.interviews:
         tagger = None
-        if registry is not None and matcher is not None:
+        if registry is not None:  # each interview's mentions in its own language (one matcher per language)
+            matcher = Matcher.for_language(registry, base_language(interview.language_of(book.config.language)))
             tagger = InterviewTagger(matcher, registry, interview.id, problems)
         lang = interview.language_of(config.language)
         rendered_all = interview_fragments(interview, tagger, book.sources.get(interview.id), problems, targets,

@@ -95,9 +95,16 @@ class Matcher:
     folded: Mapping[str, str] = field(compare=False, repr=False)
 
     @classmethod
-    def from_registry(cls, registry: Registry) -> Matcher:
-        """A matcher over registry.terms() (every indexed name and alias)."""
-        return cls.from_terms(registry.terms())
+    def from_registry(cls, registry: Registry, language: str | None = None) -> Matcher:
+        """A matcher over registry.terms(language): the names and aliases matched in interviews of a base
+        language, or (None) every string of every indexed entry."""
+        return cls.from_terms(registry.terms(language))
+
+    @classmethod
+    def for_language(cls, registry: Registry, language: str) -> Matcher:
+        """The matcher of a base language's interviews, compiled once and kept with the registry (a warm
+        session that reuses the registry reuses its matchers)."""
+        return registry.memo(("matcher", language), lambda: cls.from_registry(registry, language))
 
     @classmethod
     def from_terms(cls, terms: Iterable[tuple[str, str]]) -> Matcher:

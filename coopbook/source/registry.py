@@ -8,14 +8,14 @@ This module is the registry as the index uses it; coopbook.source.registryfiles 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Literal
-
-import pycountry
+from typing import Any, Literal, TypeVar
 
 from ..errors import Location
+from .countrynames import country_names
+from .languages import base_language
 
 Kind = Literal["person", "country", "place", "programme", "organisation"]
 KINDS: tuple[Kind, ...] = ("person", "country", "place", "programme", "organisation")
@@ -25,19 +25,8 @@ FILES: tuple[tuple[str, Kind], ...] = (
     ("organisations.yaml", "organisation"),
 )
 APOSTROPHES = ("'", "\u2019")
-
-# pycountry names that read badly in running text, by alpha-2 code (they win over common_name).
-COUNTRY_NAMES: Mapping[str, str] = MappingProxyType({
-    "KR": "Republic of Korea",
-    "KP": "Democratic People's Republic of Korea",
-    "PS": "Palestine",
-    "CD": "Democratic Republic of the Congo",
-    "FM": "Micronesia",
-    "VG": "British Virgin Islands",
-    "VI": "United States Virgin Islands",
-    "VA": "Holy See",
-    "FK": "Falkland Islands",
-})
+ENGLISH = "en"  # the language of the registry's own names and of pycountry's: a country's name is English
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +43,9 @@ class Entry:
     see_also: tuple[str, ...] = ()
     parent: str | None = None
     noindex: bool = False
+    names: tuple[tuple[str, str], ...] = ()  # (language, heading): the name in a book of that language
+    local: tuple[tuple[str, str], ...] = ()  # (language, alias): matched only in interviews of that language
+    name_language: str | None = None  # set: the name is matched only in that language (a country's is English)
 
     @property
     def key(self) -> str:
@@ -76,8 +68,29 @@ class Entry:
 
     @property
     def surfaces(self) -> tuple[str, ...]:
-        """The name and the aliases, without repeats."""
-        return tuple(dict.fromkeys((self.name, *self.aliases)))
+        """Every string of the entry in every language (name, names, aliases), without repeats."""
+        return tuple(dict.fromkeys((self.name, *(n for _, n in self.names), *(a for _, a in self.local),
+                                    *self.aliases)))
+
+    def surfaces_in(self, language: str) -> tuple[str, ...]:
+        """The strings matched in interviews of a base language ('es'): the name (unless it belongs to another
+        language), the names and aliases given for that language, the aliases of every language."""
+        own = [self.name] if self.name_language in (None, language) else []
+        own += [n for lang, n in self.names if lang == language]
+        own += [a for lang, a in self.local if lang == language]
+        return tuple(dict.fromkeys((*own, *self.aliases)))
+
+    def heading_in(self, language: str) -> str:
+        """The entry's name in a book of a base language: its own `names`, a country's in that language, else
+        its name."""
+        for lang, name in self.names:
+            if lang == language:
+                return name
+        if self.kind == "country" and self.name_language not in (None, language):
+            translated = country_names(language).get(self.id)
+            if translated is not None:
+                return translated.heading
+        return self.name
 
 
 def invert_name(name: str) -> str:
@@ -110,6 +123,10 @@ class Registry:
     ignore: frozenset[str] = frozenset()
     by_key: Mapping[str, Entry] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     locations: Mapping[str, Location] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # where the editor wrote each name and alias: (entry key, language or None for every language, surface)
+    surface_at: Mapping[tuple[str, str | None, str], Location] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False)
+    _memo: dict[Any, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.by_key and self.entries:
@@ -117,13 +134,37 @@ class Registry:
 
     @classmethod
     def build(cls, entries: Iterable[Entry], ignore: Iterable[str] = (),
-              locations: Mapping[str, Location] | None = None) -> Registry:
+              locations: Mapping[str, Location] | None = None,
+              surface_at: Mapping[tuple[str, str | None, str], Location] | None = None) -> Registry:
         """Make a registry from entries (first of each key wins) and ignored strings."""
         table: dict[str, Entry] = {}
         for entry in entries:
             table.setdefault(entry.key, entry)
         return cls(tuple(table.values()), frozenset(ignore), MappingProxyType(table),
-                   MappingProxyType(dict(locations or {})))
+                   MappingProxyType(dict(locations or {})), MappingProxyType(dict(surface_at or {})))
+
+    def memo(self, key: Any, make: Callable[[], T]) -> T:
+        """A value derived from this registry (a language's matcher), made once and kept with it: a warm
+        session that reuses the registry reuses what was derived from it."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def in_language(self, tag: str) -> Registry:
+        """The registry as a book in this language (BCP 47) shows it: every heading in that language (a
+        heading that changes drops its English sort_as); the registry itself when nothing changes."""
+        language = base_language(tag)
+
+        def make() -> Registry:
+            shown = []
+            for entry in self.entries:
+                heading = entry.heading_in(language)
+                shown.append(entry if heading == entry.name else dataclasses.replace(entry, name=heading, sort_as=None))
+            if all(a is b for a, b in zip(shown, self.entries, strict=True)):
+                return self
+            return Registry.build(shown, self.ignore, self.locations, self.surface_at)
+
+        return self.memo(("in_language", language), make)
 
     def get(self, key: str) -> Entry | None:
         """The entry with this `kind:id` key, or None."""
@@ -164,21 +205,34 @@ class Registry:
         """The sub-entries (places) whose parent is key."""
         return tuple(e for e in self.entries if e.parent == key)
 
-    def terms(self) -> tuple[tuple[str, str], ...]:
-        """(surface string, entry key) for every name and alias of every indexed entry, both apostrophes."""
-        return _terms(self.entries, with_noindex=False)
+    def terms(self, language: str | None = None) -> tuple[tuple[str, str], ...]:
+        """(surface string, entry key) for every name and alias of every indexed entry, both apostrophes:
+        those matched in interviews of a base language ('es': with pycountry's Spanish country names), or
+        (None) every string the entries hold in any language."""
+        if language is None:
+            return _terms(self.entries, with_noindex=False)
+        return self.memo(("terms", language), lambda: _terms(self.entries, False, language))
 
-    def known_terms(self) -> tuple[tuple[str, str], ...]:
-        """Like terms(), but including the entries marked noindex: every string the registry knows."""
-        return _terms(self.entries, with_noindex=True)
+    def known_terms(self, language: str | None = None) -> tuple[tuple[str, str], ...]:
+        """Like terms(language), but including the entries marked noindex: every string the registry knows."""
+        return _terms(self.entries, True, language)
 
 
-def _terms(entries: Iterable[Entry], with_noindex: bool) -> tuple[tuple[str, str], ...]:
+def surfaces_in(entry: Entry, language: str) -> tuple[str, ...]:
+    """The strings an entry is matched by in a base language, with a country's built-in names in it."""
+    own = entry.surfaces_in(language)
+    if entry.kind != "country" or entry.name_language in (None, language):
+        return own
+    translated = country_names(language).get(entry.id)
+    return tuple(dict.fromkeys((*translated.surfaces, *own))) if translated is not None else own
+
+
+def _terms(entries: Iterable[Entry], with_noindex: bool, language: str | None = None) -> tuple[tuple[str, str], ...]:
     pairs: dict[tuple[str, str], None] = {}
     for entry in entries:
         if entry.noindex and not with_noindex:
             continue
-        for surface in entry.surfaces:
+        for surface in entry.surfaces if language is None else surfaces_in(entry, language):
             for variant in apostrophe_variants(surface):
                 pairs[(variant, entry.key)] = None
     return tuple(pairs)
@@ -189,13 +243,8 @@ def _terms(entries: Iterable[Entry], with_noindex: bool) -> tuple[tuple[str, str
 
 @lru_cache(maxsize=1)
 def countries() -> tuple[Entry, ...]:
-    """Every ISO 3166 country as an entry `country:<alpha-2 lower>`, named by a readable common name."""
-    result = []
-    for country in sorted(pycountry.countries, key=lambda c: c.alpha_2):
-        name = COUNTRY_NAMES.get(country.alpha_2) or getattr(country, "common_name", None) or country.name
-        name = name.replace(APOSTROPHES[0], APOSTROPHES[1])  # typographic in print; both spellings match
-        variants = (getattr(country, "common_name", None), country.name, getattr(country, "official_name", None))
-        aliases = tuple(dict.fromkeys(
-            v for v in variants if v and normal_surface(v) != normal_surface(name) and ", " not in v))
-        result.append(Entry("country", country.alpha_2.lower(), name, aliases=aliases))
-    return tuple(result)
+    """Every ISO 3166 country as an entry `country:<alpha-2 lower>`, named by a readable English common name;
+    its English names are matched in English interviews only (other languages: country_names)."""
+    return tuple(Entry("country", ident, names.heading, local=tuple((ENGLISH, s) for s in names.surfaces[1:]),
+                       name_language=ENGLISH)
+                 for ident, names in country_names(ENGLISH).items())

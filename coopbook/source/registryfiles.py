@@ -1,7 +1,8 @@
 """Reading content/registry/*.yaml into a Registry: the YAML models, every check, the interviewees added.
 
 Each file is validated as a whole phase (every problem located and reported), names and aliases may be claimed by
-one entry only, `see`/`see_also` must name entries and may not go round in a circle.
+one entry only (in a language: `aliases: {es: [...]}` and `names: {es: ...}` claim their strings in that language
+only, a plain list in every language), `see`/`see_also` must name entries and may not go round in a circle.
 """
 
 from __future__ import annotations
@@ -9,20 +10,46 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import AfterValidator, Field, TypeAdapter, ValidatorFunctionWrapHandler, WrapValidator, field_validator
 from pydantic.dataclasses import dataclass as model
 
 from ..errors import Location, Problems, display_path
 from .book import Interview
 from .bookconfig import STRICT, Slug, Text, not_blank
+from .languages import base_language, check_tag
 from .registry import FILES, Entry, Kind, Registry, countries, normal_surface
 from .schema import validate
 from .yamlreader import YamlDoc, load_yaml
 
 # ---- the YAML models ------------------------------------------------------------------------------
 
+EVERY_LANGUAGE = "*"  # in `aliases: {"*": [...], es: [...]}`, the aliases of every language (RFC 4647's wildcard)
+
+
+def _tag_or_every(value: str) -> str:
+    """A field validator: a BCP 47 language tag, or '*' for every language."""
+    return value if value == EVERY_LANGUAGE else check_tag(value)
+
+
+def _by_language(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A plain list of aliases is every language's ({'*': [...]}, its problems located in the list); a mapping
+    lists them by language."""
+    if isinstance(value, list):
+        return {EVERY_LANGUAGE: _ALIAS_LIST.validate_python(value)}
+    if not isinstance(value, dict):
+        raise ValueError('expected a list, or lists by language ({"*": [...], es: [...]})')
+    return handler(value)
+
+
+_ALIAS_LIST: TypeAdapter[tuple[str, ...]] = TypeAdapter(tuple[Text, ...])
+Tag = Annotated[str, AfterValidator(check_tag)]
+Name = Annotated[Text, AfterValidator(not_blank)]
+# a list (every language) or, per language, a list: `aliases: {"*": [Ivory Coast], es: [Costa de Marfil]}`
+Aliases = Annotated[dict[Annotated[str, AfterValidator(_tag_or_every)], tuple[Text, ...]],
+                    WrapValidator(_by_language)]
+Surface = tuple[str, str | None, tuple[str | int, ...]]  # (string, base language or None: every, where in the item)
 
 
 @model(frozen=True, config=STRICT, kw_only=True)
@@ -30,7 +57,8 @@ class _SpecFields:
     """The fields every registry entry may have, whatever its file (each file adds its id and name)."""
 
     sort_as: Text | None = None
-    aliases: tuple[Text, ...] = ()
+    aliases: Aliases = Field(default_factory=dict)
+    names: dict[Tag, Name] = Field(default_factory=dict)  # the entry's name in a book of that language (matched there)
     description: Text | None = None
     see: tuple[Text, ...] = ()
     see_also: tuple[Text, ...] = ()
@@ -66,16 +94,26 @@ class _Draft:
     entries: dict[str, Entry]
     where: dict[str, Location]
     refs: list[tuple[str, str, str, Location]]  # (owner key, field, ref, location)
-    claimed: dict[str, str]
+    claimed: dict[str, dict[str | None, str]]  # normal surface -> {language (None: every language): owner key}
+    surface_at: dict[tuple[str, str | None, str], Location] = dataclasses.field(default_factory=dict)
+
+    def claim(self, surface: str, language: str | None, key: str) -> str | None:
+        """Claim a string for key in a language (None: in every language); the other entry that has it, if any."""
+        slots = self.claimed.setdefault(normal_surface(surface), {})
+        for lang, owner in slots.items():
+            if owner != key and (language is None or lang is None or lang == language):
+                return owner
+        slots.setdefault(language, key)
+        return None
 
 
 def load_registry(root: Path, interviews: Sequence[Interview], problems: Problems) -> Registry:
     """Load content/registry/*.yaml plus the countries and the interviewees; record every problem found."""
     folder = root / "registry"
     draft = _Draft({e.key: e for e in countries()}, {}, [], {})
-    for entry in draft.entries.values():
+    for entry in draft.entries.values():  # their English names (pycountry's translations: check_collisions)
         for surface in entry.surfaces:
-            draft.claimed.setdefault(normal_surface(surface), entry.key)
+            draft.claimed.setdefault(normal_surface(surface), {}).setdefault(entry.name_language, entry.key)
     places = _read_list(folder / "places.yaml", problems)
     if places is not None:
         _add_places(places, draft, problems)
@@ -89,7 +127,7 @@ def load_registry(root: Path, interviews: Sequence[Interview], problems: Problem
     ignore: tuple[str, ...] = ()
     if ignore_doc is not None:
         ignore = validate(ignore_doc, tuple[Text, ...], problems) or ()
-    return Registry.build(draft.entries.values(), ignore, draft.where)
+    return Registry.build(draft.entries.values(), ignore, draft.where, draft.surface_at)
 
 
 def _read_list(path: Path, problems: Problems) -> YamlDoc | None:
@@ -121,11 +159,11 @@ def _add_entries(doc: YamlDoc, kind: Kind, draft: _Draft, problems: Problems) ->
         spec = validate(item, EntrySpec, problems)
         if spec is None:
             continue
-        entry = Entry(kind, spec.id, spec.name.strip(), spec.sort_as, spec.aliases, spec.description,
+        entry = Entry(kind, spec.id, spec.name.strip(), spec.sort_as, description=spec.description,
                       noindex=spec.noindex)
         if not _claim_key(entry, item, draft, problems):
             continue
-        _register(entry, item, spec.see, spec.see_also, draft, problems)
+        _register(entry, item, spec, draft, problems)
 
 
 def _add_places(doc: YamlDoc, draft: _Draft, problems: Problems) -> None:
@@ -156,20 +194,19 @@ def _add_places(doc: YamlDoc, draft: _Draft, problems: Problems) -> None:
                 continue
             amended[country.key] = item.where(("country",))
             draft.where.setdefault(country.key, item.where(()))
-            aliases = _claim_surfaces(country.key, spec.aliases, item, "aliases", draft, problems)
-            draft.entries[country.key] = dataclasses.replace(
-                country, aliases=tuple(dict.fromkeys(country.aliases + aliases)),
-                sort_as=spec.sort_as or country.sort_as, description=spec.description or country.description,
-                noindex=spec.noindex or country.noindex)
+            kept = _claim_surfaces(country.key, _spec_surfaces(spec, item), item, draft, problems)
+            draft.entries[country.key] = _with_surfaces(dataclasses.replace(
+                country, sort_as=spec.sort_as or country.sort_as, description=spec.description or country.description,
+                noindex=spec.noindex or country.noindex), kept)
             _queue_refs(country.key, "see_also", spec.see_also, item, draft)
             continue
         if spec.name is None:
             problems.error(item.where(("id",), key=True), "a place needs a 'name'", spec.id)
             continue
-        entry = Entry("place", spec.id, spec.name.strip(), spec.sort_as, spec.aliases, spec.description,
+        entry = Entry("place", spec.id, spec.name.strip(), spec.sort_as, description=spec.description,
                       parent=country.key, noindex=spec.noindex)
         if _claim_key(entry, item, draft, problems):
-            _register(entry, item, spec.see, spec.see_also, draft, problems)
+            _register(entry, item, spec, draft, problems)
 
 
 def _claim_key(entry: Entry, item: YamlDoc, draft: _Draft, problems: Problems) -> bool:
@@ -181,33 +218,56 @@ def _claim_key(entry: Entry, item: YamlDoc, draft: _Draft, problems: Problems) -
     return True
 
 
-def _register(entry: Entry, item: YamlDoc, see: tuple[str, ...], see_also: tuple[str, ...],
-              draft: _Draft, problems: Problems) -> None:
-    name = _claim_surfaces(entry.key, (entry.name,), item, "name", draft, problems)
-    aliases = _claim_surfaces(entry.key, entry.aliases, item, "aliases", draft, problems)
-    kept = tuple(a for a in aliases if a != entry.name)
-    draft.entries[entry.key] = dataclasses.replace(entry, name=name[0] if name else entry.name, aliases=kept)
+def _register(entry: Entry, item: YamlDoc, spec: _SpecFields, draft: _Draft, problems: Problems) -> None:
+    _claim_surfaces(entry.key, [(entry.name, None, ("name",))], item, draft, problems)
+    kept = _claim_surfaces(entry.key, _spec_surfaces(spec, item), item, draft, problems)
+    draft.entries[entry.key] = _with_surfaces(entry, [s for s in kept if s[:2] != (entry.name, None)])
     draft.where[entry.key] = item.where(())
-    _queue_refs(entry.key, "see", see, item, draft)
-    _queue_refs(entry.key, "see_also", see_also, item, draft)
+    _queue_refs(entry.key, "see", spec.see, item, draft)
+    _queue_refs(entry.key, "see_also", spec.see_also, item, draft)
 
 
-def _claim_surfaces(key: str, surfaces: Iterable[str], item: YamlDoc, field: str, draft: _Draft,
-                    problems: Problems) -> tuple[str, ...]:
-    """Claim each string for key; a string another entry already claimed is an error and is dropped."""
+def _spec_surfaces(spec: _SpecFields, item: YamlDoc) -> list[Surface]:
+    """The names and aliases an entry's YAML gives, each with its language (None: every one) and YAML path."""
+    found: list[Surface] = [(name, base_language(tag), ("names", tag)) for tag, name in spec.names.items()]
+    plain = isinstance(item.data, dict) and isinstance(item.data.get("aliases"), list)
+    for tag, aliases in spec.aliases.items():
+        language = None if tag == EVERY_LANGUAGE else base_language(tag)
+        found += [(alias, language, ("aliases", index) if plain else ("aliases", tag, index))
+                  for index, alias in enumerate(aliases)]
+    return found
+
+
+def _with_surfaces(entry: Entry, surfaces: Iterable[Surface]) -> Entry:
+    """The entry with the claimed names (language, name) and aliases (every language, or one) added."""
+    names, local, aliases = list(entry.names), list(entry.local), list(entry.aliases)
+    for surface, language, ypath in surfaces:
+        if ypath[0] == "names" and language is not None:
+            names.append((language, surface))
+        elif language is not None:
+            local.append((language, surface))
+        else:
+            aliases.append(surface)
+    return dataclasses.replace(entry, names=tuple(dict.fromkeys(names)), local=tuple(dict.fromkeys(local)),
+                               aliases=tuple(dict.fromkeys(aliases)))
+
+
+def _claim_surfaces(key: str, surfaces: Iterable[Surface], item: YamlDoc, draft: _Draft,
+                    problems: Problems) -> list[Surface]:
+    """Claim each string for key in its language; a string another entry already has there is an error and is
+    dropped. Returns the strings kept (stripped), and records where each was written."""
     kept = []
-    for index, surface in enumerate(surfaces):
-        norm = normal_surface(surface)
-        owner = draft.claimed.setdefault(norm, key)
-        if owner != key:
-            ypath: tuple[str | int, ...] = (field,) if field == "name" else (field, index)
+    for surface, language, ypath in surfaces:
+        owner = draft.claim(surface, language, key)
+        if owner is not None:
             where = draft.where.get(owner)
             hint = f"{owner} is defined at {where}" if where else f"{owner} is built in"
-            problems.error(item.where(ypath), f"{field if field == 'name' else 'alias'} already used by {owner}",
-                           surface, hint)
+            field = "alias" if ypath[0] == "aliases" else "name"
+            problems.error(item.where(ypath), f"{field} already used by {owner}", surface, hint)
             continue
-        kept.append(surface.strip())
-    return tuple(kept)
+        draft.surface_at.setdefault((key, language, surface.strip()), item.where(ypath))
+        kept.append((surface.strip(), language, ypath))
+    return kept
 
 
 def _queue_refs(key: str, field: str, refs: Iterable[str], item: YamlDoc, draft: _Draft) -> None:
@@ -314,8 +374,8 @@ def _add_interviewees(root: Path, interviews: Sequence[Interview], draft: _Draft
             continue
         where = Location(display_path(root / "interviews" / f"{interview.id}.yaml"))
         name = interview.interviewee.name.strip()
-        owner = draft.claimed.setdefault(normal_surface(name), key)
-        if owner != key:
+        owner = draft.claim(name, None, key)
+        if owner is not None:
             problems.error(where, f"interviewee name already used by {owner}", name,
                            f"add '{interview.person_id}' to registry/people.yaml, or mark the other entry")
         draft.entries[key] = Entry("person", interview.person_id, name)
