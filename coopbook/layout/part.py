@@ -22,9 +22,10 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import __version__
 from ..source.resources import BookFetcher, Image, image_sources
 from ..templating import render_template, template_files
-from .linestats import log_line_stats
+from .linestats import LineStats, log_line_stats
 from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
+from .refine import Retouch, refine, retouch
 
 PartKind = Literal["front", "interview", "index", "blank", "furniture"]
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
@@ -84,6 +85,7 @@ class PartLayout:
     page_count: int
     anchors: Mapping[str, int] = field(default_factory=dict)
     page_offsets: tuple[int, ...] = ()
+    lines: LineStats | None = None  # how its text block is set (None for a part cached before this was kept)
 
     @property
     def folios(self) -> range:
@@ -145,16 +147,22 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     base = style.content if style.content is not None else style.templates  # images are under content/
     fetch = fetcher(style)
     fetch.refused.clear()
-    document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch).render(
-        stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)], font_config=fonts)
+    stylesheets = [*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)]
+
+    def render(retouches: Sequence[Retouch]) -> tuple[Document, list]:
+        source = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch)
+        elements = retouch(source.etree_element, retouches)
+        return source.render(stylesheets=stylesheets, font_config=fonts), elements
+
+    document = refine(render, spec.name)  # laid out, then again where lines break the text block's rules
     fetch.raise_refused()
-    log_line_stats(spec.name, document)
+    stats = log_line_stats(spec.name, document)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for anchor in page.anchors:
             anchors.setdefault(anchor, first_folio + index)
     layout = PartLayout(spec.name, spec.kind, first_folio, len(document.pages), anchors,
-                        page_text_offsets(document))
+                        page_text_offsets(document), stats)
     return document, layout
 
 
