@@ -158,7 +158,7 @@ def log_book_line_stats(parts: Sequence[LineStats | None]) -> LineStats:
     known = [stats for stats in parts if stats is not None]
     total = LineStats(sum(s.full_lines for s in known), sum(s.hyphenated for s in known),
                       max((s.longest_stack for s in known), default=0), sum(s.loose for s in known))
-    log.debug("book: %d full lines, %d hyphenated (%.1f %%), longest stack %d, %d loose (%d parts measured)",
+    log.debug("book: %d full lines, %d hyphenated (%.1f %%), longest stack %d, %d loose (%d parts)",
               total.full_lines, total.hyphenated, 100 * total.hyphen_rate, total.longest_stack, total.loose,
               len(known))
     return total

@@ -25,7 +25,7 @@ from ..templating import render_template, template_files
 from .linestats import LineStats, log_line_stats
 from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
-from .refine import Retouch, refine, retouch
+from .refine import REFINE_STEP, Retouch, refine, retouch
 
 PartKind = Literal["front", "interview", "index", "blank", "furniture"]
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
@@ -52,7 +52,7 @@ class Style:
             if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
                 continue
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
-        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}".encode())
+        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}\0{REFINE_STEP}".encode())
         used = tuple(sorted((image.ref, str(image.path), image.digest()) for image in images))
         return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used)
 
@@ -134,12 +134,13 @@ def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
     return fonts, tuple(sheets)
 
 
-def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: bool = False) -> tuple[Document,
-                                                                                                     PartLayout]:
+def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: bool = False,
+            refined: bool = True) -> tuple[Document, PartLayout]:
     """Lay out one part with its first folio set before layout; read its anchors and page starts.
 
     With placeholders, in-book links become `x-coopbook:<id>` URIs, which survive in a part's own PDF and are
-    turned back into links to named destinations when the parts are assembled.
+    turned back into links to named destinations when the parts are assembled. Unless refined is False (to
+    measure what it does), lines that break the text block's rules are set again (coopbook.layout.refine).
     """
     fonts, sheets = _stylesheets(style)
     html = spec.html.replace('href="#', f'href="{LINK_SCHEME}') if placeholders else spec.html
@@ -154,7 +155,7 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
         elements = retouch(source.etree_element, retouches)
         return source.render(stylesheets=stylesheets, font_config=fonts), elements
 
-    document = refine(render, spec.name)  # laid out, then again where lines break the text block's rules
+    document = refine(render, spec.name) if refined else render(())[0]
     fetch.raise_refused()
     stats = log_line_stats(spec.name, document)
     anchors: dict[str, int] = {}

@@ -37,6 +37,7 @@ from weasyprint import Document
 from .linestats import LOOSE_GAP, NORMAL_SPACE_EM, Line, Paragraph, paragraphs
 
 log = logging.getLogger(__name__)
+REFINE_STEP = "refine 1"  # in every part's cache key: a change to these rules changes the pages
 EXTRA_LAYOUTS = 2
 MAX_STACK = 2  # hyphenated lines in a row
 MAX_TRACKING_EM = 0.02  # letter-spacing a loose line may take (2 % of the type size)
@@ -377,6 +378,9 @@ def retouch(root: Any, retouches: Sequence[Retouch]) -> list[Any]:
     """Apply remedies to a freshly parsed tree; its elements in order, as parsed (before any span is added)."""
     elements = list(root.iter())
     for item in retouches:
+        if max(item.shown | {item.element}) >= len(elements):
+            log.debug("paragraph %d: not in this tree: not retouched", item.element)
+            continue
         shown = {id(elements[n]) for n in item.shown}
         nodes = list(_nodes(elements[item.element], shown))
         where = [(n, k) for n, node in enumerate(nodes) for k, char in enumerate(_text(node)) if _inked(char)]
