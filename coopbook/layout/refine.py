@@ -254,7 +254,8 @@ def _word(setting: Setting, offset: int) -> tuple[int, int]:
 def _unbreakable(setting: Setting, line: int) -> list[Remedy]:
     """The word a hyphenated line ends in, made unbreakable; the line, now shorter, tracked if it would be loose.
 
-    If it would take more tracking than allowed, the paragraph is set tighter instead.
+    If it would take more tracking than allowed, the last word of the line before is carried over to it, if
+    both lines would then be set well (estimated); failing that, the paragraph is set tighter instead.
     """
     end = setting.ranges[line][1]
     if not 0 < end < len(setting.ink):
@@ -272,7 +273,25 @@ def _unbreakable(setting: Setting, line: int) -> list[Remedy]:
         return [remedy]
     first = _line_start(setting, line)
     tracking = _track(setting, first, start, gap, spaces)
-    return [tracking, remedy] if tracking else [TIGHTER]
+    if tracking:
+        return [tracking, remedy]
+    return _carry_over(setting, line, freed) + [remedy] if _carry_over(setting, line, freed) else [TIGHTER]
+
+
+def _carry_over(setting: Setting, line: int, freed: float) -> list[Remedy]:
+    """The last word of the line before carried over to a line that lost a word, if both then set well."""
+    before = setting.lines[line - 1] if line else None
+    if before is None or before.hyphenated or before.gap == math.inf or _spaces(before) < 4:
+        return []
+    first, end = _word(setting, setting.ranges[line - 1][1] - 1)
+    _, stop = _word(setting, setting.ranges[line][0])
+    moved = (end - first) * MEAN_CHAR_EM + NORMAL_SPACE_EM
+    spaces = _spaces(before)
+    gap_before = 1 + ((before.gap - 1) * NORMAL_SPACE_EM * spaces + moved) / (NORMAL_SPACE_EM * (spaces - 1))
+    gap_after = 1 + (freed + NORMAL_SPACE_EM - moved) / (NORMAL_SPACE_EM * _spaces(setting.lines[line]))
+    if gap_before > TARGET_GAP or not 0 < gap_after <= TARGET_GAP:
+        return []
+    return [Remedy(first, stop, KEEP_TOGETHER)]
 
 
 def _spaces(line: Line) -> int:
