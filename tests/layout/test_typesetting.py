@@ -21,6 +21,7 @@ from weasyprint import HTML
 
 from coopbook.layout.book import book_style, interview_specs
 from coopbook.layout.linestats import LineStats, Paragraph, line_stats, log_book_line_stats, paragraphs
+from coopbook.layout.pagestarts import countable
 from coopbook.layout.part import lay_out
 from coopbook.layout.refine import Remedy, Retouch, retouch
 from coopbook.markdown.convert import parse
@@ -199,3 +200,17 @@ def test_remedies_wrap_characters_in_spans_and_keep_the_text() -> None:
         '<span style="letter-spacing: 0.01em"> four,</span> five <span class="footnote">note</span>'
         '<span style="hyphens: manual">six.</span></p>')
     retouch(HTML(string="<p>Other text</p>").etree_element, [Retouch(paragraph, shown, 24, remedies)])  # no match
+
+
+def test_page_breaks_of_a_retouched_part_fall_between_words(real_book: dict) -> None:
+    """The spans of the feedback step make WeasyPrint add zero-width spaces (a one-space text between two
+    inline boxes of a justified line); they are not text, so the EPUB's page-break markers stay where the
+    PDF's pages start: between words, never inside one ("B|etween")."""
+    assert countable("a \u200bb\u2010") == 2
+    with zipfile.ZipFile(real_book["epub"].path) as z:
+        interview = z.read("EPUB/interview-alexandre-soho.xhtml").decode("utf-8")
+    markers = list(re.finditer(r'<span epub:type="pagebreak"[^>]*/>', interview))
+    assert markers
+    inside = [interview[m.start() - 12:m.end() + 12] for m in markers
+              if interview[m.start() - 1].isalpha() and interview[m.end()].isalpha()]
+    assert not inside
