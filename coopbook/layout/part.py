@@ -25,7 +25,8 @@ from ..templating import render_template, template_files
 from .linestats import LineStats, log_line_stats
 from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
-from .refine import REFINE_STEP, Retouch, refine, retouch
+from .refine import REFINE_STEP, refine
+from .retouch import Retouch, retouch
 
 PartKind = Literal["front", "interview", "index", "blank", "furniture"]
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")

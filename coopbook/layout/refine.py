@@ -17,8 +17,7 @@ helped and tries the other remedy where the first made a paragraph worse), and t
 faults is kept, never one with more pages than the first. A paragraph's lines do not depend on the others', so
 each paragraph's remedies are judged on their own.
 
-Remedies name characters by *ink offset*, their position among the paragraph's non-space characters, which
-is the same in the laid-out lines, in a tree that already carries spans and in a freshly parsed one.
+Remedies name characters by *ink offset* and are applied to the HTML by coopbook.layout.retouch.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from __future__ import annotations
 import logging
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -35,6 +34,7 @@ import pyphen
 from weasyprint import Document
 
 from .linestats import LOOSE_GAP, NORMAL_SPACE_EM, Line, Paragraph, paragraphs
+from .retouch import Remedy, Retouch, inked, nodes, text_of
 
 log = logging.getLogger(__name__)
 REFINE_STEP = "refine 1"  # in every part's cache key: a change to these rules changes the pages
@@ -52,27 +52,7 @@ BREAKABLE = "hyphens: auto; hyphenate-limit-chars: 6 3 3; hyphenate-limit-zone: 
 KEEP_TOGETHER = "white-space: nowrap; hyphens: manual"
 
 
-@dataclass(frozen=True, order=True)
-class Remedy:
-    """A span with an inline style around a paragraph's characters, from ink offset start to end."""
-
-    start: int
-    end: int
-    style: str
-
-
 TIGHTER = Remedy(0, 0, "word-spacing: -0.03em")  # an empty range: on the paragraph itself
-
-
-@dataclass(frozen=True)
-class Retouch:
-    """A paragraph's remedies: the paragraph by its element's position in the parsed HTML, the positions of the
-    elements whose text its lines show, and how many non-space characters those hold."""
-
-    element: int
-    shown: frozenset[int]
-    ink: int
-    remedies: tuple[Remedy, ...]
 
 
 Render = Callable[[Sequence[Retouch]], tuple[Document, list[Any]]]  # -> document, the parsed elements in order
@@ -167,8 +147,8 @@ def _setting(key: int, paragraph: Paragraph, position: dict[int, int],
             inline[id(element)] = element
             element = parents.get(id(element))
     shown = set(inline)
-    text = "".join(_text(node) for node in _nodes(paragraph.element, shown))
-    ink = tuple(n for n, char in enumerate(text) if _inked(char))
+    text = "".join(text_of(node) for node in nodes(paragraph.element, shown))
+    ink = tuple(n for n, char in enumerate(text) if inked(char))
     ranges = _align(text, ink, paragraph.lines)
     if ranges is None:
         return None
@@ -183,7 +163,7 @@ def _align(text: str, ink: tuple[int, ...], lines: Sequence[Line]) -> tuple[tupl
     ranges = []
     for line in lines:
         start = done
-        chars = [char for char in line.text if _inked(char)]
+        chars = [char for char in line.text if inked(char)]
         for n, char in enumerate(chars):
             if done < len(ink) and text[ink[done]].casefold() == char.casefold():
                 done += 1
@@ -191,11 +171,6 @@ def _align(text: str, ink: tuple[int, ...], lines: Sequence[Line]) -> tuple[tupl
                 return None
         ranges.append((start, done))
     return tuple(ranges) if done == len(ink) else None
-
-
-def _inked(char: str) -> bool:
-    """A character that is not white space (nor the zero-width space WeasyPrint puts between inline boxes)."""
-    return not char.isspace() and char != "\u200b"
 
 
 def _faults(lines: Sequence[Line]) -> tuple[tuple[str, int], ...]:
@@ -368,68 +343,3 @@ def _breakable(setting: Setting, line: int) -> list[Remedy]:
 @cache
 def _dictionary(language: str) -> pyphen.Pyphen:
     return pyphen.Pyphen(lang=language, left=MIN_SIDE, right=MIN_SIDE)
-
-
-@dataclass(frozen=True)
-class _Node:
-    """A text node of the tree: an element's text, or the tail of a child (holder) inside parent."""
-
-    holder: Any
-    tail: bool
-    parent: Any
-
-
-def _nodes(element: Any, shown: set[int]) -> Iterator[_Node]:
-    """The text nodes under element, in order, that belong to shown elements (not footnotes or nested blocks)."""
-    if id(element) in shown:
-        yield _Node(element, False, None)
-    for child in element:
-        yield from _nodes(child, shown)
-        if id(element) in shown:
-            yield _Node(child, True, element)
-
-
-def _text(node: _Node) -> str:
-    return (node.holder.tail if node.tail else node.holder.text) or ""
-
-
-def retouch(root: Any, retouches: Sequence[Retouch]) -> list[Any]:
-    """Apply remedies to a freshly parsed tree; its elements in order, as parsed (before any span is added)."""
-    elements = list(root.iter())
-    for item in retouches:
-        if max(item.shown | {item.element}) >= len(elements):
-            log.debug("paragraph %d: not in this tree: not retouched", item.element)
-            continue
-        shown = {id(elements[n]) for n in item.shown}
-        nodes = list(_nodes(elements[item.element], shown))
-        where = [(n, k) for n, node in enumerate(nodes) for k, char in enumerate(_text(node)) if _inked(char)]
-        if len(where) != item.ink:  # not the paragraph that was measured: left alone
-            log.debug("paragraph %d: %d characters, not %d: not retouched", item.element, len(where), item.ink)
-            continue
-        pieces = []
-        for remedy in item.remedies:
-            if remedy.start == remedy.end:  # on the paragraph itself
-                element = elements[item.element]
-                element.set("style", "; ".join(filter(None, [element.get("style"), remedy.style])))
-                continue
-            (first, a), (last, b) = where[remedy.start], where[remedy.end - 1]
-            for n in range(first, last + 1):
-                stop = b + 1 if n == last else len(_text(nodes[n]))
-                pieces.append((n, a if n == first else 0, stop, remedy.style))
-        for n, start, stop, style in sorted(pieces, reverse=True):  # from the end: earlier offsets stay valid
-            if start < stop:
-                _wrap(nodes[n], start, stop, style)
-    return elements
-
-
-def _wrap(node: _Node, start: int, stop: int, style: str) -> None:
-    """Put characters start:stop of a text node in a span with an inline style."""
-    text = _text(node)
-    span = node.holder.makeelement("span", {"style": style})
-    span.text, span.tail = text[start:stop], text[stop:] or None
-    if node.tail:
-        node.holder.tail = text[:start]
-        node.parent.insert(list(node.parent).index(node.holder) + 1, span)
-    else:
-        node.holder.text = text[:start]
-        node.holder.insert(0, span)

@@ -23,7 +23,7 @@ from coopbook.layout.book import book_style, interview_specs
 from coopbook.layout.linestats import LineStats, Paragraph, line_stats, log_book_line_stats, paragraphs
 from coopbook.layout.pagestarts import countable
 from coopbook.layout.part import lay_out
-from coopbook.layout.refine import Remedy, Retouch, retouch
+from coopbook.layout.retouch import Remedy, Retouch, retouch
 from coopbook.markdown.convert import parse
 from coopbook.markdown.typography import typeset
 from coopbook.pipeline import load, render, template_context
