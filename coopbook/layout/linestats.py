@@ -22,6 +22,7 @@ HYPHENS = ("\u2010", "-", "\u00ad")
 NORMAL_SPACE_EM = 0.25  # the space of the book's faces (Linux Libertine): 250 of 1000 units
 LOOSE_GAP = 2.0  # a word gap over twice the normal space makes a line loose
 SHORT = 0.9  # a justified full line of one word filling less than this of the measure is loose too
+RAGGED_PX = 1.0  # a justified line whose text ends this far short of the margin is loose too
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,13 @@ def _line(texts: list[boxes.TextBox], line_box: boxes.LineBox, block: boxes.Box)
     hyphenated = bool(texts) and texts[-1].text.endswith(HYPHENS) and text.rstrip(" ")[-2:-1].isalpha()
     spaced = [t for t in texts if " " in t.text.strip(" ") or "\u00a0" in t.text]
     gap = max((_gap(t) for t in spaced), default=1.0)
-    if texts and not spaced and line_box.style["text_align_all"] == "justify" and line_box.width < SHORT * block.width:
+    justified = line_box.style["text_align_all"] == "justify"
+    if texts and not spaced and justified and line_box.width < SHORT * block.width:
         gap = math.inf  # a lone word that justification cannot spread: the loosest line there is
+    inked = [t for t in texts if t.text.strip(" \u200b")]
+    if inked and justified and any(t.justification_spacing for t in texts) and (
+            max(t.position_x + t.width for t in inked) < block.content_box_x() + block.width - RAGGED_PX):
+        gap = math.inf  # justified, yet short of the margin (a lone space at its end took the stretch)
     return Line(text, hyphenated, gap > LOOSE_GAP, gap)
 
 

@@ -88,10 +88,29 @@ def retouch(root: Any, retouches: Sequence[Retouch]) -> list[Any]:
             for n in range(first, last + 1):
                 stop = b + 1 if n == last else len(text_of(found[n]))
                 pieces.append((n, a if n == first else 0, stop, remedy.style))
-        for n, start, stop, style in sorted(pieces, reverse=True):  # from the end: earlier offsets stay valid
+        for n, start, stop, style in sorted(_no_lone_spaces(found, pieces), reverse=True):  # from the end
             if start < stop:
                 _wrap(found[n], start, stop, style)
     return elements
+
+
+def _no_lone_spaces(found: Sequence[Node], pieces: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:
+    """Pieces that take in the white space around them when only white space would be left between them and
+    the next piece or the node's ends: WeasyPrint justifies a lone space at a line's end (adding a zero-width
+    space to it), which leaves the line short of the margin."""
+    pieces = sorted(pieces)
+    kept: list[tuple[int, int, int, str]] = []
+    for index, (n, start, stop, style) in enumerate(pieces):
+        text = text_of(found[n])
+        since = kept[-1][2] if kept and kept[-1][0] == n else 0
+        if since < start and not text[since:start].strip():
+            start = since
+        following = pieces[index + 1] if index + 1 < len(pieces) and pieces[index + 1][0] == n else None
+        until = following[1] if following else len(text)
+        if stop < until and not text[stop:until].strip():
+            stop = until
+        kept.append((n, start, stop, style))
+    return kept
 
 
 def _wrap(node: Node, start: int, stop: int, style: str) -> None:

@@ -214,3 +214,16 @@ def test_page_breaks_of_a_retouched_part_fall_between_words(real_book: dict) -> 
     inside = [interview[m.start() - 12:m.end() + 12] for m in markers
               if interview[m.start() - 1].isalpha() and interview[m.end()].isalpha()]
     assert not inside
+
+
+def test_remedies_leave_no_lone_space_between_spans() -> None:
+    """Two remedies one space apart take the space into the first span: a text of one space at a line's end is
+    justified by WeasyPrint (it adds a zero-width space to it), which left a line of the real book short of the
+    margin; linestats counts such a line as loose."""
+    source = HTML(string="<p>One two three four</p>")
+    elements = list(source.etree_element.iter())
+    paragraph = next(n for n, e in enumerate(elements) if e.tag == "p")
+    retouch(source.etree_element, [Retouch(paragraph, frozenset({paragraph}), 15,
+                                           (Remedy(3, 6, "a: 1"), Remedy(6, 11, "b: 1")))])
+    assert ElementTree.tostring(elements[paragraph], encoding="unicode") == (
+        '<p>One <span style="a: 1">two </span><span style="b: 1">three</span> four</p>')
