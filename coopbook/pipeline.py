@@ -43,6 +43,7 @@ from .layout.book import (
     interview_specs,
 )
 from .layout.cache import PartCache
+from .layout.linestats import log_book_line_stats
 from .layout.part import PartLayout, PartResult, Style, part_key
 from .layout.scheduler import PartScheduler, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
@@ -250,6 +251,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
         contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
         front_matter = front_spec(rendered, contents, context, templates)
         front = scheduler.run([front_matter], 1, recto=False, pad_end=True)
+    log_book_line_stats([p.layout.lines for p in (*front, *body, *index_parts) if p.layout.kind != "blank"])
     heads = {spec.name: running_head(spec.html) for spec in [*body_specs, *index]}
     furniture = page_furniture(style, cache, [p.layout for p in body + index_parts], heads, context, templates)
     log.info("%d stale cache entries removed", cache.prune())

@@ -11,6 +11,7 @@ build used for a while are pruned.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from ..fsutil import ENTRY_FORMAT, BadEntry, atomic_write, discard_entry, make_folder, seal, unseal
+from .linestats import LineStats
 from .part import PartKind, PartLayout, PartResult
 from .partpdf import FontGlyphs, FontUsage
 
@@ -97,7 +99,8 @@ def part_record(result: PartResult) -> dict[str, Any]:
     return {
         "layout": {"name": layout.name, "kind": layout.kind, "first_folio": layout.first_folio,
                    "page_count": layout.page_count, "anchors": dict(layout.anchors),
-                   "page_offsets": list(layout.page_offsets)},
+                   "page_offsets": list(layout.page_offsets),
+                   "lines": None if layout.lines is None else list(dataclasses.astuple(layout.lines))},
         "glyphs": None if result.glyphs is None else usage_record(result.glyphs),
     }
 
@@ -116,7 +119,8 @@ def part_from_record(record: Any, pdf: bytes) -> PartResult:
     """The PartResult a record describes, every field type-checked; BadEntry if anything is off."""
     try:
         fields = _fields(record, {"layout", "glyphs"})
-        layout = _fields(fields["layout"], {"name", "kind", "first_folio", "page_count", "anchors", "page_offsets"})
+        layout = _fields(fields["layout"], {"name", "kind", "first_folio", "page_count", "anchors", "page_offsets",
+                                            "lines"})
         kind = _str(layout["kind"])
         if kind not in PART_KINDS:
             raise ValueError(f"unknown part kind {kind!r}")
@@ -125,7 +129,8 @@ def part_from_record(record: Any, pdf: bytes) -> PartResult:
             raise ValueError("anchors")
         facts = PartLayout(_str(layout["name"]), kind, _int(layout["first_folio"]),  # type: ignore[arg-type]
                            _int(layout["page_count"]), {_str(k): _int(v) for k, v in anchors.items()},
-                           tuple(_int(v) for v in _list(layout["page_offsets"])))
+                           tuple(_int(v) for v in _list(layout["page_offsets"])),
+                           None if layout["lines"] is None else LineStats(*(_int(v) for v in _list(layout["lines"]))))
         glyphs = None if fields["glyphs"] is None else usage_from_record(fields["glyphs"])
     except (ValueError, TypeError, KeyError) as error:
         raise BadEntry(f"is corrupt (bad record: {error})") from None

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from weasyprint import Document
 from weasyprint.formatting_structure import boxes
 
-IGNORED = {"\u2010", "\u00ad"}  # the hyphenation character and soft hyphens
+# the hyphenation character, soft hyphens, and the zero-width space WeasyPrint adds to a one-space text box
+# between inline boxes of a justified line (which would shift every later page start by one)
+IGNORED = {"\u2010", "\u00ad", "\u200b"}
 
 
 def countable(text: str) -> int:

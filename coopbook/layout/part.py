@@ -22,9 +22,11 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import __version__
 from ..source.resources import BookFetcher, Image, image_sources
 from ..templating import render_template, template_files
-from .linestats import log_line_stats
+from .linestats import LineStats, log_line_stats
 from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
+from .refine import REFINE_STEP, refine
+from .retouch import Retouch, retouch
 
 PartKind = Literal["front", "interview", "index", "blank", "furniture"]
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
@@ -51,7 +53,7 @@ class Style:
             if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
                 continue
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
-        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}".encode())
+        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}\0{REFINE_STEP}".encode())
         used = tuple(sorted((image.ref, str(image.path), image.digest()) for image in images))
         return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used)
 
@@ -84,6 +86,7 @@ class PartLayout:
     page_count: int
     anchors: Mapping[str, int] = field(default_factory=dict)
     page_offsets: tuple[int, ...] = ()
+    lines: LineStats | None = None  # how its text block is set (None for a part cached before this was kept)
 
     @property
     def folios(self) -> range:
@@ -132,12 +135,13 @@ def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
     return fonts, tuple(sheets)
 
 
-def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: bool = False) -> tuple[Document,
-                                                                                                     PartLayout]:
+def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: bool = False,
+            refined: bool = True) -> tuple[Document, PartLayout]:
     """Lay out one part with its first folio set before layout; read its anchors and page starts.
 
     With placeholders, in-book links become `x-coopbook:<id>` URIs, which survive in a part's own PDF and are
-    turned back into links to named destinations when the parts are assembled.
+    turned back into links to named destinations when the parts are assembled. Unless refined is False (to
+    measure what it does), lines that break the text block's rules are set again (coopbook.layout.refine).
     """
     fonts, sheets = _stylesheets(style)
     html = spec.html.replace('href="#', f'href="{LINK_SCHEME}') if placeholders else spec.html
@@ -145,16 +149,22 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     base = style.content if style.content is not None else style.templates  # images are under content/
     fetch = fetcher(style)
     fetch.refused.clear()
-    document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch).render(
-        stylesheets=[*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)], font_config=fonts)
+    stylesheets = [*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)]
+
+    def render(retouches: Sequence[Retouch]) -> tuple[Document, list]:
+        source = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch)
+        elements = retouch(source.etree_element, retouches)
+        return source.render(stylesheets=stylesheets, font_config=fonts), elements
+
+    document = refine(render, spec.name) if refined else render(())[0]
     fetch.raise_refused()
-    log_line_stats(spec.name, document)
+    stats = log_line_stats(spec.name, document)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for anchor in page.anchors:
             anchors.setdefault(anchor, first_folio + index)
     layout = PartLayout(spec.name, spec.kind, first_folio, len(document.pages), anchors,
-                        page_text_offsets(document))
+                        page_text_offsets(document), stats)
     return document, layout
 
 

@@ -1,9 +1,10 @@
 """The text block as a production editor checks it, measured in WeasyPrint's laid-out boxes of every interview.
 
 On the real book, tests/books/mini, tests/books/features and a book of several interviews: at most 8 % of full
-lines end in a hyphenation break, never three in a row, three letters at least on each side of a break, and no
-paragraph ends in a scrap of under four characters after a break. The interviews are laid out the way the build
-lays them out (the same stylesheets, specs and first folios), so the lines measured are the lines printed.
+lines end in a hyphenation break, never three in a row, three letters at least on each side of a break, no hyphen
+in a paragraph's last full line, no paragraph ends in a scrap of under four characters after a break, and at most
+one loose line a book. The interviews are laid out the way the build lays them out (the same stylesheets, specs,
+first folios and feedback step, coopbook.layout.refine), so the lines measured are the lines printed.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import logging
 import re
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pypdf
 import pytest
+from weasyprint import HTML
 
 from coopbook.layout.book import book_style, interview_specs
-from coopbook.layout.linestats import Paragraph, line_stats, paragraphs
+from coopbook.layout.linestats import LineStats, Paragraph, line_stats, log_book_line_stats, paragraphs
+from coopbook.layout.pagestarts import countable
 from coopbook.layout.part import lay_out
+from coopbook.layout.retouch import Remedy, Retouch, retouch
 from coopbook.markdown.convert import parse
 from coopbook.markdown.typography import typeset
 from coopbook.pipeline import load, render, template_context
@@ -34,11 +39,16 @@ MAX_HYPHEN_RATE = 0.08
 MAX_STACK = 2
 MIN_SIDE = 3
 MIN_LAST_LINE = 4
+# One loose line a book at most: the feedback step fixes the others (19 on the real book and one on mini before
+# it; 1 on the real book after it). What is left needs more than the tracking it may use (the real book's last
+# one, "… reforms. The designing of", would take 0.038 em), its next word cannot break with three letters each
+# side, and setting the paragraph tighter makes it worse: only rewording would fix it.
+MAX_LOOSE = 1
 WORD_END = re.compile(r"(\w+)\W*$")
 WORD_START = re.compile(r"^\W*(\w+)")
 
 
-def measured(content: Path) -> list[tuple[str, list[Paragraph], object]]:
+def measured(content: Path, refined: bool = True) -> list[tuple[str, list[Paragraph], LineStats]]:
     """Each interview of the book laid out as the build does it: (name, paragraphs, line stats)."""
     loaded = load(content)
     rendered = render(loaded).books["pdf"]
@@ -46,7 +56,7 @@ def measured(content: Path) -> list[tuple[str, list[Paragraph], object]]:
     style = book_style(context, TEMPLATES, rendered)
     folio, found = 1, []
     for spec in interview_specs(rendered, context, TEMPLATES):
-        document, layout = lay_out(style, spec, folio)
+        document, layout = lay_out(style, spec, folio, refined=refined)
         folio += layout.page_count
         found.append((spec.name, paragraphs(document), line_stats(document)))
     return found
@@ -100,10 +110,42 @@ def test_no_hyphen_in_a_paragraphs_last_full_line(book: tuple[str, list]) -> Non
     name, parts = book
     found = [(part, p.lines[-2].text[-20:]) for part, paras, _ in parts for p in paras
              if len(p.lines) > 1 and p.lines[-2].hyphenated]
-    if name == "real" and len(found) <= 1:
-        pytest.xfail("needs a feedback step after layout (not done yet; WeasyPrint has no hyphenate-limit-last): "
-                     f"{found}")
     assert not found, f"{name}: {found}"
+
+
+def test_loose_lines(book: tuple[str, list]) -> None:
+    """At most one justified line a book has gaps over twice the normal space (or is one word, spread)."""
+    name, parts = book
+    loose = [(part, line.text, round(line.gap, 2)) for part, found, _ in parts for p in found
+             for line in p.lines[:-1] if line.loose]
+    assert len(loose) <= MAX_LOOSE, f"{name}: {loose}"
+    assert sum(stats.loose for _, _, stats in parts) == len(loose)
+
+
+def test_the_feedback_step_fixes_the_real_books_faults_and_keeps_its_wording() -> None:
+    """Without the feedback step the real book has 19 loose lines and a hyphen in a last full line; with it, at
+    most one loose line, no such hyphen, each part's last paragraph on the same page, and the same words."""
+    before, after = measured(BOOKS["real"], refined=False), measured(BOOKS["real"])
+    assert sum(stats.loose for _, _, stats in before) >= 10
+    assert any(len(p.lines) > 1 and p.lines[-2].hyphenated for _, found, _ in before for p in found)
+    assert sum(stats.loose for _, _, stats in after) <= MAX_LOOSE
+    assert not any(len(p.lines) > 1 and p.lines[-2].hyphenated for _, found, _ in after for p in found)
+
+    def words(parts: list) -> list[str]:  # the text as read: broken words joined, lines joined by a space
+        text = "".join(line.text.rstrip(" ").removesuffix("\u2010") + ("" if line.hyphenated else " ")
+                        for _, found, _ in parts for p in found for line in p.lines)
+        return text.replace("\u200b", "").split()
+    assert words(after) == words(before)
+    assert [found[-1].page for _, found, _ in after] == [found[-1].page for _, found, _ in before]
+
+
+def test_the_books_total_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """The build's debug log adds up the parts' counts (a cached part that kept none is left out)."""
+    with caplog.at_level(logging.DEBUG, logger="coopbook.layout.linestats"):
+        total = log_book_line_stats([LineStats(90, 6, 2, 1), None, LineStats(10, 0, 0, 2)])
+    assert total == LineStats(100, 6, 2, 3)
+    assert caplog.records[-1].getMessage() == ("book: 100 full lines, 6 hyphenated (6.0 %), longest stack 2, "
+                                               "3 loose (2 parts)")
 
 
 def test_loose_lines_are_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -139,3 +181,49 @@ def test_typography_in_the_real_outputs(real_book: dict) -> None:
     text = "".join(page.extract_text() for page in pypdf.PdfReader(real_book["pdf"].path).pages)
     assert "No.\u00a0193" in text and "ILO\u00a0COOP\u00a0100" in text
     assert "ILO's" not in text
+
+
+def test_remedies_wrap_characters_in_spans_and_keep_the_text() -> None:
+    """A remedy puts a span around ink characters, across inline elements (not into a footnote's text), and
+    never changes the text; an empty range styles the paragraph itself."""
+    source = HTML(string="<p id=p>One <em>two three</em> four, five <span class=footnote>note</span>six.</p>")
+    elements = list(source.etree_element.iter())
+    paragraph = next(n for n, e in enumerate(elements) if e.get("id") == "p")
+    shown = frozenset(n for n, e in enumerate(elements) if e.tag in ("p", "em"))  # the footnote is set elsewhere
+    text = "".join(elements[paragraph].itertext())
+    remedies = (Remedy(0, 0, "word-spacing: -0.03em"), Remedy(3, 16, "letter-spacing: 0.01em"),
+                Remedy(20, 24, "hyphens: manual"))  # ink 3:16 is "two three four,", 20:24 "six."
+    retouch(source.etree_element, [Retouch(paragraph, shown, 24, remedies)])
+    assert "".join(elements[paragraph].itertext()) == text
+    assert ElementTree.tostring(elements[paragraph], encoding="unicode") == (
+        '<p id="p" style="word-spacing: -0.03em">One <em><span style="letter-spacing: 0.01em">two three</span></em>'
+        '<span style="letter-spacing: 0.01em"> four,</span> five <span class="footnote">note</span>'
+        '<span style="hyphens: manual">six.</span></p>')
+    retouch(HTML(string="<p>Other text</p>").etree_element, [Retouch(paragraph, shown, 24, remedies)])  # no match
+
+
+def test_page_breaks_of_a_retouched_part_fall_between_words(real_book: dict) -> None:
+    """The spans of the feedback step make WeasyPrint add zero-width spaces (a one-space text between two
+    inline boxes of a justified line); they are not text, so the EPUB's page-break markers stay where the
+    PDF's pages start: between words, never inside one ("B|etween")."""
+    assert countable("a \u200bb\u2010") == 2
+    with zipfile.ZipFile(real_book["epub"].path) as z:
+        interview = z.read("EPUB/interview-alexandre-soho.xhtml").decode("utf-8")
+    markers = list(re.finditer(r'<span epub:type="pagebreak"[^>]*/>', interview))
+    assert markers
+    inside = [interview[m.start() - 12:m.end() + 12] for m in markers
+              if interview[m.start() - 1].isalpha() and interview[m.end()].isalpha()]
+    assert not inside
+
+
+def test_remedies_leave_no_lone_space_between_spans() -> None:
+    """Two remedies one space apart take the space into the first span: a text of one space at a line's end is
+    justified by WeasyPrint (it adds a zero-width space to it), which left a line of the real book short of the
+    margin; linestats counts such a line as loose."""
+    source = HTML(string="<p>One two three four</p>")
+    elements = list(source.etree_element.iter())
+    paragraph = next(n for n, e in enumerate(elements) if e.tag == "p")
+    retouch(source.etree_element, [Retouch(paragraph, frozenset({paragraph}), 15,
+                                           (Remedy(3, 6, "a: 1"), Remedy(6, 11, "b: 1")))])
+    assert ElementTree.tostring(elements[paragraph], encoding="unicode") == (
+        '<p>One <span style="a: 1">two </span><span style="b: 1">three</span> four</p>')

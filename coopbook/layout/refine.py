@@ -1,0 +1,345 @@
+"""The measured feedback step after a part's layout: the lines that break the text block's rules, set again.
+
+WeasyPrint breaks lines one at a time (first fit), so CSS alone cannot forbid a hyphen in a paragraph's last
+full line, or stretch a loose line less. After a part is laid out, its lines are read from the boxes
+(coopbook.layout.linestats) and each paragraph's *faults* counted: a hyphen in its last full line (which is also
+what leaves a scrap of a word as its last line), a third hyphen in a row, a loose line. A faulty paragraph gets
+an invisible remedy in the HTML that is laid out (never in the author's text, which stays as written): a span
+around the characters it concerns, with one of these styles:
+
+- the hyphenated word of a last full line (or the middle of three stacked hyphens) made unbreakable;
+- a loose line's words tracked out by a hair (at most `MAX_TRACKING_EM`), just enough to bring its word gaps
+  under twice the normal space, which moves no line break;
+- where that is not enough, the word that did not fit on the loose line allowed to break (lower limits).
+
+The part is laid out again with the remedies, at most `EXTRA_LAYOUTS` times (a second round builds on what
+helped and tries the other remedy where the first made a paragraph worse), and the layout with the fewest
+faults is kept, never one with more pages than the first. A paragraph's lines do not depend on the others', so
+each paragraph's remedies are judged on their own.
+
+Remedies name characters by *ink offset* and are applied to the HTML by coopbook.layout.retouch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pyphen
+from weasyprint import Document
+
+from .linestats import LOOSE_GAP, NORMAL_SPACE_EM, Line, Paragraph, paragraphs
+from .retouch import Remedy, Retouch, inked, nodes, text_of
+
+log = logging.getLogger(__name__)
+REFINE_STEP = "refine 1"  # in every part's cache key: a change to these rules changes the pages
+EXTRA_LAYOUTS = 2
+MAX_STACK = 2  # hyphenated lines in a row
+MAX_TRACKING_EM = 0.02  # letter-spacing a loose line may take (2 % of the type size)
+TARGET_GAP = LOOSE_GAP - 0.1  # what tracking aims for, in normal spaces
+MEAN_CHAR_EM = 0.45  # the mean width of a character of running text, to estimate a word's
+MIN_BREAKABLE = 6  # letters of a word a loose line may break
+MIN_SIDE = 3  # letters on each side of a break
+HYPHEN_EM = 0.33
+UNBREAKABLE = "hyphens: manual"
+UNBREAKABLE_COMPOUND = "hyphens: manual; white-space: nowrap"
+BREAKABLE = "hyphens: auto; hyphenate-limit-chars: 6 3 3; hyphenate-limit-zone: 0"
+KEEP_TOGETHER = "white-space: nowrap; hyphens: manual"
+
+
+TIGHTER = Remedy(0, 0, "word-spacing: -0.03em")  # an empty range: on the paragraph itself
+
+
+Render = Callable[[Sequence[Retouch]], tuple[Document, list[Any]]]  # -> document, the parsed elements in order
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A paragraph as laid out: its source text, its lines and the ink range of each line, and its faults."""
+
+    retouch: Retouch
+    text: str
+    ink: tuple[int, ...]  # the position in text of each non-space character
+    lines: tuple[Line, ...]
+    ranges: tuple[tuple[int, int], ...]
+    faults: tuple[tuple[str, int], ...]  # (kind, line index): "last", "stack" or "loose"
+    lang: str | None = None
+
+    @property
+    def badness(self) -> float:
+        """Its faults, a loose line counting more the wider its gaps (a gap of four spaces or more counts 3)."""
+        return sum(1 + (min(self.lines[line].gap - LOOSE_GAP, 2) if kind == "loose" else 0)
+                   for kind, line in self.faults)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One layout of the part: the document and the setting of each paragraph, by its element's position."""
+
+    document: Document
+    settings: dict[int, Setting]
+
+    @property
+    def faults(self) -> int:
+        """Faulty lines in the whole part."""
+        return sum(len(setting.faults) for setting in self.settings.values())
+
+    def badness(self, first: Attempt) -> float:
+        """How bad the part's faults are; a paragraph that can no longer be measured counts worse than at first."""
+        missing = first.settings.keys() - self.settings.keys()
+        return (sum(setting.badness for setting in self.settings.values())
+                + sum(first.settings[key].badness + 1 for key in missing))
+
+
+def refine(render: Render, name: str) -> Document:
+    """Lay the part out, then again (at most twice) with remedies for its faulty lines; the best layout."""
+    first = measure(*render(()), ())
+    if not first.faults:
+        return first.document
+    attempts = [first]
+    best = dict(first.settings)  # per paragraph, its setting with the fewest faults so far
+    tried: dict[int, set[tuple[Remedy, ...]]] = {key: {()} for key in best}
+    for _ in range(EXTRA_LAYOUTS):
+        plan = [_plan(setting, tried[key]) for key, setting in sorted(best.items())]
+        retouches = [retouch for retouch in plan if retouch.remedies]
+        if all(retouch.remedies in tried[retouch.element] for retouch in retouches):
+            break
+        for retouch in retouches:
+            tried[retouch.element].add(retouch.remedies)
+        attempt = measure(*render(retouches), retouches)
+        attempts.append(attempt)
+        for key, setting in attempt.settings.items():
+            if key in best and round(setting.badness, 1) < round(best[key].badness, 1):
+                best[key] = setting
+    pages = len(first.document.pages)
+    kept = min((a for a in attempts if len(a.document.pages) <= pages),
+               key=lambda a: (round(a.badness(first), 1), attempts.index(a)))
+    log.debug("%s: %d faulty lines in its first layout, %d in layout %d of %d kept", name, first.faults,
+              kept.faults, attempts.index(kept) + 1, len(attempts))
+    return kept.document
+
+
+def measure(document: Document, elements: list[Any], retouches: Sequence[Retouch]) -> Attempt:
+    """The setting of every paragraph of a part laid out with retouches whose lines can be traced to its HTML."""
+    position = {id(element): n for n, element in enumerate(elements)}
+    remedies = {item.element: item.remedies for item in retouches}
+    settings = {}
+    for paragraph in paragraphs(document):
+        key = position.get(id(paragraph.element))
+        if key is not None and len(paragraph.lines) > 1:
+            setting = _setting(key, paragraph, position, remedies.get(key, ()))
+            if setting is not None:
+                settings[key] = setting
+    return Attempt(document, settings)
+
+
+def _setting(key: int, paragraph: Paragraph, position: dict[int, int],
+             remedies: tuple[Remedy, ...]) -> Setting | None:
+    parents = {id(child): parent for parent in paragraph.element.iter() for child in parent}
+    inline = {}
+    for element in paragraph.inline:  # with the elements around them (an <em> whose text is all in spans)
+        while element is not None and id(element) not in inline:
+            inline[id(element)] = element
+            element = parents.get(id(element))
+    shown = set(inline)
+    text = "".join(text_of(node) for node in nodes(paragraph.element, shown))
+    ink = tuple(n for n, char in enumerate(text) if inked(char))
+    ranges = _align(text, ink, paragraph.lines)
+    if ranges is None:
+        return None
+    pristine = frozenset(position[n] for n in shown if n in position) | {key}
+    retouch = Retouch(key, pristine, len(ink), remedies)
+    return Setting(retouch, text, ink, paragraph.lines, ranges, _faults(paragraph.lines), paragraph.lang)
+
+
+def _align(text: str, ink: tuple[int, ...], lines: Sequence[Line]) -> tuple[tuple[int, int], ...] | None:
+    """Each line's range of ink offsets, matching its characters with the source's (None if they differ)."""
+    done = 0
+    ranges = []
+    for line in lines:
+        start = done
+        chars = [char for char in line.text if inked(char)]
+        for n, char in enumerate(chars):
+            if done < len(ink) and text[ink[done]].casefold() == char.casefold():
+                done += 1
+            elif not (line.hyphenated and n == len(chars) - 1):  # the hyphen a break adds is not in the source
+                return None
+        ranges.append((start, done))
+    return tuple(ranges) if done == len(ink) else None
+
+
+def _faults(lines: Sequence[Line]) -> tuple[tuple[str, int], ...]:
+    """The rules a paragraph's lines break: a hyphen in its last full line, a third stacked hyphen, loose lines."""
+    faults = [("last", len(lines) - 2)] if len(lines) > 1 and lines[-2].hyphenated else []
+    run = 0
+    for n, line in enumerate(lines[:-1]):
+        run = run + 1 if line.hyphenated else 0
+        if run > MAX_STACK:
+            faults.append(("stack", n - 1))
+        if line.loose:
+            faults.append(("loose", n))
+    return tuple(faults)
+
+
+def _plan(setting: Setting, tried: set[tuple[Remedy, ...]]) -> Retouch:
+    """The paragraph's remedies for its next layout: what it has, plus remedies for the faults left."""
+    have = setting.retouch.remedies
+    for alternate in (False, True):
+        remedies = list(have)
+        for kind, line in setting.faults:
+            group = [r for r in _remedies(setting, kind, line, alternate) if r not in remedies]
+            # a word made unbreakable before, inside a range now tracked (unbreakable too), gives way to it
+            kept = [r for r in remedies if not (r.style == UNBREAKABLE and any(
+                UNBREAKABLE in g.style and g.start <= r.start and r.end <= g.end for g in group))]
+            if not any(r.start < g.end and g.start < r.end for r in kept for g in group):
+                remedies = kept + group
+        chosen = tuple(sorted(remedies))
+        if chosen not in tried:
+            break
+    else:
+        chosen = have  # nothing new to try: the best so far
+    return Retouch(setting.retouch.element, setting.retouch.shown, setting.retouch.ink, chosen)
+
+
+def _remedies(setting: Setting, kind: str, line: int, alternate: bool) -> list[Remedy]:
+    """The remedies for one fault: the first choice, or the other one (alternate) when that did not help."""
+    if kind in ("last", "stack"):
+        return [TIGHTER] if alternate else _unbreakable(setting, line)
+    if alternate:
+        return _pull_back(setting, line) or [TIGHTER]
+    return _tracking(setting, line) or _breakable(setting, line) or _pull_back(setting, line)
+
+
+def _word(setting: Setting, offset: int) -> tuple[int, int]:
+    """The ink range of the word (a run of non-space characters) around the ink offset."""
+    text, ink = setting.text, setting.ink
+    start = end = ink[offset]
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return bisect_left(ink, start), bisect_left(ink, end)
+
+
+def _unbreakable(setting: Setting, line: int) -> list[Remedy]:
+    """The word a hyphenated line ends in, made unbreakable; the line, now shorter, tracked if it would be loose.
+
+    If it would take more tracking than allowed, the last word of the line before is carried over to it, if
+    both lines would then be set well (estimated); failing that, the paragraph is set tighter instead.
+    """
+    end = setting.ranges[line][1]
+    if not 0 < end < len(setting.ink):
+        return []
+    start, stop = _word(setting, end - 1)
+    word = setting.text[setting.ink[start]:setting.ink[stop - 1] + 1]
+    remedy = Remedy(start, stop, UNBREAKABLE_COMPOUND if "-" in word else UNBREAKABLE)
+    current = setting.lines[line]
+    spaces = _spaces(current) - 1
+    if spaces < 1:
+        return [remedy]
+    freed = (current.gap - 1) * NORMAL_SPACE_EM * (spaces + 1) + (end - start) * MEAN_CHAR_EM + HYPHEN_EM
+    gap = 1 + (freed + NORMAL_SPACE_EM) / (NORMAL_SPACE_EM * spaces)  # the line's gaps without the word
+    if gap <= TARGET_GAP:
+        return [remedy]
+    first = _line_start(setting, line)
+    tracking = _track(setting, first, start, gap, spaces)
+    if tracking:
+        return [tracking, remedy]
+    return _carry_over(setting, line, freed) + [remedy] if _carry_over(setting, line, freed) else [TIGHTER]
+
+
+def _carry_over(setting: Setting, line: int, freed: float) -> list[Remedy]:
+    """The last word of the line before carried over to a line that lost a word, if both then set well."""
+    before = setting.lines[line - 1] if line else None
+    if before is None or before.hyphenated or before.gap == math.inf or _spaces(before) < 4:
+        return []
+    first, end = _word(setting, setting.ranges[line - 1][1] - 1)
+    _, stop = _word(setting, setting.ranges[line][0])
+    moved = (end - first) * MEAN_CHAR_EM + NORMAL_SPACE_EM
+    spaces = _spaces(before)
+    gap_before = 1 + ((before.gap - 1) * NORMAL_SPACE_EM * spaces + moved) / (NORMAL_SPACE_EM * (spaces - 1))
+    gap_after = 1 + (freed + NORMAL_SPACE_EM - moved) / (NORMAL_SPACE_EM * _spaces(setting.lines[line]))
+    if gap_before > TARGET_GAP or not 0 < gap_after <= TARGET_GAP:
+        return []
+    return [Remedy(first, stop, KEEP_TOGETHER)]
+
+
+def _spaces(line: Line) -> int:
+    return line.text.strip(" ").count(" ") + line.text.count("\u00a0")
+
+
+def _line_start(setting: Setting, line: int) -> int:
+    """The ink offset of the line's first whole word (after the tail of a word broken on the line before)."""
+    start = setting.ranges[line][0]
+    return _word(setting, start)[1] if line > 0 and setting.lines[line - 1].hyphenated else start
+
+
+def _track(setting: Setting, start: int, end: int, gap: float, spaces: int) -> Remedy | None:
+    """Letter-spacing on words start:end of a line with these gaps, to bring them under the limit, if tiny."""
+    if start >= end or gap == math.inf or not spaces:
+        return None
+    chars = setting.ink[end - 1] + 1 - setting.ink[start]
+    if chars <= spaces:
+        return None
+    tracking = (gap - TARGET_GAP) * NORMAL_SPACE_EM / (chars / spaces - 1)  # each gap gives back what it gains
+    if tracking > MAX_TRACKING_EM:
+        return None
+    return Remedy(start, end, f"letter-spacing: {(int(tracking * 1000) + 1) / 1000:.3f}em; {UNBREAKABLE}")
+
+
+def _tracking(setting: Setting, line: int) -> list[Remedy]:
+    """Letter-spacing on a loose line's whole words, just enough to bring its gaps under the limit, if tiny.
+
+    The words tracked, and the word after them, are made unbreakable: each is now a text of its own, which
+    WeasyPrint would hyphenate at a line's end without its usual limits; the line keeps its breaks.
+    """
+    current = setting.lines[line]
+    end = setting.ranges[line][1]
+    if current.hyphenated:  # the head of a broken word: left as it is
+        end = _word(setting, end - 1)[0]
+    tracking = _track(setting, _line_start(setting, line), end, current.gap, _spaces(current))
+    if tracking is None:
+        return []
+    if current.hyphenated or line + 1 >= len(setting.ranges):
+        return [tracking]
+    return [tracking, Remedy(*_word(setting, setting.ranges[line + 1][0]), UNBREAKABLE)]
+
+
+def _pull_back(setting: Setting, line: int) -> list[Remedy]:
+    """The last word of the line before a loose line carried over to it (bound to the loose line's first word)."""
+    before = setting.lines[line - 1] if line else None
+    if before is None or before.hyphenated or before.gap == math.inf or before.text.count(" ") < 4:
+        return []
+    first, end = _word(setting, setting.ranges[line - 1][1] - 1)
+    _, stop = _word(setting, setting.ranges[line][0])
+    spaces = _spaces(before)  # the line before, one word shorter, must not turn loose (estimated)
+    freed = (before.gap - 1) * NORMAL_SPACE_EM * spaces + (end - first) * MEAN_CHAR_EM + NORMAL_SPACE_EM
+    if 1 + freed / (NORMAL_SPACE_EM * (spaces - 1)) > TARGET_GAP:
+        return []
+    return [Remedy(first, stop, KEEP_TOGETHER)]
+
+
+def _breakable(setting: Setting, line: int) -> list[Remedy]:
+    """The word after a loose line, allowed to break with lower limits (three letters each side still)."""
+    if setting.lines[line].hyphenated or line + 1 >= len(setting.ranges):
+        return []
+    start, stop = _word(setting, setting.ranges[line + 1][0])
+    word = "".join(char for char in setting.text[setting.ink[start]:setting.ink[stop - 1] + 1] if char.isalpha())
+    language = pyphen.language_fallback(setting.lang.replace("-", "_")) if setting.lang else None
+    if len(word) < MIN_BREAKABLE or language is None:
+        return []
+    breaks = _dictionary(language).positions(word)
+    room = (setting.lines[line].gap - 1) * NORMAL_SPACE_EM * _spaces(setting.lines[line]) - NORMAL_SPACE_EM
+    if not breaks or min(breaks) * MEAN_CHAR_EM + HYPHEN_EM > room:  # no head of the word would fit (estimated)
+        return []
+    return [Remedy(start, stop, BREAKABLE)]
+
+
+@cache
+def _dictionary(language: str) -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang=language, left=MIN_SIDE, right=MIN_SIDE)
