@@ -36,8 +36,14 @@ class Collation:
     letters: icu.ImmutableIndex
 
     def sort_key(self, text: str) -> bytes:
-        """ICU's sort key of a text: base letters first, then accents, then case, as the language orders them."""
-        return bytes(self.collator.getSortKey(text))
+        """ICU's sort key of a text: base letters first, then accents, then case, as the language orders them;
+        at each level the part before a comma sorts first ("Quintero, Tomás" before "Quintero Rivas, Tomás", as
+        indexes file headings), joined as ICU's ucol_mergeSortkeys joins keys (0x02 between parts, level by level)."""
+        keys = [bytes(self.collator.getSortKey(part.strip())).rstrip(b"\x00").split(b"\x01")
+                for part in text.split(",")]
+        levels = max(len(key) for key in keys)
+        return b"\x01".join(b"\x02".join(key[level] if level < len(key) else b"" for key in keys)
+                             for level in range(levels)) + b"\x00"
 
     def letter_of(self, text: str) -> str:
         """The letter group a term files under in this language ('Ñ' for 'Ñandú' in Spanish); '#' if no letter."""

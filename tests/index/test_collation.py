@@ -70,11 +70,12 @@ CASES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     ]),
     # English: letter by letter within a word, word by word across words (a space or an apostrophe sorts before
     # any letter, as the book's pyuca order did); Mc is filed as spelled, not as Mac; particles file where
-    # the person's sort_as puts them ("Cruz, Juan de la" or "De la Cruz, Juan").
+    # the person's sort_as puts them ("Cruz, Juan de la" or "De la Cruz, Juan"); the part before the comma
+    # first ("Dupont, Marie" before "Dupont-Aignan, Nicolas", as Chicago files them).
     "english: Mc as spelled, apostrophes and spaces before letters, particles by sort_as": ("en-GB", [
         ("#", "(No. 193)"), ("#", "2002 Recommendation"),
         ("C", "Cruz, Juan de la"), ("D", "de Gaulle, Charles"), ("D", "De la Cruz, Juan"), ("D", "Dela Cruz, Ana"),
-        ("D", "Delacroix, Eugène"), ("D", "Dupont-Aignan, Nicolas"), ("D", "Dupont, Marie"),
+        ("D", "Delacroix, Eugène"), ("D", "Dupont, Marie"), ("D", "Dupont-Aignan, Nicolas"),
         ("G", "Gaulle, Charles de"), ("M", "Mabbott, Jane"), ("M", "MacArthur, Ian"), ("M", "Machado, Ana"),
         ("M", "McAdam, John"), ("M", "McBride, Sean"), ("M", "Muralt, Jürgen von"), ("O", "O’Brien, Kate"),
         ("O", "O’Neill, Tom"), ("O", "Oakes, Ann"), ("O", "Obama, Barack"), ("O", "Øresund"),
@@ -214,3 +215,12 @@ def test_a_spanish_book_files_n_tilde_after_n_in_the_pdf_and_the_epub(spanish_bo
     assert groups_in_epub(spanish_book["epub"].path) == EXPECTED
     assert epubcheck(spanish_book["epub"].path) == []
 
+
+
+def test_a_heading_sorts_by_its_part_before_the_comma_first() -> None:
+    """An inverted name files under its surname as written: "Quintero, Tomás" before "Quintero Rivas, Tomás"
+    (ICU alone would put the space before the comma), "Smith, Zoe" before "Smithers, Al"."""
+    for language in ("es", "en-GB"):
+        names = ["Quintero Rivas, Tomás", "Smithers, Al", "Quintero, Tomás", "Smith, Zoe", "Quintero, Ana"]
+        assert sorted(names, key=lambda t: sort_key(t, language)) == [
+            "Quintero, Ana", "Quintero, Tomás", "Quintero Rivas, Tomás", "Smith, Zoe", "Smithers, Al"]
