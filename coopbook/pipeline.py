@@ -42,11 +42,11 @@ from .layout.book import (
     interview_specs,
 )
 from .layout.cache import PartCache
-from .layout.part import PartLayout, PartResult, Style, part_key
+from .layout.part import PartLayout, PartResult
 from .layout.scheduler import PartScheduler, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
-from .pdf.furniture import furniture_spec, lay_out_furniture, page_heads, page_kinds, running_head
+from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -232,41 +232,44 @@ def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, 
 
 
 def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions) -> BookPdf:
-    """Paginate stage: the body, then the index with exact folios, then the front matter with the contents."""
+    """Paginate stage: the body, then the index with exact folios, then the front matter with the contents.
+
+    The page furniture's pieces (coopbook.pdf.furniture) are laid out in the same maps over the workers: the
+    heads with the body, the folios of the body with the index, any folios the index adds with the front matter.
+    """
     templates = options.templates
     style = book_style(context, templates, rendered)
     cache = PartCache(options.cache_dir)
     blank = blank_spec(context, templates)
     body_specs = interview_specs(rendered, context, templates)
+    variables = context.variables()
+    heads = {spec.name: running_head(spec.html) for spec in body_specs}
+    all_heads = [heads[spec.name] for spec in body_specs]
+    head_pieces = head_specs(all_heads, variables, templates)
     with PartScheduler(style, cache, blank, options.jobs, options.progress) as scheduler:
-        body = scheduler.run(body_specs, 1)
+        body = scheduler.run(body_specs, 1, also=head_pieces)
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
+        body_plan = furniture_plan(body, heads, all_heads, variables, templates)
         index = index_spec(make_index(rendered, registry, anchor_folios(body)), context, templates)
-        index_parts = scheduler.run([index], next_folio) if index is not None else []
+        index_parts = scheduler.run([index] if index is not None else [], next_folio, also=body_plan.specs)
         contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
         front_matter = front_spec(rendered, contents, context, templates)
-        front = scheduler.run([front_matter], 1, recto=False, pad_end=True)
-    heads = {spec.name: running_head(spec.html) for spec in [*body_specs, *([index] if index else [])]}
-    furniture = page_furniture(style, cache, [p.layout for p in body + index_parts], heads, context, templates)
+        plan = furniture_plan(body + index_parts, heads, all_heads, variables, templates)
+        front = scheduler.run([front_matter], 1, recto=False, pad_end=True, also=plan.specs)
+        pieces = [*head_pieces, *plan.specs]
+        laid = dict(zip((spec.name for spec in pieces), scheduler.lay_out(pieces), strict=True))
+    furniture = Furniture(laid, sum(p.layout.page_count for p in front), plan.draws) if plan.draws else None
     log.info("%d stale cache entries removed", cache.prune())
     specs = {s.name: s for s in (body_specs + [front_matter] + ([index] if index else []))}
     return BookPdf(tuple(front), tuple(body + index_parts),
                    tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)), furniture)
 
 
-def page_furniture(style: Style, cache: PartCache, parts: Sequence[PartLayout], heads: Mapping[str, str],
-                   context: TemplateContext, templates: Path) -> PartResult | None:
-    """The folios and heads of the body and index (coopbook.pdf.furniture), cached by their page plan."""
-    kinds = page_kinds(parts)
-    if not kinds:
-        return None
-    spec = furniture_spec(kinds, page_heads(parts, heads), context.variables(), templates)
-    key = part_key(style, spec)
-    result = cache.get(key)
-    if result is None:
-        result = lay_out_furniture(style, spec, len(kinds))
-        cache.put(key, result)
-    return result
+def furniture_plan(parts: Sequence[PartResult], heads: Mapping[str, str], all_heads: Sequence[str],
+                   variables: Mapping[str, object], templates: Path) -> FurniturePlan:
+    """The folio and head pieces the body and index pages draw (coopbook.pdf.furniture), from folio 1."""
+    layouts = [p.layout for p in parts]
+    return plan_furniture(page_kinds(layouts), page_heads(layouts, heads), all_heads, 1, variables, templates)
 
 
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ContentError, Location, Problem, display_path
 from ..index.model import Index
@@ -21,6 +22,9 @@ from ..markdown.fragments import RenderedBook
 from ..source.resources import Image, used_images, walk_refs
 from ..templating import TemplateContext, render_template
 from .part import PartResult, PartSpec, Style
+
+if TYPE_CHECKING:
+    from ..pdf.furniture import Furniture
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ class BookPdf:
     front: tuple[PartResult, ...]
     parts: tuple[PartResult, ...]
     specs: tuple[PartSpec, ...] = ()
-    furniture: PartResult | None = None  # the folios of parts (coopbook.pdf.furniture), drawn at assembly
+    furniture: Furniture | None = None  # folios and heads of parts (coopbook.pdf.furniture), drawn at assembly
 
     @property
     def all_parts(self) -> tuple[PartResult, ...]:

@@ -62,7 +62,8 @@ class Pool(Protocol):
 def lay_out_and_write(style: Style, spec: PartSpec) -> tuple[int, Finish]:
     """Lay out one part with WeasyPrint: its page count at once, and the function that writes its PDF."""
     document, layout = lay_out(style, spec, 1, placeholders=True)
-    return layout.page_count, lambda: write_part(document, layout, style)
+    # page furniture (coopbook.pdf.furniture) is drawn inside other pages: untagged
+    return layout.page_count, lambda: write_part(document, layout, style, tagged=spec.kind != "furniture")
 
 
 class InlinePool:
@@ -212,6 +213,7 @@ class PartScheduler:
         self.pool: Pool = pool if pool is not None else ProcessPool(jobs) if jobs > 1 else InlinePool()
         self.progress = progress or (lambda event, name: None)
         self.blank_result: PartResult | None = None
+        self.results: dict[str, PartResult] = {}  # every part this scheduler gave, by key (asked again: no layout)
 
     def __enter__(self) -> PartScheduler:
         return self
@@ -229,6 +231,9 @@ class PartScheduler:
         done: dict[str, PartResult] = {}
         todo: list[tuple[str, PartSpec]] = []
         for key, spec in dict(zip(keys, specs, strict=True)).items():  # each key once, in input order
+            if key in self.results:
+                done[key] = self.results[key]
+                continue
             cached = self.cache.get(key)
             if cached is not None:
                 done[key] = cached
@@ -259,18 +264,20 @@ class PartScheduler:
                     done[key] = payload
                     unfinished -= 1
                     self.progress("written", spec.name)
+        self.results.update(done)
         return [done[key] for key in keys]
 
     def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True,
-            pad_end: bool = False) -> list[PartResult]:
+            pad_end: bool = False, also: Sequence[PartSpec] = ()) -> list[PartResult]:
         """Lay out specs and place them in order from first_folio, each opening on a recto (blank versos inserted).
 
         With recto=False the first part opens on first_folio whatever its side. With pad_end, a blank verso is
-        added at the end when needed so that what follows opens on a recto. Blanks are one cached page.
+        added at the end when needed so that what follows opens on a recto. Blanks are one cached page. `also`
+        is laid out in the same map, after specs, but not placed (lay_out gives it again at no cost).
         """
         placed_parts: list[PartResult] = []
         folio = first_folio
-        for result in self.lay_out(specs):
+        for result in self.lay_out([*specs, *also])[:len(specs)]:
             if recto and folio % 2 == 0:
                 placed_parts.append(self._blank(folio))
                 folio += 1
