@@ -50,6 +50,6 @@ def test_folio_pieces_number_their_run_and_head_pieces_hold_their_heads() -> Non
     _, draws = plan([(f"i{n}", "interview", 7) for n in range(12)])
     last = draws[-1][0]  # folio 84, a verso: its folio first
     assert last == (f"furniture-folio-top-{(len(draws) - 1) // FOLIO_RUN}", (len(draws) - 1) % FOLIO_RUN)
-    specs = head_specs([f"Head {n}" for n in range(20)] + ["Head 3"], {}, TEMPLATES)
+    specs = head_specs([f"Head {n}" for n in range(20)] + ["Head 3"], VARIABLES, TEMPLATES)
     assert [s.name for s in specs] == [VERSO_HEAD, "furniture-head-0", "furniture-head-1"]
     assert specs[2].html.count("data-runhead=") == 4 and 'data-runhead="Head 19"' in specs[2].html
