@@ -43,7 +43,7 @@ from .layout.book import (
 )
 from .layout.cache import PartCache
 from .layout.part import PartLayout, PartResult
-from .layout.scheduler import PartScheduler, Progress
+from .layout.scheduler import PartScheduler, Pool, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
 from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
@@ -135,7 +135,8 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         rendered = render(loaded)
         accept(validate(loaded, rendered.problems, options.cache_dir), options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
-        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options)
+        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options,
+                            session.pool(options.jobs) if session else None)
         products = [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
         return tuple(write_outputs(products))
 
@@ -231,7 +232,8 @@ def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, 
     return build_index(registry, rendered.mentions, rendered.book.config.print.indexes, folios, titles)
 
 
-def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions) -> BookPdf:
+def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions,
+             pool: Pool | None = None) -> BookPdf:
     """Paginate stage: the body, then the index with exact folios, then the front matter with the contents.
 
     The page furniture's pieces (coopbook.pdf.furniture) are laid out in the same maps over the workers: the
@@ -246,7 +248,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
     heads = {spec.name: running_head(spec.html) for spec in body_specs}
     all_heads = [heads[spec.name] for spec in body_specs]
     head_pieces = head_specs(all_heads, variables, templates)
-    with PartScheduler(style, cache, blank, options.jobs, options.progress) as scheduler:
+    with PartScheduler(style, cache, blank, options.jobs, options.progress, pool) as scheduler:
         body = scheduler.run(body_specs, 1, also=head_pieces)
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
         body_plan = furniture_plan(body, heads, all_heads, variables, templates)

@@ -1,6 +1,8 @@
 """A warm build session: frozen build options plus caches that one long-lived process (`coopbook watch`) keeps.
 
-`pipeline.build(options, session)` asks the session for the registry instead of loading it again. The loaded
+`pipeline.build(options, session)` asks the session for the registry instead of loading it again, and lays parts
+out on the session's worker processes, which stay alive (fonts and stylesheets loaded) from build to build until
+`close`. The loaded
 registry (and the problems its load found) is reused only while the bytes of every file under content/registry/
 and the interviewees it adds (id, person id, name) are unchanged; anything else is built afresh, as in a new
 process, so a warm build writes the same bytes as a cold one.
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import Problem, Problems
+from .layout.scheduler import ProcessPool
 from .source.book import Interview
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -39,6 +42,7 @@ class WarmCaches:
     registry: RegistryEntry | None = None
     registry_hits: int = 0
     registry_loads: int = 0
+    pool: ProcessPool | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,21 @@ class BuildSession:
 
     options: BuildOptions
     warm: WarmCaches = field(default_factory=WarmCaches, compare=False)
+
+    def pool(self, jobs: int) -> ProcessPool | None:
+        """The session's layout workers (started on first use, then kept warm), or None for one job (in-process)."""
+        if jobs <= 1:
+            return None
+        if self.warm.pool is None or self.warm.pool.jobs != jobs:
+            self.close()
+            self.warm.pool = ProcessPool(jobs)
+        return self.warm.pool
+
+    def close(self) -> None:
+        """Stop the session's workers, if any (a watch does on exit, Ctrl-C included)."""
+        if self.warm.pool is not None:
+            self.warm.pool.close()
+            self.warm.pool = None
 
     def registry(self, root: Path, interviews: Sequence[Interview], problems: Problems) -> Registry:
         """The registry for this content: the one loaded before when its sources are unchanged, else a new one."""

@@ -136,7 +136,11 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
 
 
 class ProcessPool:
-    """Worker processes (forked, so WeasyPrint is already imported), started on first use."""
+    """Worker processes (forked, so WeasyPrint is already imported), started on first use (again after close).
+
+    A pool may serve several builds (a watch session keeps one): each worker keeps its fonts and parsed
+    stylesheets between parts, so a warm worker lays out a part without reading the book's CSS and fonts again.
+    """
 
     def __init__(self, jobs: int, work: LayOut = lay_out_and_write) -> None:
         self.jobs = jobs
@@ -184,6 +188,10 @@ class ProcessPool:
                 self.free.append(conn)
             yield event
 
+    def pids(self) -> tuple[int, ...]:
+        """The process ids of the running workers (a warm pool keeps the same ones from build to build)."""
+        return tuple(process.pid for process, _ in self.workers if process.pid is not None)
+
     def close(self, graceful: bool = True) -> None:
         """Stop the workers: ask them to finish (graceful) or kill them (after an error or Ctrl-C)."""
         for process, conn in self.workers:
@@ -210,6 +218,7 @@ class PartScheduler:
         self.style = style
         self.cache = cache
         self.blank = blank
+        self.owns_pool = pool is None  # a pool given (a watch session's, kept warm) outlives the scheduler
         self.pool: Pool = pool if pool is not None else ProcessPool(jobs) if jobs > 1 else InlinePool()
         self.progress = progress or (lambda event, name: None)
         self.blank_result: PartResult | None = None
@@ -219,7 +228,8 @@ class PartScheduler:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        self.pool.close(graceful=kind is None)
+        if self.owns_pool or kind is not None:  # after an error or Ctrl-C even a lent pool's workers are killed
+            self.pool.close(graceful=kind is None)
 
     def lay_out(self, specs: Sequence[PartSpec]) -> list[PartResult]:
         """Every spec laid out (at folio 1), in input order: cached ones from the cache, the rest across the pool.
