@@ -1,6 +1,8 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
-load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. `load` reads the
+load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. To keep both cores
+busy, the layout workers start first, validate runs in a thread beside paginate (whose thread mostly waits on
+the workers) and the EPUB is made in a forked process while the PDF is assembled (coopbook.overlap). `load` reads the
 content; `validate` also reads and writes its cache of per-interview findings, `paginate` the cache of
 laid-out parts and font subsets (both under the output folder's .cache/, skipped with cache=False); only
 `write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
@@ -43,8 +45,9 @@ from .layout.book import (
 )
 from .layout.cache import PartCache
 from .layout.part import PartLayout, PartResult
-from .layout.scheduler import PartScheduler, Pool, Progress
+from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
+from .overlap import Background, Forked
 from .pdf.book import write_print, write_screen
 from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
@@ -129,16 +132,54 @@ Product = tuple[Format, Path, bytes, int | None]  # an output made but not yet s
 def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[Output, ...]:
     """Run every stage for the requested formats and write the outputs atomically (session: warm caches)."""
     make_folder(options.out)
-    with environment_errors(), build_lock(options):
+    with environment_errors(), build_lock(options), layout_workers(options, session) as pool:
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
         rendered = render(loaded)
-        accept(validate(loaded, rendered.problems, options.cache_dir), options)
-        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
-        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options,
-                            session.pool(options.jobs) if session else None)
-        products = [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
-        return tuple(write_outputs(products))
+        # validate runs beside paginate (whose thread mostly waits on the workers); its errors still stop the build
+        checking = Background(lambda: validate(loaded, rendered.problems, options.cache_dir))
+        try:
+            ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
+            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
+        except Exception:
+            accept(checking.result(), options)  # the content's errors first: they explain a failed layout
+            raise
+        accept(checking.result(), options)
+        return tuple(write_outputs(products(ctx, book_pdf)))
+
+
+@contextmanager
+def layout_workers(options: BuildOptions, session: BuildSession | None) -> Iterator[Pool | None]:
+    """The build's worker processes, started at once while the process is small (a session's stay warm)."""
+    if options.jobs <= 1:
+        yield None
+        return
+    pool = session.pool(options.jobs) if session is not None else ProcessPool(options.jobs)
+    assert pool is not None
+    pool.start()
+    if session is not None:
+        yield pool  # the session stops them (the scheduler kills them after an error)
+        return
+    try:
+        yield pool
+    except BaseException:
+        pool.close(graceful=False)
+        raise
+    pool.close()
+
+
+def products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
+    """The outputs asked for: the PDFs, and the EPUB made meanwhile in a forked process when both are asked for."""
+    formats = ctx.options.formats
+    if "epub" not in formats or not {"pdf", "print"} & set(formats):
+        return [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
+    epub = Forked(lambda: epub_products(ctx, book_pdf)[0][2])
+    try:
+        made = pdf_products(ctx, book_pdf)
+    except BaseException:
+        epub.cancel()
+        raise
+    return [*made, ("epub", ctx.output(".epub"), epub.result(), None)]
 
 
 def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:

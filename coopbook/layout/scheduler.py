@@ -157,17 +157,25 @@ class ProcessPool:
         """Workers laying out or writing a part."""
         return len(self.running)
 
+    def start(self) -> None:
+        """Start every worker now (before the parent starts threads or grows: a fork copies the parent)."""
+        while len(self.workers) < self.jobs:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe()
+        inherited = [conn for _, conn in self.workers] + [parent]
+        process = context.Process(target=_worker, args=(child, inherited, self.work), daemon=True)
+        process.start()
+        child.close()
+        self.workers.append((process, parent))
+        self.free.append(parent)
+
     def submit(self, task: int, style: Style, spec: PartSpec) -> None:
         """Hand the part to a free worker (starting one if fewer than jobs are running)."""
         if not self.free:
-            context = multiprocessing.get_context("fork")
-            parent, child = context.Pipe()
-            inherited = [conn for _, conn in self.workers] + [parent]
-            process = context.Process(target=_worker, args=(child, inherited, self.work), daemon=True)
-            process.start()
-            child.close()
-            self.workers.append((process, parent))
-            self.free.append(parent)
+            self._spawn()
         conn = self.free.pop()
         conn.send((task, style, spec))
         self.running[conn] = task
