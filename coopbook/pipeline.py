@@ -135,7 +135,7 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
     with environment_errors(), build_lock(options), layout_workers(options, session) as pool:
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
-        rendered = render(loaded)
+        rendered = render(loaded, session=session)
         # validate runs beside paginate (whose thread mostly waits on the workers); its errors still stop the build
         checking = Background(lambda: validate(loaded, rendered.problems, options.cache_dir))
         try:
@@ -232,10 +232,13 @@ def load(content: Path, session: BuildSession | None = None) -> Loaded:
     return Loaded(book, registry)
 
 
-def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS) -> Rendered:
-    """Render stage: Markdown to HTML for the targets (both by default), mentions tagged once; problems collected."""
+def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS, session: BuildSession | None = None) -> Rendered:
+    """Render stage: Markdown to HTML for the targets (both by default), mentions tagged once; problems collected.
+
+    With a session, interviews whose file did not change since its last build are not rendered again."""
     problems = Problems()
-    books = render_books(loaded.book, loaded.registry, problems, targets)
+    memo = session.render_memo(loaded.registry) if session is not None else None
+    books = render_books(loaded.book, loaded.registry, problems, targets, memo)
     return Rendered(books, tuple(problems.items))
 
 

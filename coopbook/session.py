@@ -1,8 +1,8 @@
 """A warm build session: frozen build options plus caches that one long-lived process (`coopbook watch`) keeps.
 
-`pipeline.build(options, session)` asks the session for the registry instead of loading it again, and lays parts
-out on the session's worker processes, which stay alive (fonts and stylesheets loaded) from build to build until
-`close`. The loaded
+`pipeline.build(options, session)` asks the session for the registry instead of loading it again, renders again
+only the interviews whose file changed (while the registry is the same), and lays parts out on the session's
+worker processes, which stay alive (fonts and stylesheets loaded) from build to build until `close`. The loaded
 registry (and the problems its load found) is reused only while the bytes of every file under content/registry/
 and the interviewees it adds (id, person id, name) are unchanged; anything else is built afresh, as in a new
 process, so a warm build writes the same bytes as a cold one.
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .errors import Problem, Problems
 from .layout.scheduler import ProcessPool
+from .markdown.fragments import Memo
 from .source.book import Interview
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -43,6 +44,8 @@ class WarmCaches:
     registry_hits: int = 0
     registry_loads: int = 0
     pool: ProcessPool | None = None
+    rendered: Memo = field(default_factory=dict)  # each interview's rendering (markdown/fragments), for...
+    rendered_for: Registry | None = None  # ...this registry
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,13 @@ class BuildSession:
             self.close()
             self.warm.pool = ProcessPool(jobs)
         return self.warm.pool
+
+    def render_memo(self, registry: Registry) -> Memo:
+        """The interviews rendered before with this registry (emptied when the registry is loaded again)."""
+        if self.warm.rendered_for is not registry:
+            self.warm.rendered = {}
+            self.warm.rendered_for = registry
+        return self.warm.rendered
 
     def close(self) -> None:
         """Stop the session's workers, if any (a watch does on exit, Ctrl-C included)."""

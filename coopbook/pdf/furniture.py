@@ -100,7 +100,8 @@ class _HeadFinder(HTMLParser):
 def running_head(html: str) -> str:
     """The recto running head of a part (what pdf.css's string-set rules give: data-runhead, or the h1)."""
     finder = _HeadFinder()
-    finder.feed(html)
+    end = html.find("</h1>")  # once the first h1 has ended, the head is known: the rest need not be read
+    finder.feed(html if end < 0 else html[:end + len("</h1>")])
     return finder.head or ""
 
 
