@@ -1,8 +1,8 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
 load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. To keep both cores
-busy, the layout workers start first, validate runs in a thread beside paginate (whose thread mostly waits on
-the workers) and the EPUB is made in a forked process while the PDF is assembled (coopbook.overlap). `load` reads the
+busy, the layout workers start first and validate runs in a thread beside paginate (whose thread mostly waits
+on the workers; coopbook.overlap). `load` reads the
 content; `validate` also reads and writes its cache of per-interview findings, `paginate` the cache of
 laid-out parts and font subsets (both under the output folder's .cache/, skipped with cache=False); only
 `write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
@@ -47,7 +47,7 @@ from .layout.cache import PartCache
 from .layout.part import PartLayout, PartResult
 from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
-from .overlap import Background, Forked
+from .overlap import Background
 from .pdf.book import write_print, write_screen
 from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
@@ -169,17 +169,12 @@ def layout_workers(options: BuildOptions, session: BuildSession | None) -> Itera
 
 
 def products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
-    """The outputs asked for: the PDFs, and the EPUB made meanwhile in a forked process when both are asked for."""
-    formats = ctx.options.formats
-    if "epub" not in formats or not {"pdf", "print"} & set(formats):
-        return [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
-    epub = Forked(lambda: epub_products(ctx, book_pdf)[0][2])
-    try:
-        made = pdf_products(ctx, book_pdf)
-    except BaseException:
-        epub.cancel()
-        raise
-    return [*made, ("epub", ctx.output(".epub"), epub.result(), None)]
+    """The outputs asked for: the PDFs, then the EPUB (not yet saved).
+
+    The EPUB is not made in a forked process beside the PDF's assembly: the fork's copy of the parent's pages
+    counts again in every measure of memory (the largest process, all processes together) for ~2 s at N = 100.
+    """
+    return [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
 
 
 def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
