@@ -1,8 +1,8 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
-load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. To keep both cores
-busy, the layout workers start first and validate runs in a thread beside paginate (whose thread mostly waits
-on the workers; coopbook.overlap). `load` reads the
+load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout
+workers start first, while the process is small. Validate is not run beside paginate: it would report a
+content error ~3 s later at N = 100 (its thread competing with the workers for the cores). `load` reads the
 content; `validate` also reads and writes its cache of per-interview findings, `paginate` the cache of
 laid-out parts and font subsets (both under the output folder's .cache/, skipped with cache=False); only
 `write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
@@ -47,7 +47,6 @@ from .layout.cache import PartCache
 from .layout.part import PartLayout, PartResult
 from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
-from .overlap import Background
 from .pdf.book import write_print, write_screen
 from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
@@ -136,15 +135,9 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
         rendered = render(loaded, session=session)
-        # validate runs beside paginate (whose thread mostly waits on the workers); its errors still stop the build
-        checking = Background(lambda: validate(loaded, rendered.problems, options.cache_dir))
-        try:
-            ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
-            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
-        except Exception:
-            accept(checking.result(), options)  # the content's errors first: they explain a failed layout
-            raise
-        accept(checking.result(), options)
+        accept(validate(loaded, rendered.problems, options.cache_dir), options)
+        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
+        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
         return tuple(write_outputs(products(ctx, book_pdf)))
 
 
