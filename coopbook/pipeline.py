@@ -1,6 +1,8 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
-load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. `load` reads the
+load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout
+workers start first, while the process is small. Validate is not run beside paginate: it would report a
+content error ~3 s later at N = 100 (its thread competing with the workers for the cores). `load` reads the
 content; `validate` also reads and writes its cache of per-interview findings, `paginate` the cache of
 laid-out parts and font subsets (both under the output folder's .cache/, skipped with cache=False); only
 `write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
@@ -44,11 +46,11 @@ from .layout.book import (
 )
 from .layout.cache import PartCache
 from .layout.linestats import log_book_line_stats
-from .layout.part import PartLayout, PartResult, Style, part_key
-from .layout.scheduler import PartScheduler, Progress
+from .layout.part import PartLayout, PartResult
+from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .pdf.book import write_print, write_screen
-from .pdf.furniture import furniture_spec, lay_out_furniture, page_heads, page_kinds, running_head
+from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -131,15 +133,43 @@ Product = tuple[Format, Path, bytes, int | None]  # an output made but not yet s
 def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[Output, ...]:
     """Run every stage for the requested formats and write the outputs atomically (session: warm caches)."""
     make_folder(options.out)
-    with environment_errors(), build_lock(options):
+    with environment_errors(), build_lock(options), layout_workers(options, session) as pool:
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
-        rendered = render(loaded)
+        rendered = render(loaded, session=session)
         accept(validate(loaded, rendered.problems, options.cache_dir), options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
-        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options)
-        products = [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
-        return tuple(write_outputs(products))
+        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
+        return tuple(write_outputs(products(ctx, book_pdf)))
+
+
+@contextmanager
+def layout_workers(options: BuildOptions, session: BuildSession | None) -> Iterator[Pool | None]:
+    """The build's worker processes, started at once while the process is small (a session's stay warm)."""
+    if options.jobs <= 1:
+        yield None
+        return
+    pool = session.pool(options.jobs) if session is not None else ProcessPool(options.jobs)
+    assert pool is not None
+    pool.start()
+    if session is not None:
+        yield pool  # the session stops them (the scheduler kills them after an error)
+        return
+    try:
+        yield pool
+    except BaseException:
+        pool.close(graceful=False)
+        raise
+    pool.close()
+
+
+def products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
+    """The outputs asked for: the PDFs, then the EPUB (not yet saved).
+
+    The EPUB is not made in a forked process beside the PDF's assembly: the fork's copy of the parent's pages
+    counts again in every measure of memory (the largest process, all processes together) for ~2 s at N = 100.
+    """
+    return [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
 
 
 def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
@@ -192,10 +222,13 @@ def load(content: Path, session: BuildSession | None = None) -> Loaded:
     return Loaded(book, registry)
 
 
-def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS) -> Rendered:
-    """Render stage: Markdown to HTML for the targets (both by default), mentions tagged once; problems collected."""
+def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS, session: BuildSession | None = None) -> Rendered:
+    """Render stage: Markdown to HTML for the targets (both by default), mentions tagged once; problems collected.
+
+    With a session, interviews whose file did not change since its last build are not rendered again."""
     problems = Problems()
-    books = render_books(loaded.book, loaded.registry, problems, targets)
+    memo = session.render_memo(loaded.registry) if session is not None else None
+    books = render_books(loaded.book, loaded.registry, problems, targets, memo)
     return Rendered(books, tuple(problems.items))
 
 
@@ -236,43 +269,47 @@ def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, 
     return build_index(shown, rendered.mentions, config.print.indexes, folios, titles, config.language)
 
 
-def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions) -> BookPdf:
-    """Paginate stage: the body, then the index with exact folios, then the front matter with the contents."""
+def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions,
+             pool: Pool | None = None) -> BookPdf:
+    """Paginate stage: the body, then the index with exact folios, then the front matter with the contents.
+
+    The page furniture's pieces (coopbook.pdf.furniture) are laid out in the same maps over the workers: the
+    heads with the body, the folios of the body with the index, any folios the index adds with the front matter.
+    """
     templates = options.templates
     style = book_style(context, templates, rendered)
     cache = PartCache(options.cache_dir)
     blank = blank_spec(context, templates)
     body_specs = interview_specs(rendered, context, templates)
-    with PartScheduler(style, cache, blank, options.jobs, options.progress) as scheduler:
-        body = scheduler.run(body_specs, 1)
+    variables = context.variables()
+    heads = {spec.name: running_head(spec.html) for spec in body_specs}
+    all_heads = [heads[spec.name] for spec in body_specs]
+    head_pieces = head_specs(all_heads, variables, templates)
+    with PartScheduler(style, cache, blank, options.jobs, options.progress, pool) as scheduler:
+        body = scheduler.run(body_specs, 1, also=head_pieces)
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
+        body_plan = furniture_plan(body, heads, all_heads, variables, templates)
         index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates)
-        index_parts = scheduler.run(index, next_folio, run_on=True)  # its sections in parallel, each on a new page
+        index_parts = scheduler.run(index, next_folio, run_on=True, also=body_plan.specs)  # sections in parallel
         contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
         front_matter = front_spec(rendered, contents, context, templates)
-        front = scheduler.run([front_matter], 1, recto=False, pad_end=True)
+        plan = furniture_plan(body + index_parts, heads, all_heads, variables, templates)
+        front = scheduler.run([front_matter], 1, recto=False, pad_end=True, also=plan.specs)
+        pieces = [*head_pieces, *plan.specs]
+        laid = dict(zip((spec.name for spec in pieces), scheduler.lay_out(pieces), strict=True))
     log_book_line_stats([p.layout.lines for p in (*front, *body, *index_parts) if p.layout.kind != "blank"])
-    heads = {spec.name: running_head(spec.html) for spec in [*body_specs, *index]}
-    furniture = page_furniture(style, cache, [p.layout for p in body + index_parts], heads, context, templates)
+    furniture = Furniture(laid, sum(p.layout.page_count for p in front), plan.draws) if plan.draws else None
     log.info("%d stale cache entries removed", cache.prune())
     specs = {s.name: s for s in (body_specs + [front_matter] + index)}
     return BookPdf(tuple(front), tuple(body + index_parts),
                    tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)), furniture)
 
 
-def page_furniture(style: Style, cache: PartCache, parts: Sequence[PartLayout], heads: Mapping[str, str],
-                   context: TemplateContext, templates: Path) -> PartResult | None:
-    """The folios and heads of the body and index (coopbook.pdf.furniture), cached by their page plan."""
-    kinds = page_kinds(parts)
-    if not kinds:
-        return None
-    spec = furniture_spec(kinds, page_heads(parts, heads), context.variables(), templates)
-    key = part_key(style, spec)
-    result = cache.get(key)
-    if result is None:
-        result = lay_out_furniture(style, spec, len(kinds))
-        cache.put(key, result)
-    return result
+def furniture_plan(parts: Sequence[PartResult], heads: Mapping[str, str], all_heads: Sequence[str],
+                   variables: Mapping[str, object], templates: Path) -> FurniturePlan:
+    """The folio and head pieces the body and index pages draw (coopbook.pdf.furniture), from folio 1."""
+    layouts = [p.layout for p in parts]
+    return plan_furniture(page_kinds(layouts), page_heads(layouts, heads), all_heads, 1, variables, templates)
 
 
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:

@@ -1,6 +1,8 @@
 """A warm build session: frozen build options plus caches that one long-lived process (`coopbook watch`) keeps.
 
-`pipeline.build(options, session)` asks the session for the registry instead of loading it again. The loaded
+`pipeline.build(options, session)` asks the session for the registry instead of loading it again, renders again
+only the interviews whose file changed (while the registry is the same), and lays parts out on the session's
+worker processes, which stay alive (fonts and stylesheets loaded) from build to build until `close`. The loaded
 registry (and the problems its load found) is reused only while the bytes of every file under content/registry/
 and the interviewees it adds (id, person id, name) are unchanged; anything else is built afresh, as in a new
 process, so a warm build writes the same bytes as a cold one.
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import Problem, Problems
+from .layout.scheduler import ProcessPool
+from .markdown.fragments import Memo
 from .source.book import Interview
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -39,6 +43,9 @@ class WarmCaches:
     registry: RegistryEntry | None = None
     registry_hits: int = 0
     registry_loads: int = 0
+    pool: ProcessPool | None = None
+    rendered: Memo = field(default_factory=dict)  # each interview's rendering (markdown/fragments), for...
+    rendered_for: Registry | None = None  # ...this registry
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,28 @@ class BuildSession:
 
     options: BuildOptions
     warm: WarmCaches = field(default_factory=WarmCaches, compare=False)
+
+    def pool(self, jobs: int) -> ProcessPool | None:
+        """The session's layout workers (started on first use, then kept warm), or None for one job (in-process)."""
+        if jobs <= 1:
+            return None
+        if self.warm.pool is None or self.warm.pool.jobs != jobs:
+            self.close()
+            self.warm.pool = ProcessPool(jobs)
+        return self.warm.pool
+
+    def render_memo(self, registry: Registry) -> Memo:
+        """The interviews rendered before with this registry (emptied when the registry is loaded again)."""
+        if self.warm.rendered_for is not registry:
+            self.warm.rendered = {}
+            self.warm.rendered_for = registry
+        return self.warm.rendered
+
+    def close(self) -> None:
+        """Stop the session's workers, if any (a watch does on exit, Ctrl-C included)."""
+        if self.warm.pool is not None:
+            self.warm.pool.close()
+            self.warm.pool = None
 
     def registry(self, root: Path, interviews: Sequence[Interview], problems: Problems) -> Registry:
         """The registry for this content: the one loaded before when its sources are unchanged, else a new one."""

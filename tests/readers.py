@@ -31,10 +31,14 @@ def pdf_pages(path: Path) -> list[str]:
 def strip_margins(text: str, heads: set[str]) -> str:
     """Drop running-head and folio lines (a head, a folio, or both on one line) from a page's text."""
     kept = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
         stripped = line.strip()
         words = stripped.split(" ")
         if FOLIO.match(stripped):
+            continue
+        beside = [lines[n].strip() for n in (number - 1, number + 1) if 0 <= n < len(lines)]
+        if stripped in heads and any(FOLIO.match(other) for other in beside):  # head and folio drawn apart
             continue
         if len(words) > 1 and FOLIO.match(words[-1]) and " ".join(words[:-1]) in heads:
             continue

@@ -43,6 +43,24 @@ def test_warm_builds_write_the_same_bytes_as_a_cold_build(tmp_path: Path) -> Non
     session = BuildSession(BuildOptions(content, tmp_path / "warm", ("pdf", "epub"), cache=False))
     build(session.options, session)
     warm = build(session.options, session)
+    session.close()
     cold = build(BuildOptions(content, tmp_path / "cold", ("pdf", "epub"), cache=False))
     assert session.warm.registry_hits == 1
+    assert [o.path.read_bytes() for o in warm] == [o.path.read_bytes() for o in cold]
+
+
+def test_a_warm_build_renders_again_only_the_corrected_interview(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(REPO / "tests" / "books" / "mini", content)
+    session = BuildSession(BuildOptions(content, tmp_path / "warm", ("pdf", "epub"), jobs=1))
+    build(session.options, session)
+    before = dict(session.warm.rendered)
+    assert sorted(key[0] for key in before) == ["jurgen-von-muralt", "maria-perez"]
+    path = content / "interviews" / "maria-perez.yaml"
+    path.write_text(path.read_text("utf-8").replace("In Colombia", "In Bogotá, Colombia"), "utf-8")
+    warm = build(session.options, session)
+    after = session.warm.rendered
+    assert [after[key] is entry for key, entry in before.items() if key in after] == [True]  # jurgen's, kept
+    assert sorted(key[0] for key in after) == ["jurgen-von-muralt", "maria-perez"]  # the old maria-perez dropped
+    cold = build(BuildOptions(content, tmp_path / "cold", ("pdf", "epub"), jobs=1))
     assert [o.path.read_bytes() for o in warm] == [o.path.read_bytes() for o in cold]

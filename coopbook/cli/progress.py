@@ -30,7 +30,7 @@ class BuildProgress:
 
     def __call__(self, event: str, name: str) -> None:
         """Record one scheduler event ("cached", "laid", "written") for a part."""
-        if name.startswith("blank"):
+        if name.startswith(("blank", "furniture-")):  # blank versos and page furniture are not parts
             return
         self.counts[event] += 1
         if self.progress is not None and self.task is not None:

@@ -3,7 +3,8 @@
 The loop is a plain function so that a test can run it for real: it builds once, then waits for changes
 (debounced by watchfiles) and rebuilds; it returns when `stop_event` is set or after `max_builds` builds.
 Each build's result goes to a callback; nothing here prints. The builds of one watch share a `BuildSession`, so
-what is unchanged between them (the loaded registry) stays warm in the process.
+what is unchanged between them (the loaded registry, the layout workers with their fonts) stays warm; the
+workers are stopped when the watch ends, however it ends.
 """
 
 from __future__ import annotations
@@ -83,8 +84,20 @@ def lasting_changes(changes: set[tuple[watchfiles.Change, str]]) -> tuple[str, .
 def watch(options: BuildOptions, on_build: Callable[[Rebuild], None], *, stop_event: threading.Event | None = None,
           max_builds: int | None = None, debounce_ms: int = DEBOUNCE_MS, debug: bool = False) -> int:
     """Build now, then rebuild on every (debounced) change until stopped; return the number of builds run."""
-    paths = watched_paths(options)
     session = BuildSession(options)
+    try:
+        return watch_session(session, on_build, stop_event=stop_event, max_builds=max_builds,
+                             debounce_ms=debounce_ms, debug=debug)
+    finally:  # the warm workers never outlive the watch (Ctrl-C included)
+        session.close()
+
+
+def watch_session(session: BuildSession, on_build: Callable[[Rebuild], None], *,
+                  stop_event: threading.Event | None = None, max_builds: int | None = None,
+                  debounce_ms: int = DEBOUNCE_MS, debug: bool = False) -> int:
+    """The watch loop over one session (its workers stay warm between builds; the caller closes it)."""
+    options = session.options
+    paths = watched_paths(options)
     count = 1
     on_build(run_build(options, count, debug=debug, session=session))
     if (max_builds is not None and count >= max_builds) or (stop_event is not None and stop_event.is_set()):

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ContentError, Location, Problem, display_path
 from ..i18n import translations
@@ -23,6 +24,9 @@ from ..markdown.fragments import RenderedBook
 from ..source.resources import Image, used_images, walk_refs
 from ..templating import TemplateContext, render_template
 from .part import PartResult, PartSpec, Style
+
+if TYPE_CHECKING:
+    from ..pdf.furniture import Furniture
 
 log = logging.getLogger(__name__)
 INDEX_PAGE_LINES = 100  # about the lines of one index page (two columns of ~50)
@@ -46,7 +50,7 @@ class BookPdf:
     front: tuple[PartResult, ...]
     parts: tuple[PartResult, ...]
     specs: tuple[PartSpec, ...] = ()
-    furniture: PartResult | None = None  # the folios of parts (coopbook.pdf.furniture), drawn at assembly
+    furniture: Furniture | None = None  # folios and heads of parts (coopbook.pdf.furniture), drawn at assembly
 
     @property
     def all_parts(self) -> tuple[PartResult, ...]:

@@ -62,7 +62,8 @@ class Pool(Protocol):
 def lay_out_and_write(style: Style, spec: PartSpec) -> tuple[int, Finish]:
     """Lay out one part with WeasyPrint: its page count at once, and the function that writes its PDF."""
     document, layout = lay_out(style, spec, 1, placeholders=True)
-    return layout.page_count, lambda: write_part(document, layout, style)
+    # page furniture (coopbook.pdf.furniture) is drawn inside other pages: untagged
+    return layout.page_count, lambda: write_part(document, layout, style, tagged=spec.kind != "furniture")
 
 
 class InlinePool:
@@ -135,7 +136,11 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
 
 
 class ProcessPool:
-    """Worker processes (forked, so WeasyPrint is already imported), started on first use."""
+    """Worker processes (forked, so WeasyPrint is already imported), started on first use (again after close).
+
+    A pool may serve several builds (a watch session keeps one): each worker keeps its fonts and parsed
+    stylesheets between parts, so a warm worker lays out a part without reading the book's CSS and fonts again.
+    """
 
     def __init__(self, jobs: int, work: LayOut = lay_out_and_write) -> None:
         self.jobs = jobs
@@ -152,17 +157,25 @@ class ProcessPool:
         """Workers laying out or writing a part."""
         return len(self.running)
 
+    def start(self) -> None:
+        """Start every worker now (before the parent starts threads or grows: a fork copies the parent)."""
+        while len(self.workers) < self.jobs:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe()
+        inherited = [conn for _, conn in self.workers] + [parent]
+        process = context.Process(target=_worker, args=(child, inherited, self.work), daemon=True)
+        process.start()
+        child.close()
+        self.workers.append((process, parent))
+        self.free.append(parent)
+
     def submit(self, task: int, style: Style, spec: PartSpec) -> None:
         """Hand the part to a free worker (starting one if fewer than jobs are running)."""
         if not self.free:
-            context = multiprocessing.get_context("fork")
-            parent, child = context.Pipe()
-            inherited = [conn for _, conn in self.workers] + [parent]
-            process = context.Process(target=_worker, args=(child, inherited, self.work), daemon=True)
-            process.start()
-            child.close()
-            self.workers.append((process, parent))
-            self.free.append(parent)
+            self._spawn()
         conn = self.free.pop()
         conn.send((task, style, spec))
         self.running[conn] = task
@@ -182,6 +195,10 @@ class ProcessPool:
                 del self.running[conn]
                 self.free.append(conn)
             yield event
+
+    def pids(self) -> tuple[int, ...]:
+        """The process ids of the running workers (a warm pool keeps the same ones from build to build)."""
+        return tuple(process.pid for process, _ in self.workers if process.pid is not None)
 
     def close(self, graceful: bool = True) -> None:
         """Stop the workers: ask them to finish (graceful) or kill them (after an error or Ctrl-C)."""
@@ -209,15 +226,18 @@ class PartScheduler:
         self.style = style
         self.cache = cache
         self.blank = blank
+        self.owns_pool = pool is None  # a pool given (a watch session's, kept warm) outlives the scheduler
         self.pool: Pool = pool if pool is not None else ProcessPool(jobs) if jobs > 1 else InlinePool()
         self.progress = progress or (lambda event, name: None)
         self.blank_result: PartResult | None = None
+        self.results: dict[str, PartResult] = {}  # every part this scheduler gave, by key (asked again: no layout)
 
     def __enter__(self) -> PartScheduler:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        self.pool.close(graceful=kind is None)
+        if self.owns_pool or kind is not None:  # after an error or Ctrl-C even a lent pool's workers are killed
+            self.pool.close(graceful=kind is None)
 
     def lay_out(self, specs: Sequence[PartSpec]) -> list[PartResult]:
         """Every spec laid out (at folio 1), in input order: cached ones from the cache, the rest across the pool.
@@ -229,6 +249,9 @@ class PartScheduler:
         done: dict[str, PartResult] = {}
         todo: list[tuple[str, PartSpec]] = []
         for key, spec in dict(zip(keys, specs, strict=True)).items():  # each key once, in input order
+            if key in self.results:
+                done[key] = self.results[key]
+                continue
             cached = self.cache.get(key)
             if cached is not None:
                 done[key] = cached
@@ -259,19 +282,21 @@ class PartScheduler:
                     done[key] = payload
                     unfinished -= 1
                     self.progress("written", spec.name)
+        self.results.update(done)
         return [done[key] for key in keys]
 
     def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True,
-            pad_end: bool = False, run_on: bool = False) -> list[PartResult]:
+            pad_end: bool = False, run_on: bool = False, also: Sequence[PartSpec] = ()) -> list[PartResult]:
         """Lay out specs and place them in order from first_folio, each opening on a recto (blank versos inserted).
 
         With recto=False the first part opens on first_folio whatever its side. With run_on, only the first part
         opens on a recto and the others follow on the next page. With pad_end, a blank verso is added at the end
-        when needed so that what follows opens on a recto. Blanks are one cached page.
+        when needed so that what follows opens on a recto. Blanks are one cached page. `also` is laid out in the
+        same map, after specs, but not placed (lay_out gives it again at no cost).
         """
         placed_parts: list[PartResult] = []
         folio = first_folio
-        for n, result in enumerate(self.lay_out(specs)):
+        for n, result in enumerate(self.lay_out([*specs, *also])[:len(specs)]):
             if recto and folio % 2 == 0 and not (run_on and n):
                 placed_parts.append(self._blank(folio))
                 folio += 1

@@ -6,12 +6,13 @@ and the index all speak of the same elements.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from markupsafe import Markup
 
-from ..errors import Location, Problems
+from ..errors import Location, Problem, Problems
 from ..source.book import Book, Interview
 from ..source.languages import base_language
 from ..source.registry import Registry
@@ -24,6 +25,8 @@ from .typography import Typography, for_language
 
 Target = Literal["pdf", "epub"]
 TARGETS: tuple[Target, ...] = ("pdf", "epub")
+MemoKey = tuple[str, str, str, tuple[Target, ...]]  # interview id, its file's text, book.yaml's text, targets
+Memo = MutableMapping[MemoKey, tuple[dict[Target, "RenderedInterview"], tuple[Mention, ...], tuple[Problem, ...]]]
 NOTE_STYLE: dict[Target, markup.NoteStyle] = {"pdf": "print", "epub": "epub"}
 
 
@@ -112,28 +115,44 @@ def interview_fragments(interview: Interview, tagger: InterviewTagger | None = N
 
 
 def render_books(book: Book, registry: Registry | None = None, found: Problems | None = None,
-                 targets: tuple[Target, ...] = TARGETS) -> dict[Target, RenderedBook]:
+                 targets: tuple[Target, ...] = TARGETS, memo: Memo | None = None) -> dict[Target, RenderedBook]:
     """Render every interview for the targets (tagging mentions once, when a registry is given).
 
-    Tagging problems (unknown refs, misused spans) go to `found` when given, else they are raised.
+    Tagging problems (unknown refs, misused spans) go to `found` when given, else they are raised. `memo` (a
+    watch session's, for one registry) keeps each interview's rendering by its file's and book.yaml's text: an
+    interview whose file did not change is not rendered again.
     """
     problems = Problems() if found is None else found
     interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in targets}
     mentions: list[Mention] = []
     config = book.config
+    used: set[MemoKey] = set()
     for interview in book.interviews:
-        tagger = None
-        if registry is not None:  # each interview's mentions in its own language (one matcher per language)
-            matcher = Matcher.for_language(registry, base_language(interview.language_of(book.config.language)))
-            tagger = InterviewTagger(matcher, registry, interview.id, problems)
-        lang = interview.language_of(config.language)
-        rendered_all = interview_fragments(interview, tagger, book.sources.get(interview.id), problems, targets,
-                                           "" if lang == config.language else lang,
-                                           for_language(lang, config.typography.quotes))
-        for target, rendered in rendered_all.items():
+        source = book.sources.get(interview.id)
+        key = (interview.id, source.source if source else "",
+               book.config_source.source if book.config_source else "", targets)
+        entry = memo.get(key) if memo is not None and source is not None else None
+        if entry is None:
+            own = Problems()
+            lang = interview.language_of(config.language)
+            tagger = None
+            if registry is not None:  # each interview's mentions in its own language (one matcher per language)
+                matcher = Matcher.for_language(registry, base_language(lang))
+                tagger = InterviewTagger(matcher, registry, interview.id, own)
+            entry = (interview_fragments(interview, tagger, source, own, targets,
+                                         "" if lang == config.language else lang,
+                                         for_language(lang, config.typography.quotes)),
+                     tuple(tagger.mentions) if tagger is not None else (), tuple(own.items))
+            if memo is not None and source is not None:
+                memo[key] = entry
+        used.add(key)
+        for target, rendered in entry[0].items():
             interviews[target].append(rendered)
-        if tagger is not None:
-            mentions.extend(tagger.mentions)
+        mentions.extend(entry[1])
+        problems.extend(entry[2])
+    if memo is not None:
+        for stale in set(memo) - used:
+            del memo[stale]
     intro = book.config.series.description
     intro_tokens, intro_env = markup.parse(intro, anchors.INTRODUCTION_DOC_ID,
                                            for_language(config.language, config.typography.quotes))

@@ -85,11 +85,17 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
         with pikepdf.open(io.BytesIO(data)) as part:
             joiner.add(index, part, part_usage)
     all_usage = list(usage)
-    with contextlib.ExitStack() as stack:  # the furniture stays open until the book is saved
-        if furniture is not None and furniture.result.glyphs is not None:
-            drawn = stack.enter_context(pikepdf.open(io.BytesIO(furniture.result.pdf)))
-            joiner.add_furniture(len(parts), drawn, furniture)
-            all_usage.append(furniture.result.glyphs)
+    with contextlib.ExitStack() as stack:  # the furniture's pieces stay open until the book is saved
+        if furniture is not None:
+            pieces: dict[str, pikepdf.Pdf] = {}
+            for name in furniture.used():
+                piece = furniture.pieces[name]
+                if piece.glyphs is None:
+                    raise ValueError(f"the furniture piece {name} has no font usage")
+                pieces[name] = stack.enter_context(pikepdf.open(io.BytesIO(piece.pdf)))
+                joiner.add_piece(len(all_usage), name, pieces[name], piece.glyphs)
+                all_usage.append(piece.glyphs)
+            joiner.draw_furniture(pieces, furniture)
         fonts = joiner.finish(all_usage, cache_dir)
         pdf = save(joiner.out, joiner.version)
     if joiner.dropped:
@@ -306,19 +312,26 @@ class _Joiner:
             item = item.Next
         self.outline_count += int(local.get("/Count", 0))
 
-    def add_furniture(self, index: int, drawn: pikepdf.Pdf, furniture: Furniture) -> None:
-        """Draw each furniture page (but blanks) over its book page; its fonts join the book's like a part's."""
-        if furniture.first_page + len(furniture.kinds) > len(self.out.pages) or \
-                len(drawn.pages) != len(furniture.kinds):
-            raise ValueError(f"the page furniture ({len(drawn.pages)} pages from page {furniture.first_page}) "
-                             f"does not fit the book's {len(self.out.pages)} pages")
+    def add_piece(self, index: int, name: str, drawn: pikepdf.Pdf, glyphs: FontUsage) -> None:
+        """Take in one furniture piece: its fonts join the book's like a part's (it is drawn by draw_furniture)."""
         self.version = max(self.version, drawn.pdf_version)
-        assert furniture.result.glyphs is not None
-        slots = self._detach_fonts(index, drawn, furniture.result.glyphs)
-        for number, kind in enumerate(furniture.kinds):
-            if kind != "blank":
-                draw_over(self.out, self.out.pages[furniture.first_page + number], drawn.pages[number], number)
+        slots = self._detach_fonts(index, drawn, glyphs)
         self.font_slots.extend((self.out.copy_foreign(fonts), mapping) for fonts, mapping in slots)
+
+    def draw_furniture(self, pieces: Mapping[str, pikepdf.Pdf], furniture: Furniture) -> None:
+        """Draw each page's furniture (pieces' pages, each copied once as a Form XObject) under its book page."""
+        if furniture.first_page + len(furniture.draws) > len(self.out.pages):
+            raise ValueError(f"the page furniture ({len(furniture.draws)} pages from page {furniture.first_page}) "
+                             f"does not fit the book's {len(self.out.pages)} pages")
+        forms: dict[tuple[str, int], pikepdf.Object] = {}
+        for number, draws in enumerate(furniture.draws):
+            for name, page in draws:
+                if (name, page) not in forms:
+                    if page >= len(pieces[name].pages):
+                        raise ValueError(f"the furniture piece {name} has no page {page + 1}")
+                    forms[name, page] = self.out.copy_foreign(pieces[name].pages[page].as_form_xobject())
+            if draws:
+                draw_over(self.out, self.out.pages[furniture.first_page + number], [forms[d] for d in draws], number)
 
     # ---- the book-wide objects ----
 

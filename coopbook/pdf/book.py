@@ -13,7 +13,6 @@ from ..layout.book import BookPdf
 from ..layout.part import font_programs
 from ..templating import TEMPLATES, TemplateContext
 from .assemble import AssemblyInfo, assemble
-from .furniture import Furniture, page_kinds
 from .printmarks import add_bleed_and_marks
 
 
@@ -32,10 +31,8 @@ def write_screen(book: BookPdf, context: TemplateContext, cache_dir: Path | None
     """Assemble the parts' PDFs into the screen PDF (no marks, live links)."""
     parts = book.all_parts
     fonts = cache_dir / "fonts" if cache_dir is not None else None
-    furniture = None if book.furniture is None else Furniture(
-        book.furniture, book.front_page_count, page_kinds([p.layout for p in book.parts]))
     return assemble([p.pdf for p in parts], [p.glyphs for p in parts], assembly_info(context, book.front_page_count),
-                    fonts, font_programs(templates), furniture)
+                    fonts, font_programs(templates), book.furniture)
 
 
 def write_print(screen: bytes, context: TemplateContext) -> bytes:

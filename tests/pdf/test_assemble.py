@@ -380,10 +380,13 @@ def test_folios_and_heads_are_artifacts_drawn_from_the_furniture(mini_book: dict
                 assert not (ops and ops[0][0] == "BDC" and ops[0][1][0] == "/Artifact"), label
                 continue
             assert ops[0][0] == "BDC" and ops[0][1][0] == "/Artifact", (label, ops[:3])
-            assert [op for op, _ in ops[1:5]] == ["q", "Do", "Q", "EMC"], (label, ops[:6])
-            form = page.obj.Resources.XObject[ops[2][1][0]]
-            assert str(ops[2][1][0]) in folios
-            inner = [(str(op), list(operands)) for operands, op in pikepdf.parse_content_stream(form)]
+            end = [op for op, _ in ops].index("EMC")
+            assert [op for op, _ in ops[1:end]] == ["q", "Do", "Q"] * ((end - 1) // 3), (label, ops[:end + 1])
+            inner = []
+            for _, operands in ops[2:end:3]:  # each Do: a folio piece's page or a head piece's page
+                assert str(operands[0]) in folios
+                form = page.obj.Resources.XObject[operands[0]]
+                inner += [(str(op), list(args)) for args, op in pikepdf.parse_content_stream(form)]
             assert not any(op in ("BDC", "BMC") for op, _ in inner), "the furniture carries no tags"
             first_line = text.split("\n", 1)[0].split()
             assert label in (first_line[0], first_line[-1]), (label, text[:40])  # the folio the label says
