@@ -15,8 +15,9 @@ around the characters it concerns, with one of these styles:
   under twice the normal space, which moves no line break;
 - where that is not enough, the word that did not fit on the loose line allowed to break (lower limits).
 
-The part is laid out again with the remedies, at most `EXTRA_LAYOUTS` times (a second round builds on what
-helped and tries the other remedy where the first made a paragraph worse), and the layout with the fewest
+The part is laid out again with the remedies (coopbook.layout.remedies), at most `EXTRA_LAYOUTS` times, or
+`EXTRA_LAYOUTS_OVER_TARGET` for a part over its hyphenation target (a second round builds on what helped and
+tries the other remedy where the first made a paragraph worse), and the layout with the fewest
 faults (each hyphenated line over the target counting as one) is kept, never one with more pages or more loose
 lines than the first. A paragraph's lines do not depend on the others', so each paragraph's remedies are judged
 on their own (its hyphenated lines counting only while the part is over its target).
@@ -28,17 +29,26 @@ from __future__ import annotations
 
 import logging
 import math
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import pyphen
 from weasyprint import Document
 
-from .linestats import LOOSE_GAP, NORMAL_SPACE_EM, Line, Paragraph, paragraphs
+from .linestats import LOOSE_GAP, Line, Paragraph, paragraphs
+from .remedies import (
+    LOOSER,
+    TIGHTER,
+    UNBREAKABLE,
+    Setting,
+    breakable,
+    gap_without,
+    pull_back,
+    tracking,
+    unbreakable,
+    word_range,
+)
 from .retouch import Remedy, Retouch, inked, nodes, text_of
 
 log = logging.getLogger(__name__)
@@ -49,51 +59,7 @@ TARGET_RATE = 0.08  # of a part's full lines, hyphenated at most (rounded down)
 HYPHEN_COST = 1.0  # a hyphenated line over the target counts as much as any other fault
 EXTRA_LAYOUTS_OVER_TARGET = 3  # for a part over its hyphenation target
 MAX_GAP_WITHOUT = LOOSE_GAP + 0.5  # a line left looser than this by its word moving down is not tried
-MAX_TRACKING_EM = 0.02  # letter-spacing a loose line may take (2 % of the type size)
-TARGET_GAP = LOOSE_GAP - 0.1  # what tracking aims for, in normal spaces
-MEAN_CHAR_EM = 0.45  # the mean width of a character of running text, to estimate a word's
-MIN_BREAKABLE = 6  # letters of a word a loose line may break
-MIN_SIDE = 3  # letters on each side of a break
-HYPHEN_EM = 0.33
-UNBREAKABLE = "hyphens: manual"
-UNBREAKABLE_COMPOUND = "hyphens: manual; white-space: nowrap"
-BREAKABLE = "hyphens: auto; hyphenate-limit-chars: 6 3 3; hyphenate-limit-zone: 0"
-KEEP_TOGETHER = "white-space: nowrap; hyphens: manual"
-
-
-TIGHTER = Remedy(0, 0, "word-spacing: -0.03em")  # an empty range: on the paragraph itself
-LOOSER = Remedy(0, 0, "word-spacing: 0.02em")
-
-
 Render = Callable[[Sequence[Retouch]], tuple[Document, list[Any]]]  # -> document, the parsed elements in order
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A paragraph as laid out: its source text, its lines and the ink range of each line, and its faults."""
-
-    retouch: Retouch
-    text: str
-    ink: tuple[int, ...]  # the position in text of each non-space character
-    lines: tuple[Line, ...]
-    ranges: tuple[tuple[int, int], ...]
-    faults: tuple[tuple[str, int], ...]  # (kind, line index): "last", "stack" or "loose"
-    lang: str | None = None
-
-    @property
-    def badness(self) -> float:
-        """Its faults, a loose line counting more the wider its gaps (a gap of four spaces or more counts 3)."""
-        return sum(1 + (min(self.lines[line].gap - LOOSE_GAP, 2) if kind == "loose" else 0)
-                   for kind, line in self.faults)
-
-    @property
-    def hyphenated(self) -> int:
-        """Its full lines that end in a hyphenation break."""
-        return sum(line.hyphenated for line in self.lines[:-1])
-
-    def cost(self, hyphen_cost: float) -> float:
-        """Its badness, each hyphenated full line counting hyphen_cost more (while the part is over its target)."""
-        return self.badness + hyphen_cost * self.hyphenated
 
 
 @dataclass(frozen=True)
@@ -251,8 +217,8 @@ def _over_target(first: Attempt, best: dict[int, Setting],
     for key, setting in best.items():
         faulty = {line for _, line in setting.faults}
         for line, current in enumerate(setting.lines[:-2]):  # a last full line's hyphen is a fault already
-            word = (key, _word(setting, setting.ranges[line][1] - 1)[0])
-            gap = _gap_without(setting, line)
+            word = (key, word_range(setting, setting.ranges[line][1] - 1)[0])
+            gap = gap_without(setting, line)
             if current.hyphenated and gap <= MAX_GAP_WITHOUT and not faulty & {line - 1, line, line + 1}:
                 candidates.append((unbroken[word], round(gap, 3), key, line, word))
     chosen: dict[int, tuple[tuple[str, int], ...]] = {}
@@ -260,18 +226,6 @@ def _over_target(first: Attempt, best: dict[int, Setting],
         chosen[key] = (*chosen.get(key, ()), ("rate", line))
         unbroken[word] += 1
     return chosen
-
-
-def _gap_without(setting: Setting, line: int) -> float:
-    """A hyphenated line's widest gap, in normal spaces, if its broken word moved down whole (estimated)."""
-    end = setting.ranges[line][1]
-    current = setting.lines[line]
-    spaces = _spaces(current) - 1
-    if not 0 < end < len(setting.ink) or spaces < 1 or current.gap == math.inf:
-        return math.inf
-    start = _word(setting, end - 1)[0]
-    freed = (current.gap - 1) * NORMAL_SPACE_EM * (spaces + 1) + (end - start) * MEAN_CHAR_EM + HYPHEN_EM
-    return 1 + (freed + NORMAL_SPACE_EM) / (NORMAL_SPACE_EM * spaces)
 
 
 def _plan(setting: Setting, tried: set[tuple[Remedy, ...]], over: tuple[tuple[str, int], ...] = ()) -> Retouch:
@@ -298,142 +252,10 @@ def _plan(setting: Setting, tried: set[tuple[Remedy, ...]], over: tuple[tuple[st
 def _remedies(setting: Setting, kind: str, line: int, alternate: int) -> list[Remedy]:
     """The remedies for one fault: the first choice, or the others in turn (alternate) when it did not help."""
     if kind == "rate":  # the word, whatever it leaves (measured); or the paragraph set tighter, or looser
-        return [[TIGHTER], [LOOSER]][alternate - 1] if alternate else _unbreakable(setting, line, tighter=False)
+        return [[TIGHTER], [LOOSER]][alternate - 1] if alternate else unbreakable(setting, line, tighter=False)
     if kind in ("last", "stack"):  # third, the word unbreakable whatever it leaves (measured)
-        return [[TIGHTER], _unbreakable(setting, line, tighter=False)][alternate - 1] if alternate else (
-            _unbreakable(setting, line))
+        return [[TIGHTER], unbreakable(setting, line, tighter=False)][alternate - 1] if alternate else (
+            unbreakable(setting, line))
     if alternate:
-        return _pull_back(setting, line) or [TIGHTER]
-    return _tracking(setting, line) or _breakable(setting, line) or _pull_back(setting, line)
-
-
-def _word(setting: Setting, offset: int) -> tuple[int, int]:
-    """The ink range of the word (a run of non-space characters) around the ink offset."""
-    text, ink = setting.text, setting.ink
-    start = end = ink[offset]
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    while end < len(text) and not text[end].isspace():
-        end += 1
-    return bisect_left(ink, start), bisect_left(ink, end)
-
-
-def _unbreakable(setting: Setting, line: int, tighter: bool = True) -> list[Remedy]:
-    """The word a hyphenated line ends in, made unbreakable; the line, now shorter, tracked if it would be loose.
-
-    If it would take more tracking than allowed, the last word of the line before is carried over to it, if
-    both lines would then be set well (estimated); failing that, the paragraph is set tighter instead (or,
-    unless tighter, the word is made unbreakable all the same).
-    """
-    end = setting.ranges[line][1]
-    if not 0 < end < len(setting.ink):
-        return []
-    start, stop = _word(setting, end - 1)
-    word = setting.text[setting.ink[start]:setting.ink[stop - 1] + 1]
-    remedy = Remedy(start, stop, UNBREAKABLE_COMPOUND if "-" in word else UNBREAKABLE)
-    current = setting.lines[line]
-    spaces = _spaces(current) - 1
-    if spaces < 1:
-        return [remedy]
-    freed = (current.gap - 1) * NORMAL_SPACE_EM * (spaces + 1) + (end - start) * MEAN_CHAR_EM + HYPHEN_EM
-    gap = 1 + (freed + NORMAL_SPACE_EM) / (NORMAL_SPACE_EM * spaces)  # the line's gaps without the word
-    if gap <= TARGET_GAP:
-        return [remedy]
-    first = _line_start(setting, line)
-    tracking = _track(setting, first, start, gap, spaces)
-    if tracking:
-        return [tracking, remedy]
-    carried = _carry_over(setting, line, freed)
-    return carried + [remedy] if carried else [TIGHTER] if tighter else [remedy]
-
-
-def _carry_over(setting: Setting, line: int, freed: float) -> list[Remedy]:
-    """The last word of the line before carried over to a line that lost a word, if both then set well."""
-    before = setting.lines[line - 1] if line else None
-    if before is None or before.hyphenated or before.gap == math.inf or _spaces(before) < 4:
-        return []
-    first, end = _word(setting, setting.ranges[line - 1][1] - 1)
-    _, stop = _word(setting, setting.ranges[line][0])
-    moved = (end - first) * MEAN_CHAR_EM + NORMAL_SPACE_EM
-    spaces = _spaces(before)
-    gap_before = 1 + ((before.gap - 1) * NORMAL_SPACE_EM * spaces + moved) / (NORMAL_SPACE_EM * (spaces - 1))
-    gap_after = 1 + (freed + NORMAL_SPACE_EM - moved) / (NORMAL_SPACE_EM * _spaces(setting.lines[line]))
-    if gap_before > TARGET_GAP or not 0 < gap_after <= TARGET_GAP:
-        return []
-    return [Remedy(first, stop, KEEP_TOGETHER)]
-
-
-def _spaces(line: Line) -> int:
-    return line.text.strip(" ").count(" ") + line.text.count("\u00a0")
-
-
-def _line_start(setting: Setting, line: int) -> int:
-    """The ink offset of the line's first whole word (after the tail of a word broken on the line before)."""
-    start = setting.ranges[line][0]
-    return _word(setting, start)[1] if line > 0 and setting.lines[line - 1].hyphenated else start
-
-
-def _track(setting: Setting, start: int, end: int, gap: float, spaces: int) -> Remedy | None:
-    """Letter-spacing on words start:end of a line with these gaps, to bring them under the limit, if tiny."""
-    if start >= end or gap == math.inf or not spaces:
-        return None
-    chars = setting.ink[end - 1] + 1 - setting.ink[start]
-    if chars <= spaces:
-        return None
-    tracking = (gap - TARGET_GAP) * NORMAL_SPACE_EM / (chars / spaces - 1)  # each gap gives back what it gains
-    if tracking > MAX_TRACKING_EM:
-        return None
-    return Remedy(start, end, f"letter-spacing: {(int(tracking * 1000) + 1) / 1000:.3f}em; {UNBREAKABLE}")
-
-
-def _tracking(setting: Setting, line: int) -> list[Remedy]:
-    """Letter-spacing on a loose line's whole words, just enough to bring its gaps under the limit, if tiny.
-
-    The words tracked, and the word after them, are made unbreakable: each is now a text of its own, which
-    WeasyPrint would hyphenate at a line's end without its usual limits; the line keeps its breaks.
-    """
-    current = setting.lines[line]
-    end = setting.ranges[line][1]
-    if current.hyphenated:  # the head of a broken word: left as it is
-        end = _word(setting, end - 1)[0]
-    tracking = _track(setting, _line_start(setting, line), end, current.gap, _spaces(current))
-    if tracking is None:
-        return []
-    if current.hyphenated or line + 1 >= len(setting.ranges):
-        return [tracking]
-    return [tracking, Remedy(*_word(setting, setting.ranges[line + 1][0]), UNBREAKABLE)]
-
-
-def _pull_back(setting: Setting, line: int) -> list[Remedy]:
-    """The last word of the line before a loose line carried over to it (bound to the loose line's first word)."""
-    before = setting.lines[line - 1] if line else None
-    if before is None or before.hyphenated or before.gap == math.inf or before.text.count(" ") < 4:
-        return []
-    first, end = _word(setting, setting.ranges[line - 1][1] - 1)
-    _, stop = _word(setting, setting.ranges[line][0])
-    spaces = _spaces(before)  # the line before, one word shorter, must not turn loose (estimated)
-    freed = (before.gap - 1) * NORMAL_SPACE_EM * spaces + (end - first) * MEAN_CHAR_EM + NORMAL_SPACE_EM
-    if 1 + freed / (NORMAL_SPACE_EM * (spaces - 1)) > TARGET_GAP:
-        return []
-    return [Remedy(first, stop, KEEP_TOGETHER)]
-
-
-def _breakable(setting: Setting, line: int) -> list[Remedy]:
-    """The word after a loose line, allowed to break with lower limits (three letters each side still)."""
-    if setting.lines[line].hyphenated or line + 1 >= len(setting.ranges):
-        return []
-    start, stop = _word(setting, setting.ranges[line + 1][0])
-    word = "".join(char for char in setting.text[setting.ink[start]:setting.ink[stop - 1] + 1] if char.isalpha())
-    language = pyphen.language_fallback(setting.lang.replace("-", "_")) if setting.lang else None
-    if len(word) < MIN_BREAKABLE or language is None:
-        return []
-    breaks = _dictionary(language).positions(word)
-    room = (setting.lines[line].gap - 1) * NORMAL_SPACE_EM * _spaces(setting.lines[line]) - NORMAL_SPACE_EM
-    if not breaks or min(breaks) * MEAN_CHAR_EM + HYPHEN_EM > room:  # no head of the word would fit (estimated)
-        return []
-    return [Remedy(start, stop, BREAKABLE)]
-
-
-@cache
-def _dictionary(language: str) -> pyphen.Pyphen:
-    return pyphen.Pyphen(lang=language, left=MIN_SIDE, right=MIN_SIDE)
+        return pull_back(setting, line) or [TIGHTER]
+    return tracking(setting, line) or breakable(setting, line) or pull_back(setting, line)
