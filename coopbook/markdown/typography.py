@@ -93,7 +93,9 @@ def _smart_quotes(text: str, previous: str, nested: int, quotes: str) -> tuple[s
             ch = quotes[0] if previous in OPENS_AFTER or previous in quotes[::2] else quotes[1]
         elif ch == "'":
             opens = previous in OPENS_AFTER or previous in quotes[::2]
-            if opens or quotes[3] == APOSTROPHE:
+            if opens and text[n + 1 : n + 2].isdigit():
+                ch = APOSTROPHE  # an elided year ('90s), not an opening quote
+            elif opens or quotes[3] == APOSTROPHE:
                 ch = quotes[2] if opens else quotes[3]
                 nested += opens
             elif nested and not text[n + 1 : n + 2].isalnum():

@@ -43,6 +43,12 @@ def test_apostrophes_stay_apostrophes_where_nested_quotes_are_not_single() -> No
     assert "«la “<em>casa</em>” e l’<em>altra</em>»" in across
 
 
+@pytest.mark.parametrize("lang", ["en-GB", "es", "fr", "it"])
+def test_an_elided_year_takes_an_apostrophe_not_an_opening_quote(lang: str) -> None:
+    html = rendered("In the '90s and in '95, 'quoted'.", lang)
+    assert "In the ’90s and in ’95," in html and "’90" in html and "‘90" not in html and "“90" not in html
+
+
 def test_french_spacing_before_punctuation() -> None:
     html = rendered("Pourquoi? Parce que: voilà; et \"là\"! Vraiment ?! Oui !", "fr")
     assert (f"Pourquoi{NNBSP}? Parce que{NBSP}: voilà{NNBSP}; et «{NNBSP}là{NNBSP}»{NNBSP}! "
