@@ -63,6 +63,15 @@ def mini_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
 
 
 @pytest.fixture(scope="session")
+def spanish_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
+    """Build tests/books/spanish (a book whose language is es: every generated word Spanish), once."""
+    work = tmp_path_factory.mktemp("spanish")
+    shutil.copytree(REPO / "tests" / "books" / "spanish", work / "content")
+    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "epub")))
+    return {o.format: o for o in outputs}
+
+
+@pytest.fixture(scope="session")
 def multilingual_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
     """Build tests/books/multilingual (English book; interviews in English, Spanish, French, Italian), once."""
     work = tmp_path_factory.mktemp("multilingual")

@@ -95,10 +95,9 @@ def checked_documents(report: dict[str, Any]) -> set[str]:
     return {Path(subject["earl:testSubject"]["url"]).name for subject in report.get("assertions", [])}
 
 
-@pytest.mark.parametrize("which", ["real", "mini"])
-def test_ace_reports_no_violation(real_book: dict[str, Output], mini_book: dict[str, Output], which: str,
-                                  tmp_path: Path) -> None:
-    path = (real_book if which == "real" else mini_book)["epub"].path
+@pytest.mark.parametrize("which", ["real", "mini", "spanish"])
+def test_ace_reports_no_violation(request: pytest.FixtureRequest, which: str, tmp_path: Path) -> None:
+    path = request.getfixturevalue(f"{which}_book")["epub"].path
     report = run_ace(path, tmp_path / "ace")
     found = violations(report)
     assert found == [], f"Ace by DAISY found {len(found)} violation(s) in {path.name}:\n" + "\n".join(found)

@@ -4,7 +4,6 @@ interface in the PDF's text and metadata, nor in the EPUB's navigation, titles, 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -15,7 +14,7 @@ from babel.messages.pofile import read_po
 
 from coopbook import i18n
 from coopbook.layout.book import index_specs
-from coopbook.pipeline import BuildOptions, Output, build, load, make_index, render, template_context
+from coopbook.pipeline import Output, load, make_index, render, template_context
 from coopbook.source.yamlreader import string_values
 from tests.readers import NS, Epub, epubcheck, pdf_pages
 
@@ -59,15 +58,6 @@ def english() -> set[str]:
     English months and "Interview", less the names every language prints (Linux Libertine, EPUB…) and the words of
     the book's own content."""
     return (catalogue_words("en") | words(" ".join(MONTHS)) | {"interview"}) - NAMES - content_words(SPANISH)
-
-
-@pytest.fixture(scope="module")
-def spanish_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
-    """Build tests/books/spanish (PDF and EPUB) once."""
-    work = tmp_path_factory.mktemp("spanish")
-    shutil.copytree(SPANISH, work / "content")
-    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "epub")))
-    return {o.format: o for o in outputs}
 
 
 def english_in(text: str, english: set[str]) -> list[str]:
