@@ -7,7 +7,7 @@ what leaves a scrap of a word as its last line), a third hyphen in a row, a loos
 more hyphenated full lines than `TARGET_RATE` of them, charged to the hyphenated lines whose word would leave
 them tightest if it moved down whole (their slack measured in the boxes). A faulty paragraph gets
 an invisible remedy in the HTML that is laid out (never in the author's text, which stays as written): a span
-around the characters it concerns, with one of these styles:
+around the characters it concerns, with one of these classes (rules of templates/css/pdf.css):
 
 - the hyphenated word of a last full line (or the middle of three stacked hyphens, or a line over the part's
   hyphenation target) made unbreakable;
@@ -237,8 +237,8 @@ def _plan(setting: Setting, tried: set[tuple[Remedy, ...]], over: tuple[tuple[st
         for kind, line in setting.faults + over:
             group = [r for r in _remedies(setting, kind, line, alternate) if r not in remedies]
             # a word made unbreakable before, inside a range now tracked (unbreakable too), gives way to it
-            kept = [r for r in remedies if not (r.style == UNBREAKABLE and any(
-                UNBREAKABLE in g.style and g.start <= r.start and r.end <= g.end for g in group))]
+            kept = [r for r in remedies if not (r.classes == UNBREAKABLE and any(
+                UNBREAKABLE in g.classes.split() and g.start <= r.start and r.end <= g.end for g in group))]
             if not any(r.start < g.end and g.start < r.end for r in kept for g in group):
                 remedies = kept + group
         chosen = tuple(sorted(remedies))

@@ -24,12 +24,14 @@ MEAN_CHAR_EM = 0.45  # the mean width of a character of running text, to estimat
 MIN_BREAKABLE = 6  # letters of a word a loose line may break
 MIN_SIDE = 3  # letters on each side of a break
 HYPHEN_EM = 0.33
-UNBREAKABLE = "hyphens: manual"
-UNBREAKABLE_COMPOUND = "hyphens: manual; white-space: nowrap"
-BREAKABLE = "hyphens: auto; hyphenate-limit-chars: 6 3 3; hyphenate-limit-zone: 0"
-KEEP_TOGETHER = "white-space: nowrap; hyphens: manual"
-TIGHTER = Remedy(0, 0, "word-spacing: -0.03em")  # an empty range: on the paragraph itself
-LOOSER = Remedy(0, 0, "word-spacing: 0.02em")
+# The remedies are classes of templates/css/pdf.css ("The typesetting step's remedies"), not styles written here.
+UNBREAKABLE = "fix-hyphens-manual"
+UNBREAKABLE_COMPOUND = "fix-hyphens-manual fix-white-space-nowrap"
+BREAKABLE = "fix-hyphens-auto"  # with lower limits (6 3 3, no zone)
+KEEP_TOGETHER = "fix-white-space-nowrap fix-hyphens-manual"
+TRACKING = "fix-letter-spacing-{:03d}"  # thousandths of an em: 001 to 021 (MAX_TRACKING_EM, rounded up)
+TIGHTER = Remedy(0, 0, "fix-word-spacing-tighter")  # an empty range: on the paragraph itself
+LOOSER = Remedy(0, 0, "fix-word-spacing-wider")
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,8 @@ def track(setting: Setting, start: int, end: int, gap: float, spaces: int) -> Re
     tracking = (gap - TARGET_GAP) * NORMAL_SPACE_EM / (chars / spaces - 1)  # each gap gives back what it gains
     if tracking > MAX_TRACKING_EM:
         return None
-    return Remedy(start, end, f"letter-spacing: {(int(tracking * 1000) + 1) / 1000:.3f}em; {UNBREAKABLE}")
+    thousandths = min(int(tracking * 1000) + 1, round(MAX_TRACKING_EM * 1000) + 1)  # rounded up: 001 to 021
+    return Remedy(start, end, f"{TRACKING.format(thousandths)} {UNBREAKABLE}")
 
 
 def tracking(setting: Setting, line: int) -> list[Remedy]:

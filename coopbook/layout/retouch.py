@@ -1,4 +1,5 @@
-"""Remedies applied to a part's HTML before it is laid out again: spans with an inline style around characters.
+"""Remedies applied to a part's HTML before it is laid out again: spans with a class around characters (the
+classes are rules of templates/css/pdf.css).
 
 A remedy names a paragraph's characters by *ink offset*, their position among the paragraph's characters that are
 not white space, counting only the text its lines show (not a footnote's body, not a nested block). That count
@@ -18,11 +19,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, order=True)
 class Remedy:
-    """A span with an inline style around a paragraph's characters, from ink offset start to end."""
+    """A span with classes around a paragraph's characters, from ink offset start to end (start == end: the
+    classes go on the paragraph itself)."""
 
     start: int
     end: int
-    style: str
+    classes: str
 
 
 @dataclass(frozen=True)
@@ -82,15 +84,15 @@ def retouch(root: Any, retouches: Sequence[Retouch]) -> list[Any]:
         for remedy in item.remedies:
             if remedy.start == remedy.end:  # on the paragraph itself
                 element = elements[item.element]
-                element.set("style", "; ".join(filter(None, [element.get("style"), remedy.style])))
+                element.set("class", " ".join(filter(None, [element.get("class"), remedy.classes])))
                 continue
             (first, a), (last, b) = where[remedy.start], where[remedy.end - 1]
             for n in range(first, last + 1):
                 stop = b + 1 if n == last else len(text_of(found[n]))
-                pieces.append((n, a if n == first else 0, stop, remedy.style))
-        for n, start, stop, style in sorted(_no_lone_spaces(found, pieces), reverse=True):  # from the end
+                pieces.append((n, a if n == first else 0, stop, remedy.classes))
+        for n, start, stop, classes in sorted(_no_lone_spaces(found, pieces), reverse=True):  # from the end
             if start < stop:
-                _wrap(found[n], start, stop, style)
+                _wrap(found[n], start, stop, classes)
     return elements
 
 
@@ -100,7 +102,7 @@ def _no_lone_spaces(found: Sequence[Node], pieces: list[tuple[int, int, int, str
     space to it), which leaves the line short of the margin."""
     pieces = sorted(pieces)
     kept: list[tuple[int, int, int, str]] = []
-    for index, (n, start, stop, style) in enumerate(pieces):
+    for index, (n, start, stop, classes) in enumerate(pieces):
         text = text_of(found[n])
         since = kept[-1][2] if kept and kept[-1][0] == n else 0
         if since < start and not text[since:start].strip():
@@ -109,14 +111,14 @@ def _no_lone_spaces(found: Sequence[Node], pieces: list[tuple[int, int, int, str
         until = following[1] if following else len(text)
         if stop < until and not text[stop:until].strip():
             stop = until
-        kept.append((n, start, stop, style))
+        kept.append((n, start, stop, classes))
     return kept
 
 
-def _wrap(node: Node, start: int, stop: int, style: str) -> None:
-    """Put characters start:stop of a text node in a span with an inline style."""
+def _wrap(node: Node, start: int, stop: int, classes: str) -> None:
+    """Put characters start:stop of a text node in a span with these classes."""
     text = text_of(node)
-    span = node.holder.makeelement("span", {"style": style})
+    span = node.holder.makeelement("span", {"class": classes})
     span.text, span.tail = text[start:stop], text[stop:] or None
     if node.tail:
         node.holder.tail = text[:start]

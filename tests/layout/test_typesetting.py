@@ -25,6 +25,15 @@ from coopbook.layout.book import book_style, interview_specs
 from coopbook.layout.linestats import LineStats, Paragraph, line_stats, log_book_line_stats, paragraphs
 from coopbook.layout.pagestarts import countable
 from coopbook.layout.part import lay_out
+from coopbook.layout.remedies import (
+    BREAKABLE,
+    KEEP_TOGETHER,
+    LOOSER,
+    TIGHTER,
+    TRACKING,
+    UNBREAKABLE,
+    UNBREAKABLE_COMPOUND,
+)
 from coopbook.layout.retouch import Remedy, Retouch, retouch
 from coopbook.markdown.convert import parse
 from coopbook.markdown.typography import typeset
@@ -221,21 +230,31 @@ def test_typography_in_the_real_outputs(real_book: dict) -> None:
 
 def test_remedies_wrap_characters_in_spans_and_keep_the_text() -> None:
     """A remedy puts a span around ink characters, across inline elements (not into a footnote's text), and
-    never changes the text; an empty range styles the paragraph itself."""
+    never changes the text; an empty range puts its classes on the paragraph itself."""
     source = HTML(string="<p id=p>One <em>two three</em> four, five <span class=footnote>note</span>six.</p>")
     elements = list(source.etree_element.iter())
     paragraph = next(n for n, e in enumerate(elements) if e.get("id") == "p")
     shown = frozenset(n for n, e in enumerate(elements) if e.tag in ("p", "em"))  # the footnote is set elsewhere
     text = "".join(elements[paragraph].itertext())
-    remedies = (Remedy(0, 0, "word-spacing: -0.03em"), Remedy(3, 16, "letter-spacing: 0.01em"),
-                Remedy(20, 24, "hyphens: manual"))  # ink 3:16 is "two three four,", 20:24 "six."
+    remedies = (Remedy(0, 0, TIGHTER.classes), Remedy(3, 16, "fix-letter-spacing-010"),
+                Remedy(20, 24, UNBREAKABLE))  # ink 3:16 is "two three four,", 20:24 "six."
     retouch(source.etree_element, [Retouch(paragraph, shown, 24, remedies)])
     assert "".join(elements[paragraph].itertext()) == text
     assert ElementTree.tostring(elements[paragraph], encoding="unicode") == (
-        '<p id="p" style="word-spacing: -0.03em">One <em><span style="letter-spacing: 0.01em">two three</span></em>'
-        '<span style="letter-spacing: 0.01em"> four,</span> five <span class="footnote">note</span>'
-        '<span style="hyphens: manual">six.</span></p>')
+        '<p id="p" class="fix-word-spacing-tighter">One <em><span class="fix-letter-spacing-010">two three</span>'
+        '</em><span class="fix-letter-spacing-010"> four,</span> five <span class="footnote">note</span>'
+        '<span class="fix-hyphens-manual">six.</span></p>')
     retouch(HTML(string="<p>Other text</p>").etree_element, [Retouch(paragraph, shown, 24, remedies)])  # no match
+
+
+def test_every_remedy_class_is_a_rule_of_the_pdf_stylesheet() -> None:
+    """The remedies are classes, their styles rules of templates/css/pdf.css (no CSS in Python): each class
+    the step can write has its rule there, every tracking step from 001 to 021 included."""
+    css = (TEMPLATES / "css" / "pdf.css").read_text("utf-8")
+    written = {*UNBREAKABLE_COMPOUND.split(), *KEEP_TOGETHER.split(), BREAKABLE, UNBREAKABLE, TIGHTER.classes,
+               LOOSER.classes, *(TRACKING.format(n) for n in range(1, 22))}
+    missing = sorted(name for name in written if not re.search(rf"^\.{name} {{ [^}}]+ }}$", css, re.M))
+    assert not missing, missing
 
 
 def test_page_breaks_of_a_retouched_part_fall_between_words(real_book: dict) -> None:
@@ -260,6 +279,6 @@ def test_remedies_leave_no_lone_space_between_spans() -> None:
     elements = list(source.etree_element.iter())
     paragraph = next(n for n, e in enumerate(elements) if e.tag == "p")
     retouch(source.etree_element, [Retouch(paragraph, frozenset({paragraph}), 15,
-                                           (Remedy(3, 6, "a: 1"), Remedy(6, 11, "b: 1")))])
+                                           (Remedy(3, 6, "a"), Remedy(6, 11, "b")))])
     assert ElementTree.tostring(elements[paragraph], encoding="unicode") == (
-        '<p>One <span style="a: 1">two </span><span style="b: 1">three</span> four</p>')
+        '<p>One <span class="a">two </span><span class="b">three</span> four</p>')
