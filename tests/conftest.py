@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from coopbook.pipeline import BuildOptions, Output, build
+from coopbook.pipeline import Output
+
+from makers import build_copy
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO.parent / "shared" / "seed"
@@ -40,10 +42,7 @@ def seed_text(seed_path: Path) -> str:
 @pytest.fixture(scope="session")
 def real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
     """Build the real book (screen PDF, print PDF, EPUB) once, from a copy of content/."""
-    work = tmp_path_factory.mktemp("realbook")
-    shutil.copytree(REPO / "content", work / "content")
-    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "print", "epub")))
-    return {o.format: o for o in outputs}
+    return build_copy(tmp_path_factory, "realbook", REPO / "content", ("pdf", "print", "epub"))
 
 
 @pytest.fixture()
@@ -56,25 +55,16 @@ def content_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def mini_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
     """Build tests/books/mini (two interviews, footnotes, lists, accents) in every format, once."""
-    work = tmp_path_factory.mktemp("minibook")
-    shutil.copytree(REPO / "tests" / "books" / "mini", work / "content")
-    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "print", "epub")))
-    return {o.format: o for o in outputs}
+    return build_copy(tmp_path_factory, "minibook", REPO / "tests" / "books" / "mini", ("pdf", "print", "epub"))
 
 
 @pytest.fixture(scope="session")
 def spanish_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
     """Build tests/books/spanish (a book whose language is es: every generated word Spanish), once."""
-    work = tmp_path_factory.mktemp("spanish")
-    shutil.copytree(REPO / "tests" / "books" / "spanish", work / "content")
-    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "epub")))
-    return {o.format: o for o in outputs}
+    return build_copy(tmp_path_factory, "spanish", REPO / "tests" / "books" / "spanish", ("pdf", "epub"))
 
 
 @pytest.fixture(scope="session")
 def multilingual_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
     """Build tests/books/multilingual (English book; interviews in English, Spanish, French, Italian), once."""
-    work = tmp_path_factory.mktemp("multilingual")
-    shutil.copytree(REPO / "tests" / "books" / "multilingual", work / "content")
-    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "epub")))
-    return {o.format: o for o in outputs}
+    return build_copy(tmp_path_factory, "multilingual", REPO / "tests" / "books" / "multilingual", ("pdf", "epub"))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
+
+from coopbook.pipeline import BuildOptions, Format, Output, build
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCE = "I worked with farmers' cooperatives in Ghana and Kenya for many years. "
@@ -28,3 +31,11 @@ def make_book(root: Path, sentences: list[int], questions: int = 1) -> Path:
         (content / "interviews" / f"{ident}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
     (content / "book.yaml").write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True), "utf-8")
     return content
+
+
+def build_copy(factory: pytest.TempPathFactory, name: str, source: Path,
+               formats: tuple[Format, ...]) -> dict[str, Output]:
+    """Build a copy of a content folder in a new temporary folder; the outputs by format."""
+    work = factory.mktemp(name)
+    shutil.copytree(source, work / "content")
+    return {o.format: o for o in build(BuildOptions(work / "content", work / "build", formats))}

@@ -24,6 +24,7 @@ from coopbook.errors import ContentError
 from coopbook.pipeline import BuildOptions, Output, build
 from coopbook.source.registryfiles import see_cycles
 
+from makers import build_copy
 from readers import NS, Epub, epubcheck, pdf_pages, squash
 
 REPO = Path(__file__).resolve().parents[2]
@@ -278,10 +279,7 @@ IMAGE_NAMES = ("map of coops.svg", "carte-é.svg", "a&b.svg")
 @pytest.fixture(scope="module")
 def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
     """tests/books/features built in every format, once."""
-    work = tmp_path_factory.mktemp("features")
-    shutil.copytree(FEATURES, work / "content")
-    outputs = build(BuildOptions(work / "content", work / "build", ("pdf", "print", "epub")))
-    return {o.format: o for o in outputs}
+    return build_copy(tmp_path_factory, "features", FEATURES, ("pdf", "print", "epub"))
 
 
 def test_the_features_book_passes_check_strict() -> None:
