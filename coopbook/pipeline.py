@@ -257,8 +257,7 @@ def template_context(book: Book) -> TemplateContext:
     when = build_time(book)
     notes = merge_notes([(i.interviewee.name, n.date, n.note) for i in book.interviews for n in i.editorial_notes])
     return TemplateContext(config=book.config, version=__version__, timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           built=when, notes=notes, series_name=book.config.series.name,
-                           language=book.config.language)
+                           built=when, notes=notes, series_name=book.config.series.name)
 
 
 def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, int] | None) -> Index:
@@ -291,7 +290,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
         body_plan = furniture_plan(body, heads, all_heads, variables, templates)
         index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates)
         index_parts = scheduler.run(index, next_folio, run_on=True, also=body_plan.specs)  # sections in parallel
-        contents = contents_entries(rendered, body, index_contents(rendered, index_parts))
+        contents = contents_entries(rendered, body, templates, index_contents(rendered, index_parts, templates))
         front_matter = front_spec(rendered, contents, context, templates)
         plan = furniture_plan(body + index_parts, heads, all_heads, variables, templates)
         front = scheduler.run([front_matter], 1, recto=False, pad_end=True, also=plan.specs)
@@ -312,10 +311,10 @@ def furniture_plan(parts: Sequence[PartResult], heads: Mapping[str, str], all_he
     return plan_furniture(page_kinds(layouts), page_heads(layouts, heads), all_heads, 1, variables, templates)
 
 
-def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult]) -> list[TocEntry]:
+def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult], templates: Path) -> list[TocEntry]:
     """The contents line for the index (its sections are one entry: the PDF bookmarks and EPUB nav list them)."""
     folios = [part.layout.anchors["index"] for part in index_parts if "index" in part.layout.anchors]
-    title = translations(rendered.book.config.language).gettext("Index")
+    title = translations(rendered.book.config.language, templates).gettext("Index")
     return [TocEntry(title, "index", str(folios[0]))] if folios else []
 
 

@@ -54,11 +54,15 @@ class TemplateContext:
     built: dt.datetime
     notes: tuple[EditorialNoteLine, ...]
     series_name: str
-    language: str = DEFAULT_LANGUAGE
+
+    @property
+    def language(self) -> str:
+        """The book's language (BCP 47): its generated words' catalogue and its dates."""
+        return self.config.language
 
     def variables(self) -> dict[str, object]:
-        """The fields as template variables, by name (the records themselves, not copies)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The fields as template variables, by name (the records themselves, not copies), and the language."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "language": self.language}
 
 
 def long_date(value: dt.date, language: str = DEFAULT_LANGUAGE) -> str:

@@ -158,12 +158,12 @@ def front_spec(rendered: RenderedBook, contents: Sequence[TocEntry], context: Te
     return PartSpec("front", "front", html)
 
 
-def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult],
+def contents_entries(rendered: RenderedBook, parts: Sequence[PartResult], templates: Path,
                      extra: Sequence[TocEntry] = ()) -> list[TocEntry]:
     """The contents: the introduction (and the Note on the text when there are editorial notes), each interview
-    (name, role) at the folio where it opens, then extra entries."""
+    (name, role) at the folio where it opens, then extra entries; its words from the templates' catalogues."""
     opening = {p.layout.name: p.layout.first_folio for p in parts}
-    words = translations(rendered.book.config.language)
+    words = translations(rendered.book.config.language, templates)
     front = [TocEntry(words.gettext("Introduction"), anchors.INTRODUCTION, None)]
     if any(item.interview.editorial_notes for item in rendered.interviews):
         front.append(TocEntry(words.gettext(anchors.NOTE_ON_TEXT_TITLE), anchors.NOTE_ON_TEXT, None))
