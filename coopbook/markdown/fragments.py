@@ -26,7 +26,7 @@ from .typography import Typography, for_language
 Target = Literal["pdf", "epub"]
 TARGETS: tuple[Target, ...] = ("pdf", "epub")
 MemoKey = tuple[str, str, str, tuple[Target, ...]]  # interview id, its file's text, book.yaml's text, targets
-Memo = MutableMapping[MemoKey, tuple[dict[Target, "RenderedInterview"], tuple[Mention, ...], tuple[Problem, ...]]]
+Memo = MutableMapping[MemoKey, "InterviewRendering"]
 NOTE_STYLE: dict[Target, markup.NoteStyle] = {"pdf": "print", "epub": "epub"}
 
 
@@ -51,6 +51,15 @@ class RenderedInterview:
     heading_mention: str | None = None
     role_text: str = ""
     lang: str = ""  # the interview's own language tag when it is not the book's ("": the book's)
+
+
+@dataclass(frozen=True)
+class InterviewRendering:
+    """One interview rendered for the targets, with the mentions its tagging found and the problems it recorded."""
+
+    by_target: dict[Target, RenderedInterview]
+    mentions: tuple[Mention, ...]
+    problems: tuple[Problem, ...]
 
 
 @dataclass(frozen=True)
@@ -139,17 +148,17 @@ def render_books(book: Book, registry: Registry | None = None, found: Problems |
             if registry is not None:  # each interview's mentions in its own language (one matcher per language)
                 matcher = Matcher.for_language(registry, base_language(lang))
                 tagger = InterviewTagger(matcher, registry, interview.id, own)
-            entry = (interview_fragments(interview, tagger, source, own, targets,
-                                         "" if lang == config.language else lang,
-                                         for_language(lang, config.typography.quotes)),
-                     tuple(tagger.mentions) if tagger is not None else (), tuple(own.items))
+            entry = InterviewRendering(interview_fragments(interview, tagger, source, own, targets,
+                                                          "" if lang == config.language else lang,
+                                                          for_language(lang, config.typography.quotes)),
+                                      tuple(tagger.mentions) if tagger is not None else (), tuple(own.items))
             if memo is not None and source is not None:
                 memo[key] = entry
         used.add(key)
-        for target, rendered in entry[0].items():
+        for target, rendered in entry.by_target.items():
             interviews[target].append(rendered)
-        mentions.extend(entry[1])
-        problems.extend(entry[2])
+        mentions.extend(entry.mentions)
+        problems.extend(entry.problems)
     if memo is not None:
         for stale in set(memo) - used:
             del memo[stale]
