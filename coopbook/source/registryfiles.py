@@ -17,7 +17,7 @@ from pydantic.dataclasses import dataclass as model
 
 from ..errors import Location, Problems, display_path
 from .book import Interview
-from .bookconfig import STRICT, Slug, Text, not_blank
+from .bookconfig import STRICT, LanguageTag, Slug, Text, not_blank
 from .languages import base_language, check_tag
 from .registry import FILES, Entry, Kind, Registry, countries, normal_surface
 from .schema import validate
@@ -44,7 +44,6 @@ def _by_language(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 
 _ALIAS_LIST: TypeAdapter[tuple[str, ...]] = TypeAdapter(tuple[Text, ...])
-Tag = Annotated[str, AfterValidator(check_tag)]
 Name = Annotated[Text, AfterValidator(not_blank)]
 # a list (every language) or, per language, a list: `aliases: {"*": [Ivory Coast], es: [Costa de Marfil]}`
 Aliases = Annotated[dict[Annotated[str, AfterValidator(_tag_or_every)], tuple[Text, ...]],
@@ -58,7 +57,8 @@ class _SpecFields:
 
     sort_as: Text | None = None
     aliases: Aliases = Field(default_factory=dict)
-    names: dict[Tag, Name] = Field(default_factory=dict)  # the entry's name in a book of that language (matched there)
+    # the entry's name in a book of that language (matched there)
+    names: dict[LanguageTag, Name] = Field(default_factory=dict)
     description: Text | None = None
     see: tuple[Text, ...] = ()
     see_also: tuple[Text, ...] = ()
