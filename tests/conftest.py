@@ -46,6 +46,13 @@ def real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
 
 
 @pytest.fixture()
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder that is also the cwd, so problems name content/registry/... paths."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture()
 def content_copy(tmp_path: Path) -> Path:
     """A private copy of the real content/ that a test may break."""
     shutil.copytree(REPO / "content", tmp_path / "content")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
 
+from coopbook.errors import Problems
 from coopbook.pipeline import BuildOptions, Format, Output, build
+from coopbook.source.book import Interview
+from coopbook.source.registry import Registry
+from coopbook.source.registryfiles import load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCE = "I worked with farmers' cooperatives in Ghana and Kenya for many years. "
@@ -39,3 +44,19 @@ def build_copy(factory: pytest.TempPathFactory, name: str, source: Path,
     work = factory.mktemp(name)
     shutil.copytree(source, work / "content")
     return {o.format: o for o in build(BuildOptions(work / "content", work / "build", formats))}
+
+
+def write_registry(root: Path, **files: str) -> Path:
+    """Write registry files (name without .yaml) under root/content/registry; return root/content."""
+    folder = root / "content" / "registry"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / f"{name}.yaml").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return root / "content"
+
+
+def load_registry_files(root: Path, interviews: tuple[Interview, ...] = (), **files: str) -> tuple[Registry, list[str]]:
+    """Load a registry written from files; return it with the formatted problems."""
+    problems = Problems()
+    registry = load_registry(write_registry(root, **files), interviews, problems)
+    return registry, [p.format() for p in problems.items]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 from pathlib import Path
-
-import pytest
 
 from coopbook.errors import Problems
 from coopbook.source.book import Interview, Interviewee, Question, Source, load_book
 from coopbook.source.registry import Entry, Registry, apostrophe_variants, countries, invert_name
 from coopbook.source.registryfiles import load_registry
+
+from makers import load_registry_files as load
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,29 +20,6 @@ def interview(ident: str, name: str, person: str | None = None) -> Interview:
     return Interview(id=ident, interviewee=Interviewee(name=name, role="Officer", person=person),
                      date=dt.date(2020, 7, 22), source=Source(publisher="ILO"),
                      questions=(Question(q="Why?", a="Because."),))
-
-
-def write(root: Path, **files: str) -> Path:
-    """Write registry files (name without .yaml) under root/content/registry; return root/content."""
-    folder = root / "content" / "registry"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / f"{name}.yaml").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return root / "content"
-
-
-def load(root: Path, interviews: tuple[Interview, ...] = (), **files: str) -> tuple[Registry, list[str]]:
-    """Load a registry written from files; return it with the formatted problems."""
-    problems = Problems()
-    registry = load_registry(write(root, **files), interviews, problems)
-    return registry, [p.format() for p in problems.items]
-
-
-@pytest.fixture()
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working folder that is also the cwd, so problems name content/registry/... paths."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_entries_load_with_keys_and_index_terms(here: Path) -> None:

@@ -3,7 +3,6 @@ book's language, per-language aliases and names in the registry files, and the c
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,8 @@ from coopbook.source.collisions import collisions, fold
 from coopbook.source.countrynames import country_names
 from coopbook.source.registry import Registry, countries
 from coopbook.source.registryfiles import load_registry
+
+from makers import load_registry_files as load
 
 REPO = Path(__file__).resolve().parents[2]
 LANGUAGES = ("en", "es", "fr", "it")
@@ -119,26 +120,6 @@ def test_english_countries_are_what_they_were() -> None:
     assert by_key["country:kr"].surfaces_in("en") == ("Republic of Korea", "South Korea")
     assert by_key["country:kr"].surfaces_in("es") == ()  # pycountry's Spanish comes with the registry's terms
     assert by_key["country:ci"].name == "Côte d’Ivoire"
-
-
-def write(root: Path, **files: str) -> Path:
-    folder = root / "content" / "registry"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / f"{name}.yaml").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return root / "content"
-
-
-def load(root: Path, **files: str) -> tuple[Registry, list[str]]:
-    problems = Problems()
-    registry = load_registry(write(root, **files), (), problems)
-    return registry, [p.format() for p in problems.items]
-
-
-@pytest.fixture()
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_aliases_and_names_by_language_load_and_are_located(here: Path) -> None:
