@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+import subprocess
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -21,6 +23,45 @@ NS = {
 }
 
 FOLIO = re.compile(r"^(?:\d+|[ivxlcdm]+)$")
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word printed on a PDF page and its box, in PDF units from the page's foot."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    text: str
+
+
+def pdf_words(path: Path) -> list[list[Word]]:
+    """The words of every page with their glyphs' boxes, as poppler's `pdftotext -bbox` reads them.
+
+    pypdf gives only where each text run starts, and an index line is one run however many locators it prints.
+    """
+    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for height, body in re.findall(r'<page width="[^"]+" height="([^"]+)">(.*?)</page>', out, re.S):
+        top = float(height)
+        pages.append([Word(float(x1), top - float(y2), float(x2), top - float(y1), html.unescape(text))
+                      for x1, y1, x2, y2, text in re.findall(
+                          r'<word xMin="([^"]+)" yMin="([^"]+)" xMax="([^"]+)" yMax="([^"]+)">([^<]*)</word>', body)])
+    return pages
+
+
+def linked_number(words: list[Word], rect: tuple[float, float, float, float]) -> str:
+    """The number a link rectangle (x1, y1, x2, y2) covers on a page: of the word under its centre, the number on
+    the side of its centre ("12" or "14" of "12–14,"); "" when no word or number is there."""
+    x, y = (rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2
+    word = next((w for w in words if w.x1 <= x <= w.x2 and w.y1 <= y <= w.y2), None)
+    if word is None:
+        return ""
+    numbers = re.findall(r"\d+|[ivxlc]+", word.text)
+    if not numbers:
+        return ""
+    return numbers[0] if x < (word.x1 + word.x2) / 2 else numbers[-1]
 
 
 def pdf_pages(path: Path) -> list[str]:

@@ -22,6 +22,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import __version__
 from ..source.resources import BookFetcher, Image, image_sources
 from ..templating import render_template, template_files
+from .indexlinks import add_locator_links
 from .linestats import LineStats, log_line_stats
 from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
@@ -165,6 +166,8 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
             anchors.setdefault(anchor, first_folio + index)
     layout = PartLayout(spec.name, spec.kind, first_folio, len(document.pages), anchors,
                         page_text_offsets(document), stats)
+    if spec.kind == "index":
+        add_locator_links(document, placeholders)  # its locators are plain text: links after layout
     return document, layout
 
 
