@@ -7,15 +7,17 @@ import re
 import zipfile
 from pathlib import Path
 
+import pikepdf
 import pypdf
 import pytest
 
 from bench.corpus import correct_one_word, make_corpus
 from coopbook.index.model import IndexEntry
+from coopbook.markdown import anchors
 from coopbook.pipeline import BuildOptions, build, load, make_index, render
 from coopbook.templating import TEMPLATES
 
-from readers import epubcheck, squash
+from readers import epubcheck, linked_number, pdf_words, squash
 
 
 def entries(items: tuple[IndexEntry, ...]) -> list[IndexEntry]:
@@ -69,16 +71,43 @@ def test_a_large_index_is_right_and_not_laid_out_again_after_a_one_word_correcti
 
     # Every locator links to the page it prints, and that page has the mention.
     where: dict[str, tuple[int, float, float]] = {}  # link target -> (page, x, top of its rectangle)
+    words = pdf_words(pdf.path)
     for number in pages:
-        page_runs = runs(reader.pages[number])
         for dest, (x1, y1, x2, y2) in links(reader, number):
-            inside = "".join(t for x, y, t in page_runs if x1 - 1 <= x <= x2 + 1 and y1 - 1 <= y <= y2 + 1)
-            assert re.sub(r"[^0-9]", "", inside) == labels[dests[dest]], (inside, dest)
+            assert linked_number(words[number], (x1, y1, x2, y2)) == labels[dests[dest]], (number, dest)
             where.setdefault(dest, (number, x1, y2))
     mentions = {m.id for m in rendered.mentions}
     all_entries = [e for s in index.sections for g in s.groups for e in entries(g.entries)]
     targets = [loc.first_target for e in all_entries for loc in e.locators]
     assert len(targets) >= 2000 and set(targets) <= set(where) and set(targets) <= mentions
+
+    # Each locator's link is tagged as an <a> would be: a Link element that holds its annotation.
+    with pikepdf.open(pdf.path) as document:
+        nums = list(document.Root.StructTreeRoot.ParentTree.Nums)
+        tree = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        tagged = 0
+        for number in pages:
+            for annot in document.pages[number].obj.get("/Annots", []):
+                element = tree[int(annot.StructParent)]
+                kids = element.K if isinstance(element.K, pikepdf.Array) else [element.K]
+                assert element.S == "/Link" and any(isinstance(k, pikepdf.Dictionary) and "/Obj" in k
+                                                    and k.Obj.objgen == annot.objgen for k in kids)
+                tagged += 1
+    assert tagged == sum(len(links(reader, number)) for number in pages) >= 2000
+
+    # A section's last page has its columns balanced: both columns end within a line or two of each other.
+    line = 12.0  # an index line is ~11.3 pt
+    ends: list[int] = []
+    for section in (s for s in index.sections if not s.is_empty):
+        first = dests[anchors.index_section(section.name)]
+        heading = reader.named_destinations[anchors.index_section(section.name)]
+        if first - 1 > start and all(y2 <= float(heading.top) for _, (_, _, _, y2) in links(reader, first)):
+            ends.append(first - 1)  # the section opens its page: the page before ends the section before
+    for number in [*ends, pages[-1]]:
+        rects = [rect for _, rect in links(reader, number)]
+        left = min(y1 for x1, y1, _, _ in rects if x1 < width / 2)
+        right = min((y1 for x1, y1, _, _ in rects if x1 >= width / 2), default=None)
+        assert right is not None and abs(left - right) <= 2 * line, (number + 1, left, right)
 
     # The entries stand in the index's order, and each stands in the column and on the page of its first locator.
     text = squash("".join(t for n in pages for _, _, t in runs(reader.pages[n])))
