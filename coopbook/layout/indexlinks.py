@@ -12,6 +12,7 @@ its annotation in the structure tree, as an `<a>` would have).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from weasyprint.text.ffi import FROM_UNITS, ffi
 
 from .partpdf import LINK_SCHEME
 
+log = logging.getLogger(__name__)
 ATTRIBUTE = "data-locators"
 
 
@@ -54,6 +56,7 @@ def add_locator_links(document: Document, placeholders: bool) -> int:
             document.pages[run.page].links.append((kind, uri, (x1, box.position_y, x2, box.position_y + box.height),
                                                    box))
             count += 1
+    log.debug("%d index locators linked on %d pages", count, len(document.pages))
     return count
 
 
