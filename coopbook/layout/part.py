@@ -151,9 +151,9 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     fetch.refused.clear()
     stylesheets = [*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)]
 
-    def render(retouches: Sequence[Retouch]) -> tuple[Document, list]:
+    def render(retouches: Sequence[Retouch], hidden: frozenset[int] = frozenset()) -> tuple[Document, list]:
         source = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch)
-        elements = retouch(source.etree_element, retouches)
+        elements = retouch(source.etree_element, retouches, hidden)
         return source.render(stylesheets=stylesheets, font_config=fonts), elements
 
     document = refine(render, spec.name) if refined else render(())[0]

@@ -32,6 +32,11 @@ KEEP_TOGETHER = "fix-white-space-nowrap fix-hyphens-manual"
 TRACKING = "fix-letter-spacing-{:03d}"  # thousandths of an em: 001 to 021 (MAX_TRACKING_EM, rounded up)
 TIGHTER = Remedy(0, 0, "fix-word-spacing-tighter")  # an empty range: on the paragraph itself
 LOOSER = Remedy(0, 0, "fix-word-spacing-wider")
+# Whole-paragraph settings a paragraph's trials may take, tracking in thousandths of an em (m: negative).
+PARAGRAPH_TRACKING = tuple(Remedy(0, 0, f"fix-letter-spacing-{name}")
+                           for name in ("m005", "005", "m010", "010", "m015", "015", "m020", "020"))
+PARAGRAPH_SETTINGS = (TIGHTER, LOOSER, *PARAGRAPH_TRACKING)
+MAX_VARIANTS = 12  # a paragraph's variants in one round of trials
 
 
 @dataclass(frozen=True)
@@ -206,3 +211,64 @@ def breakable(setting: Setting, line: int) -> list[Remedy]:
 @cache
 def _dictionary(language: str) -> pyphen.Pyphen:
     return pyphen.Pyphen(lang=language, left=MIN_SIDE, right=MIN_SIDE)
+
+
+def intrusion(remedies: tuple[Remedy, ...]) -> float:
+    """How far a paragraph's remedies depart from its plain setting: tracking counts by the thousandth (paragraph
+    tracking five thousandths a step), word spacing one, an unbreakable word or a word carried over a half."""
+    total = 0.0
+    for remedy in remedies:
+        for name in remedy.classes.split():
+            if name.startswith("fix-letter-spacing-"):
+                thousandths = int(name.rsplit("-", 1)[1].lstrip("m"))
+                total += thousandths / 5 if remedy.start == remedy.end else thousandths / 10
+            elif name.startswith("fix-word-spacing-"):
+                total += 1
+            elif name in (UNBREAKABLE, BREAKABLE):
+                total += 0.5
+    return total
+
+
+def variants(setting: Setting, tried: set[tuple[Remedy, ...]]) -> list[tuple[Remedy, ...]]:
+    """The remedies to try next for a paragraph, built on the ones it has (its setting's): for each fault the
+    remedies of coopbook.layout.refine's rules, each hyphenated word made unbreakable (alone, then all of
+    them), a whole-paragraph setting (tighter or wider word spacing, tracking by ±0.005 to ±0.020 em) alone and
+    with all those words unbreakable; the least intrusive first, at most `MAX_VARIANTS`, none tried before."""
+    have = setting.retouch.remedies
+    hyphenated = [n for n, line in enumerate(setting.lines[:-1]) if line.hyphenated]
+    words = [[remedy for remedy in unbreakable(setting, line, tighter=False) if remedy.classes != TIGHTER.classes]
+             for line in hyphenated]
+    plain = [[remedy for remedy in group if UNBREAKABLE in remedy.classes.split()][-1:] for group in words]
+    groups = [fault_remedies(setting, kind, line, alternate)
+              for kind, line in setting.faults for alternate in (0, 1, 2)]
+    groups += words + plain + [[remedy for group in plain for remedy in group]]
+    if not any(remedy.start == remedy.end for remedy in have):
+        groups += [[whole] for whole in PARAGRAPH_SETTINGS]
+        groups += [[whole, *(remedy for group in plain for remedy in group)] for whole in PARAGRAPH_SETTINGS
+                   if hyphenated]
+    found = []
+    for group in groups:
+        remedies = _combined(have, group)
+        if remedies is not None and remedies not in tried and remedies not in found:
+            found.append(remedies)
+    return sorted(found, key=intrusion)[:MAX_VARIANTS]
+
+
+def _combined(have: tuple[Remedy, ...], group: list[Remedy]) -> tuple[Remedy, ...] | None:
+    """The remedies a paragraph has with a group added, unless the group is empty or overlaps them."""
+    new = [remedy for remedy in group if remedy not in have]
+    if not new or any(r.start < g.end and g.start < r.end for r in have for g in new):
+        return None
+    if sum(remedy.start == remedy.end for remedy in (*have, *new)) > 1:  # one whole-paragraph setting at most
+        return None
+    return tuple(sorted((*have, *new)))
+
+
+def fault_remedies(setting: Setting, kind: str, line: int, alternate: int) -> list[Remedy]:
+    """The remedies for one fault: the first choice, or the others in turn (alternate)."""
+    if kind in ("last", "stack"):  # third, the word unbreakable whatever it leaves (measured)
+        return [[TIGHTER], unbreakable(setting, line, tighter=False)][alternate - 1] if alternate else (
+            unbreakable(setting, line))
+    if alternate:
+        return pull_back(setting, line) or [TIGHTER]
+    return tracking(setting, line) or breakable(setting, line) or pull_back(setting, line)
