@@ -69,12 +69,14 @@ def text_of(node: Node) -> str:
 
 
 def retouch(root: Any, retouches: Sequence[Retouch], hidden: Collection[int] = ()) -> list[Any]:
-    """Apply remedies to a freshly parsed tree, and hide the elements at these positions (a trial layout of some
-    paragraphs); its elements in order, as parsed (before any span is added)."""
+    """Apply remedies to a freshly parsed tree, and hide the elements at these positions, emptied (a trial layout
+    of some paragraphs); its elements in order, as parsed (before any span is added or hidden one emptied)."""
     elements = list(root.iter())
-    for n in hidden:
+    for n in hidden:  # emptied too: what a hidden element holds costs nothing to style
         element = elements[n]
         element.set("class", " ".join(filter(None, [element.get("class"), HIDDEN])))
+        element[:] = []
+        element.text = None
     for item in retouches:
         if max(item.shown | {item.element}) >= len(elements):
             log.debug("paragraph %d: not in this tree: not retouched", item.element)
