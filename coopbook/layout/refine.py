@@ -33,13 +33,14 @@ from typing import Any
 from weasyprint import Document
 
 from .linestats import Line, Paragraph, paragraphs
-from .remedies import MAX_VARIANTS, Setting, intrusion, variants
+from .remedies import Setting, intrusion, variants
 from .retouch import Remedy, Retouch, inked, nodes, text_of
 
 log = logging.getLogger(__name__)
 REFINE_STEP = "refine 3"  # in every part's cache key: a change to these rules changes the pages
 MAX_STACK = 2  # hyphenated lines in a row
-ROUNDS = 3  # of trials, each building on every paragraph's best settings so far
+ROUNDS = (6, 3, 2)  # variants a paragraph tries in each round, building on its best settings so far; a
+# paragraph that a round did not better tries no more
 BASES = 3  # a paragraph's best settings a round builds on
 FOOTNOTE = "footnote"  # the class of a footnote's element (templates/css/pdf.css): its block is never hidden
 # Render: the part laid out with these retouches and these elements (by position) hidden ->
@@ -85,14 +86,17 @@ def refine(render: Render, name: str) -> Document:
     seen = {key: [setting] for key, setting in candidates.items()}  # each paragraph's settings, as laid out
     tried = {key: {()} for key in candidates}
     trials = shown = 0
-    for _ in range(ROUNDS):
-        planned = {key: _next(seen[key], first.settings[key], tried[key]) for key in sorted(best)
+    found_at = dict.fromkeys(candidates, 0)
+    going = set(candidates)  # the paragraphs a round tries: those the round before bettered
+    for limit in ROUNDS:
+        planned = {key: _next(seen[key], first.settings[key], tried[key], limit) for key in sorted(going)
                    if not _perfect(best[key])}
         if not any(planned.values()):
             break
+        before = {key: rank(best[key], first.settings[key]) for key in planned}
         for number in range(max(len(found) for found in planned.values())):
             retouches = [Retouch(*_place(best[key].retouch), found[number]) for key, found in planned.items()
-                         if number < len(found) and not _beyond(best[key], found[number])]
+                         if number < len(found) and not _perfect(best[key])]
             if not retouches:
                 continue
             hidden = hidden_blocks(first.elements, [item.element for item in retouches])
@@ -107,10 +111,15 @@ def refine(render: Render, name: str) -> Document:
                 seen[item.element].append(setting)
                 if rank(setting, first.settings[item.element]) < rank(best[item.element],
                                                                        first.settings[item.element]):
+                    found_at[item.element] = len(seen[item.element]) - 1
+                if rank(setting, first.settings[item.element]) < rank(best[item.element],
+                                                                       first.settings[item.element]):
                     best[item.element] = setting
+        going = {key for key in planned if rank(best[key], first.settings[key]) < before[key]}
     for key, setting in sorted(best.items()):
-        log.debug("%s: paragraph %d: (faults, hyphenated, lines added, intrusion) %s -> %s with %s", name, key,
-                  rank(first.settings[key], first.settings[key]), rank(setting, first.settings[key]),
+        log.debug("%s: paragraph %d: (faults, hyphenated, lines added, intrusion) %s -> %s (setting %d of %d) "
+                  "with %s", name, key, rank(first.settings[key], first.settings[key]),
+                  rank(setting, first.settings[key]), found_at[key], len(seen[key]) - 1,
                   " ".join(f"{r.start}:{r.end} {r.classes}" for r in setting.retouch.remedies) or "none")
     chosen = {key: setting for key, setting in best.items() if setting.retouch.remedies}
     kept = _final(render, name, first, chosen, trials, shown)
@@ -143,13 +152,15 @@ def _final(render: Render, name: str, first: Attempt, chosen: dict[int, Setting]
     return first if worse else final
 
 
-def _next(seen: list[Setting], first: Setting, tried: set[tuple[Remedy, ...]]) -> list[tuple[Remedy, ...]]:
-    """A paragraph's variants for its next round of trials: built on its best `BASES` settings so far."""
+def _next(seen: list[Setting], first: Setting, tried: set[tuple[Remedy, ...]],
+          limit: int) -> list[tuple[Remedy, ...]]:
+    """A paragraph's variants for its next round of trials (at most limit): built on its best `BASES` settings
+    so far, the best first."""
     bases = sorted(seen, key=lambda setting: rank(setting, first))[:BASES]
     found: list[tuple[Remedy, ...]] = []
     for base in bases:
         found += [remedies for remedies in variants(base, tried) if remedies not in found]
-    return sorted(found, key=intrusion)[:MAX_VARIANTS]
+    return found[:limit]
 
 
 def shape(lines: Sequence[Line]) -> tuple[tuple[str, bool, bool, float], ...]:
@@ -169,11 +180,6 @@ def _place(retouch: Retouch) -> tuple[int, frozenset[int], int]:
 def _perfect(setting: Setting) -> bool:
     """A setting no trial can better: no fault, no hyphen."""
     return not setting.faults and not setting.hyphenated
-
-
-def _beyond(best: Setting, remedies: tuple[Remedy, ...]) -> bool:
-    """A variant not worth laying out: the paragraph is perfect already with remedies no more intrusive."""
-    return _perfect(best) and intrusion(best.retouch.remedies) <= intrusion(remedies)
 
 
 def hidden_blocks(elements: Sequence[Any], shown: Iterable[int]) -> frozenset[int]:
