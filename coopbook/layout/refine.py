@@ -16,9 +16,12 @@ and so selectors like `p + p`), except the blocks that hold footnotes (a hidden 
 calls that follow). A trial sets each candidate with its next variant; each paragraph keeps, from its own
 trials alone, the setting with the fewest faults, then the fewest hyphenated full lines, then the fewest added
 lines, then the least intrusive remedies (coopbook.layout.remedies.intrusion): a function of the paragraph
-alone, so a correction elsewhere never changes it. Rounds of trials build on each paragraph's best setting so
-far (`ROUNDS`). Then the part is laid out in full once more, with the chosen remedies, if any paragraph changed;
-that layout is kept unless it has more pages, loose lines or faults than the first (then the first is kept).
+alone, so a correction elsewhere never changes it. A paragraph tries its variants in rounds (`ROUNDS`), each
+built on its best settings so far, in the order remedies helped most, until one has no fault and no hyphen; a
+round that does not better it is its last. Then the part is laid out in full once more, with the chosen
+remedies, if any paragraph changed; that layout is kept unless it has more pages, loose lines or faults than
+the first (then the first is kept). Its debug log line says how many of the changed paragraphs show in it the
+lines their trials chose (all of them: tests/layout/test_refine.py).
 
 Remedies name characters by *ink offset* and are applied to the HTML by coopbook.layout.retouch.
 """
@@ -86,7 +89,7 @@ def refine(render: Render, name: str) -> Document:
     seen = {key: [setting] for key, setting in candidates.items()}  # each paragraph's settings, as laid out
     tried = {key: {()} for key in candidates}
     trials = shown = 0
-    found_at = dict.fromkeys(candidates, 0)
+    found_at = dict.fromkeys(candidates, 0)  # which of its settings each paragraph keeps (0: its first)
     going = set(candidates)  # the paragraphs a round tries: those the round before bettered
     for limit in ROUNDS:
         planned = {key: _next(seen[key], first.settings[key], tried[key], limit) for key in sorted(going)
@@ -111,10 +114,8 @@ def refine(render: Render, name: str) -> Document:
                 seen[item.element].append(setting)
                 if rank(setting, first.settings[item.element]) < rank(best[item.element],
                                                                        first.settings[item.element]):
-                    found_at[item.element] = len(seen[item.element]) - 1
-                if rank(setting, first.settings[item.element]) < rank(best[item.element],
-                                                                       first.settings[item.element]):
                     best[item.element] = setting
+                    found_at[item.element] = len(seen[item.element]) - 1
         going = {key for key in planned if rank(best[key], first.settings[key]) < before[key]}
     for key, setting in sorted(best.items()):
         log.debug("%s: paragraph %d: (faults, hyphenated, lines added, intrusion) %s -> %s (setting %d of %d) "
