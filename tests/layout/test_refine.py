@@ -14,6 +14,7 @@ from weasyprint import HTML
 import coopbook.layout.part as part
 from coopbook.layout import refine
 from coopbook.layout.retouch import HIDDEN, Retouch, retouch
+from coopbook.templating import TEMPLATES
 
 Render = refine.Render
 
@@ -90,3 +91,49 @@ def test_the_final_layout_shows_the_lines_the_trials_chose(book: str, caplog: py
         assert same and same.group(1) == same.group(2), message
         assert message.endswith("final kept"), message
 
+
+
+def _calls(document: object) -> list[str]:
+    """The footnote calls' numbers, in the order they are laid out."""
+    found: list[str] = []
+
+    def walk(box: object, inside: bool) -> None:
+        inside = inside or str(getattr(box, "element_tag", "")).endswith("::footnote-call")
+        if inside and hasattr(box, "text"):
+            found.append(box.text)
+        for child in getattr(box, "children", None) or ():
+            walk(child, inside)
+
+    for page in document.pages:
+        walk(page._page_box, False)
+    return found
+
+
+@pytest.mark.parametrize(("footnote", "kept"), [(refine.FOOTNOTE, True), ("no-such-class", False)])
+def test_a_trial_keeps_the_footnotes_numbers(footnote: str, kept: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A footnote's call is numbered in the part (counter footnote): a trial keeps every block that holds a
+    footnote, so the paragraph tried shows the call "12" it has in the full layout (hidden, the eleven notes
+    before would make it "1", a narrower call that can move a line break)."""
+    notes = "".join(f'<p>Paragraph {n} with a note<span class="footnote">Note {n}.</span> and more words.</p>'
+                    for n in range(1, 13))
+    html = (f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>T</title></head>'
+            f'<body class="part"><article><h1 id="t" class="interviewee" data-runhead="T">T</h1>{notes}'
+            f'</article></body></html>')
+    monkeypatch.setattr(refine, "FOOTNOTE", footnote)
+    numbers: list[list[str]] = []
+
+    def probe(render: Render, name: str) -> object:
+        first = refine.measure(*render((), frozenset()), ())
+        elements = first.elements
+        last = max(n for n, e in enumerate(elements) if e.tag == "p")
+        retouches = [Retouch(last, frozenset({last}), 0, ())]
+        trial, _ = render(retouches, refine.hidden_blocks(elements, [last]))
+        numbers.extend([_calls(first.document), _calls(trial)])
+        return first.document
+
+    monkeypatch.setattr(part, "refine", probe)
+    style = part.Style.create(TEMPLATES, "@page { size: 110mm 180mm; }")
+    part.lay_out(style, part.PartSpec("t", "interview", html), 1)
+    full, trial = numbers
+    assert full[-1] == "12"
+    assert (trial[-1] == "12") is kept, trial
