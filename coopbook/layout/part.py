@@ -7,6 +7,7 @@ a worker process and cached on disk: WeasyPrint documents cannot be pickled, PDF
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
@@ -152,9 +153,11 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     fetch.refused.clear()
     stylesheets = [*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)]
 
-    def render(retouches: Sequence[Retouch]) -> tuple[Document, list]:
-        source = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch)
-        elements = retouch(source.etree_element, retouches)
+    parsed = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch)
+
+    def render(retouches: Sequence[Retouch], hidden: frozenset[int] = frozenset()) -> tuple[Document, list]:
+        source = copy.deepcopy(parsed, {id(fetch): fetch})  # a fresh tree for each layout, parsed once
+        elements = retouch(source.etree_element, retouches, hidden)
         return source.render(stylesheets=stylesheets, font_config=fonts), elements
 
     document = refine(render, spec.name) if refined else render(())[0]

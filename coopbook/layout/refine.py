@@ -1,26 +1,27 @@
-"""The measured feedback step after a part's layout: the lines that break the text block's rules, set again.
+"""The measured feedback step after a part's layout: each paragraph whose lines break the text block's rules
+set again, chosen among trial settings of that paragraph alone.
 
 WeasyPrint breaks lines one at a time (first fit), so CSS alone cannot forbid a hyphen in a paragraph's last
-full line, or stretch a loose line less. After a part is laid out, its lines are read from the boxes
+full line, or stretch a loose line less. After a part is laid out in full, its lines are read from the boxes
 (coopbook.layout.linestats) and each paragraph's *faults* counted: a hyphen in its last full line (which is also
-what leaves a scrap of a word as its last line), a third hyphen in a row, a loose line; and the part's own fault,
-more hyphenated full lines than `TARGET_RATE` of them, charged to the hyphenated lines whose word would leave
-them tightest if it moved down whole (their slack measured in the boxes). A faulty paragraph gets
-an invisible remedy in the HTML that is laid out (never in the author's text, which stays as written): a span
-around the characters it concerns, with one of these classes (rules of templates/css/pdf.css):
+what leaves a scrap of a word as its last line), a third hyphen in a row, a loose line. A paragraph with faults
+or hyphenated lines is a *candidate*: it is tried with invisible remedies in the HTML that is laid out (never in
+the author's text, which stays as written), spans or classes of templates/css/pdf.css (coopbook.layout.remedies):
+a hyphenated word made unbreakable, a loose line's words tracked by a hair, the paragraph's word spacing a little
+tighter or wider or its tracking ±0.005 to ±0.020 em, and combinations of these.
 
-- the hyphenated word of a last full line (or the middle of three stacked hyphens, or a line over the part's
-  hyphenation target) made unbreakable;
-- a loose line's words tracked out by a hair (at most `MAX_TRACKING_EM`), just enough to bring its word gaps
-  under twice the normal space, which moves no line break;
-- where that is not enough, the word that did not fit on the loose line allowed to break (lower limits).
-
-The part is laid out again with the remedies (coopbook.layout.remedies), at most `EXTRA_LAYOUTS` times, or
-`EXTRA_LAYOUTS_OVER_TARGET` for a part over its hyphenation target (a second round builds on what helped and
-tries the other remedy where the first made a paragraph worse), and the layout with the fewest
-faults (each hyphenated line over the target counting as one) is kept, never one with more pages or more loose
-lines than the first. A paragraph's lines do not depend on the others', so each paragraph's remedies are judged
-on their own (its hyphenated lines counting only while the part is over its target).
+A paragraph's line breaks depend only on itself and its measure (verso and recto measures are the same), so the
+trials lay out the candidates only: every other block is hidden (`HIDDEN`, display: none, which keeps the tree
+and so selectors like `p + p`), except the blocks that hold footnotes (a hidden footnote would renumber the
+calls that follow). A trial sets each candidate with its next variant; each paragraph keeps, from its own
+trials alone, the setting with the fewest faults, then the fewest hyphenated full lines, then the fewest added
+lines, then the least intrusive remedies (coopbook.layout.remedies.intrusion): a function of the paragraph
+alone, so a correction elsewhere never changes it. A paragraph tries its variants in rounds (`ROUNDS`), each
+built on its best settings so far, in the order remedies helped most, until one has no fault and no hyphen; a
+round that does not better it is its last. Then the part is laid out in full once more, with the chosen
+remedies, if any paragraph changed; that layout is kept unless it has more pages, loose lines or faults than
+the first (then the first is kept). Its debug log line says how many of the changed paragraphs show in it the
+lines their trials chose (all of them: tests/layout/test_refine.py).
 
 Remedies name characters by *ink offset* and are applied to the HTML by coopbook.layout.retouch.
 """
@@ -28,110 +29,185 @@ Remedies name characters by *ink offset* and are applied to the HTML by coopbook
 from __future__ import annotations
 
 import logging
-import math
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from weasyprint import Document
 
-from .linestats import LOOSE_GAP, Line, Paragraph, paragraphs
-from .remedies import (
-    LOOSER,
-    TIGHTER,
-    UNBREAKABLE,
-    Setting,
-    breakable,
-    gap_without,
-    pull_back,
-    tracking,
-    unbreakable,
-    word_range,
-)
+from .linestats import Line, Paragraph, paragraphs
+from .remedies import Setting, intrusion, variants
 from .retouch import Remedy, Retouch, inked, nodes, text_of
 
 log = logging.getLogger(__name__)
-REFINE_STEP = "refine 2"  # in every part's cache key: a change to these rules changes the pages
-EXTRA_LAYOUTS = 2
+REFINE_STEP = "refine 3"  # in every part's cache key: a change to these rules changes the pages
 MAX_STACK = 2  # hyphenated lines in a row
-TARGET_RATE = 0.08  # of a part's full lines, hyphenated at most (rounded down)
-HYPHEN_COST = 1.0  # a hyphenated line over the target counts as much as any other fault
-EXTRA_LAYOUTS_OVER_TARGET = 3  # for a part over its hyphenation target
-MAX_GAP_WITHOUT = LOOSE_GAP + 0.5  # a line left looser than this by its word moving down is not tried
-Render = Callable[[Sequence[Retouch]], tuple[Document, list[Any]]]  # -> document, the parsed elements in order
+ROUNDS = (6, 3, 2)  # variants a paragraph tries in each round, building on its best settings so far; a
+# paragraph that a round did not better tries no more
+BASES = 3  # a paragraph's best settings a round builds on
+FOOTNOTE = "footnote"  # the class of a footnote's element (templates/css/pdf.css): its block is never hidden
+# Render: the part laid out with these retouches and these elements (by position) hidden ->
+# the document, the parsed elements in order.
+Render = Callable[[Sequence[Retouch], frozenset[int]], tuple[Document, list[Any]]]
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """One layout of the part: the document and the setting of each paragraph, by its element's position."""
+    """One layout of the part (in full, or a trial of some paragraphs): the document and the setting of each
+    paragraph it shows, by its element's position."""
 
     document: Document
     settings: dict[int, Setting]
-    full_lines: int = 0  # in the whole part, as coopbook.layout.linestats counts them
+    elements: tuple[Any, ...] = ()
+    full_lines: int = 0  # in the layout, as coopbook.layout.linestats counts them
     hyphenated: int = 0
     loose: int = 0
 
     @property
-    def excess(self) -> int:
-        """Hyphenated full lines over the target (`TARGET_RATE` of the full lines, rounded down)."""
-        return max(0, self.hyphenated - math.floor(TARGET_RATE * self.full_lines))
-
-    @property
     def faults(self) -> int:
-        """Faulty lines in the whole part."""
+        """Faulty lines in the layout."""
         return sum(len(setting.faults) for setting in self.settings.values())
 
-    def badness(self, first: Attempt) -> float:
-        """How bad the part's faults are; a paragraph that can no longer be measured counts worse than at first."""
-        missing = first.settings.keys() - self.settings.keys()
-        return (sum(setting.badness for setting in self.settings.values())
-                + sum(first.settings[key].badness + 1 for key in missing) + HYPHEN_COST * self.excess)
+
+def rank(setting: Setting, first: Setting) -> tuple[float, int, int, float]:
+    """How a paragraph's setting compares with its others (lowest best): faults, hyphenated full lines, lines
+    added, intrusion."""
+    return (round(setting.badness, 1), setting.hyphenated, max(0, len(setting.lines) - len(first.lines)),
+            intrusion(setting.retouch.remedies))
 
 
 def refine(render: Render, name: str) -> Document:
-    """Lay the part out, then again (at most twice, three times over the hyphenation target) with remedies for
-    its faulty lines; the best layout. Over the target, the last layout is each paragraph's best setting so far,
-    together, unless some layout had them already (the others try remedies for hyphens, which may not help)."""
-    first = measure(*render(()), ())
-    if not first.faults and not first.excess:
+    """Lay the part out; try its faulty or hyphenated paragraphs (alone) with remedies; lay it out again with
+    each one's best, if any changed and that is no worse than the first layout."""
+    first = measure(*render((), frozenset()), ())
+    candidates = {key: setting for key, setting in first.settings.items()
+                  if setting.faults or setting.hyphenated}
+    if not candidates:
+        log.debug("%s: 1 full layout, 0 trials (no faulty or hyphenated paragraph)", name)
         return first.document
-    hyphen_cost = HYPHEN_COST if first.excess else 0.0
-    attempts = [first]
-    best = dict(first.settings)  # per paragraph, its setting with the fewest faults so far
-    tried: dict[int, set[tuple[Remedy, ...]]] = {key: {()} for key in best}
-    unbroken: Counter[tuple[int, int]] = Counter()  # (paragraph, ink offset) of a word: times chosen for the target
-    laid = [frozenset()]  # the remedies of each layout, by paragraph
-    rounds = EXTRA_LAYOUTS_OVER_TARGET if first.excess else EXTRA_LAYOUTS
-    for number in range(rounds):
-        together = [setting.retouch for _, setting in sorted(best.items()) if setting.retouch.remedies]
-        if first.excess and number == rounds - 1 and _remedied(together) not in laid:
-            retouches = together
-        else:
-            over = _over_target(first, best, unbroken)
-            plan = [_plan(setting, tried[key], over.get(key, ())) for key, setting in sorted(best.items())]
-            retouches = [retouch for retouch in plan if retouch.remedies]
-            if all(retouch.remedies in tried[retouch.element] for retouch in retouches):
-                break
-        laid.append(_remedied(retouches))
-        for retouch in retouches:
-            tried[retouch.element].add(retouch.remedies)
-        attempt = measure(*render(retouches), retouches)
-        attempts.append(attempt)
-        for key, setting in attempt.settings.items():
-            if key in best and round(setting.cost(hyphen_cost), 1) < round(best[key].cost(hyphen_cost), 1):
-                best[key] = setting
-    pages = len(first.document.pages)
-    kept = min((a for a in attempts if len(a.document.pages) <= pages and a.loose <= first.loose),
-               key=lambda a: (round(a.badness(first), 1), attempts.index(a)))
-    log.debug("%s: %d faulty lines and %d hyphenated over the target in its first layout, %d and %d in layout "
-              "%d of %d kept", name, first.faults, first.excess, kept.faults, kept.excess,
-              attempts.index(kept) + 1, len(attempts))
+    best = dict(candidates)
+    seen = {key: [setting] for key, setting in candidates.items()}  # each paragraph's settings, as laid out
+    tried = {key: {()} for key in candidates}
+    trials = shown = 0
+    found_at = dict.fromkeys(candidates, 0)  # which of its settings each paragraph keeps (0: its first)
+    going = set(candidates)  # the paragraphs a round tries: those the round before bettered
+    for limit in ROUNDS:
+        planned = {key: _next(seen[key], first.settings[key], tried[key], limit) for key in sorted(going)
+                   if not _perfect(best[key])}
+        if not any(planned.values()):
+            break
+        before = {key: rank(best[key], first.settings[key]) for key in planned}
+        for number in range(max(len(found) for found in planned.values())):
+            retouches = [Retouch(*_place(best[key].retouch), found[number]) for key, found in planned.items()
+                         if number < len(found) and not _perfect(best[key])]
+            if not retouches:
+                continue
+            hidden = hidden_blocks(first.elements, [item.element for item in retouches])
+            attempt = measure(*render(retouches, hidden), retouches)
+            trials += 1
+            shown += len(retouches)
+            for item in retouches:
+                tried[item.element].add(item.remedies)
+                setting = attempt.settings.get(item.element)
+                if setting is None:
+                    continue
+                seen[item.element].append(setting)
+                if rank(setting, first.settings[item.element]) < rank(best[item.element],
+                                                                       first.settings[item.element]):
+                    best[item.element] = setting
+                    found_at[item.element] = len(seen[item.element]) - 1
+        going = {key for key in planned if rank(best[key], first.settings[key]) < before[key]}
+    for key, setting in sorted(best.items()):
+        log.debug("%s: paragraph %d: (faults, hyphenated, lines added, intrusion) %s -> %s (setting %d of %d) "
+                  "with %s", name, key, rank(first.settings[key], first.settings[key]),
+                  rank(setting, first.settings[key]), found_at[key], len(seen[key]) - 1,
+                  " ".join(f"{r.start}:{r.end} {r.classes}" for r in setting.retouch.remedies) or "none")
+    chosen = {key: setting for key, setting in best.items() if setting.retouch.remedies}
+    kept = _final(render, name, first, chosen, trials, shown)
     return kept.document
 
 
-def _remedied(retouches: Sequence[Retouch]) -> frozenset[tuple[int, tuple[Remedy, ...]]]:
-    return frozenset((retouch.element, retouch.remedies) for retouch in retouches)
+def _final(render: Render, name: str, first: Attempt, chosen: dict[int, Setting], trials: int,
+           shown: int) -> Attempt:
+    """The part laid out in full with the chosen remedies, unless it is worse than the first layout."""
+    tried = sum(1 for setting in first.settings.values() if setting.faults or setting.hyphenated)
+    summary = (f"{name}: {len(first.settings)} paragraphs, {tried} tried in {trials} trial layouts "
+               f"({shown} paragraph settings)")
+    if not chosen:
+        log.debug("%s, none changed; 1 full layout", summary)
+        return first
+    retouches = [setting.retouch for _, setting in sorted(chosen.items())]
+    final = measure(*render(retouches, frozenset()), retouches)
+    same = sum(_lines(final.settings.get(key)) == _lines(setting) for key, setting in chosen.items())
+    for key, setting in chosen.items():
+        if _lines(final.settings.get(key)) != _lines(setting):
+            log.debug("%s: paragraph %d: its trial's lines %s, its final lines %s", name, key, _lines(setting),
+                      _lines(final.settings.get(key)))
+    worse = (len(final.document.pages) > len(first.document.pages) or final.loose > first.loose
+             or final.faults > first.faults)
+    log.debug("%s, %d changed; 2 full layouts; the final layout shows the lines its trials chose for %d of %d "
+              "changed paragraphs; faults %d -> %d, hyphenated full lines %d -> %d of %d, loose %d -> %d, "
+              "pages %d -> %d: %s", summary, len(chosen), same, len(chosen), first.faults, final.faults,
+              first.hyphenated, final.hyphenated, final.full_lines, first.loose, final.loose,
+              len(first.document.pages), len(final.document.pages), "first kept" if worse else "final kept")
+    return first if worse else final
+
+
+def _next(seen: list[Setting], first: Setting, tried: set[tuple[Remedy, ...]],
+          limit: int) -> list[tuple[Remedy, ...]]:
+    """A paragraph's variants for its next round of trials (at most limit): built on its best `BASES` settings
+    so far, the best first."""
+    bases = sorted(seen, key=lambda setting: rank(setting, first))[:BASES]
+    found: list[tuple[Remedy, ...]] = []
+    for base in bases:
+        found += [remedies for remedies in variants(base, tried) if remedies not in found]
+    return found[:limit]
+
+
+def shape(lines: Sequence[Line]) -> tuple[tuple[str, bool, bool, float], ...]:
+    """Lines as a reader sees them: texts, breaks, looseness and gaps to a hundredth (a layout's floating point
+    noise aside), to compare a paragraph's lines in a trial and in a full layout."""
+    return tuple((line.text, line.hyphenated, line.loose, round(line.gap, 2)) for line in lines)
+
+
+def _lines(setting: Setting | None) -> tuple[tuple[str, bool, bool, float], ...] | None:
+    return None if setting is None else shape(setting.lines)
+
+
+def _place(retouch: Retouch) -> tuple[int, frozenset[int], int]:
+    return retouch.element, retouch.shown, retouch.ink
+
+
+def _perfect(setting: Setting) -> bool:
+    """A setting no trial can better: no fault, no hyphen."""
+    return not setting.faults and not setting.hyphenated
+
+
+def hidden_blocks(elements: Sequence[Any], shown: Iterable[int]) -> frozenset[int]:
+    """The elements (by position) to hide so that a trial lays out only the paragraphs shown (and their
+    ancestors), and the footnotes with what holds them: the largest subtrees of the body without either."""
+    parents = {id(child): parent for parent in elements for child in parent}
+    position = {id(element): n for n, element in enumerate(elements)}
+    whole = {id(elements[key]) for key in shown}
+    whole |= {id(e) for e in elements if FOOTNOTE in str(e.get("class") or "").split()}
+    holding = set()
+    for key in list(whole):
+        parent = parents.get(key)
+        while parent is not None and id(parent) not in holding:
+            holding.add(id(parent))
+            parent = parents.get(id(parent))
+    body = next((e for e in elements if isinstance(e.tag, str) and e.tag.rsplit("}", 1)[-1] == "body"), None)
+    hidden: set[int] = set()
+    stack = [body] if body is not None else []
+    while stack:
+        for child in stack.pop():
+            if id(child) in whole or not isinstance(child.tag, str):
+                continue
+            if id(child) in holding:
+                stack.append(child)
+            else:
+                hidden.add(position[id(child)])
+    return frozenset(hidden)
 
 
 def measure(document: Document, elements: list[Any], retouches: Sequence[Retouch]) -> Attempt:
@@ -149,7 +225,7 @@ def measure(document: Document, elements: list[Any], retouches: Sequence[Retouch
             setting = _setting(key, paragraph, position, remedies.get(key, ()))
             if setting is not None:
                 settings[key] = setting
-    return Attempt(document, settings, full, hyphenated, loose)
+    return Attempt(document, settings, tuple(elements), full, hyphenated, loose)
 
 
 def _setting(key: int, paragraph: Paragraph, position: dict[int, int],
@@ -200,62 +276,3 @@ def _faults(lines: Sequence[Line]) -> tuple[tuple[str, int], ...]:
     return tuple(faults)
 
 
-def _over_target(first: Attempt, best: dict[int, Setting],
-                 unbroken: Counter[tuple[int, int]]) -> dict[int, tuple[tuple[str, int], ...]]:
-    """The hyphenated lines to set without their break while the part (as best set so far) is over its target.
-
-    As many as it is over, among the lines that are not faults already, those first whose word was chosen
-    fewer times before (unbroken, updated: a paragraph tries its remedies in turn), then those whose word, moved
-    down whole, would leave the line tightest (estimated from the line's slack in the boxes).
-    """
-    hyphenated = first.hyphenated + sum(best[key].hyphenated - setting.hyphenated
-                                        for key, setting in first.settings.items() if key in best)
-    over = hyphenated - math.floor(TARGET_RATE * first.full_lines)
-    if over <= 0:
-        return {}
-    candidates = []
-    for key, setting in best.items():
-        faulty = {line for _, line in setting.faults}
-        for line, current in enumerate(setting.lines[:-2]):  # a last full line's hyphen is a fault already
-            word = (key, word_range(setting, setting.ranges[line][1] - 1)[0])
-            gap = gap_without(setting, line)
-            if current.hyphenated and gap <= MAX_GAP_WITHOUT and not faulty & {line - 1, line, line + 1}:
-                candidates.append((unbroken[word], round(gap, 3), key, line, word))
-    chosen: dict[int, tuple[tuple[str, int], ...]] = {}
-    for _, _, key, line, word in sorted(candidates)[:over]:
-        chosen[key] = (*chosen.get(key, ()), ("rate", line))
-        unbroken[word] += 1
-    return chosen
-
-
-def _plan(setting: Setting, tried: set[tuple[Remedy, ...]], over: tuple[tuple[str, int], ...] = ()) -> Retouch:
-    """The paragraph's remedies for its next layout: what it has, plus remedies for the faults left (and for
-    the hyphenated lines chosen to bring the part under its target)."""
-    have = setting.retouch.remedies
-    for alternate in (0, 1, 2):
-        remedies = list(have)
-        for kind, line in setting.faults + over:
-            group = [r for r in _remedies(setting, kind, line, alternate) if r not in remedies]
-            # a word made unbreakable before, inside a range now tracked (unbreakable too), gives way to it
-            kept = [r for r in remedies if not (r.classes == UNBREAKABLE and any(
-                UNBREAKABLE in g.classes.split() and g.start <= r.start and r.end <= g.end for g in group))]
-            if not any(r.start < g.end and g.start < r.end for r in kept for g in group):
-                remedies = kept + group
-        chosen = tuple(sorted(remedies))
-        if chosen not in tried:
-            break
-    else:
-        chosen = have  # nothing new to try: the best so far
-    return Retouch(setting.retouch.element, setting.retouch.shown, setting.retouch.ink, chosen)
-
-
-def _remedies(setting: Setting, kind: str, line: int, alternate: int) -> list[Remedy]:
-    """The remedies for one fault: the first choice, or the others in turn (alternate) when it did not help."""
-    if kind == "rate":  # the word, whatever it leaves (measured); or the paragraph set tighter, or looser
-        return [[TIGHTER], [LOOSER]][alternate - 1] if alternate else unbreakable(setting, line, tighter=False)
-    if kind in ("last", "stack"):  # third, the word unbreakable whatever it leaves (measured)
-        return [[TIGHTER], unbreakable(setting, line, tighter=False)][alternate - 1] if alternate else (
-            unbreakable(setting, line))
-    if alternate:
-        return pull_back(setting, line) or [TIGHTER]
-    return tracking(setting, line) or breakable(setting, line) or pull_back(setting, line)

@@ -24,6 +24,7 @@ MEAN_CHAR_EM = 0.45  # the mean width of a character of running text, to estimat
 MIN_BREAKABLE = 6  # letters of a word a loose line may break
 MIN_SIDE = 3  # letters on each side of a break
 HYPHEN_EM = 0.33
+HARD_FAULT = 4.0  # the badness of a hyphen in a last full line or of a third stacked hyphen
 # The remedies are classes of templates/css/pdf.css ("The typesetting step's remedies"), not styles written here.
 UNBREAKABLE = "fix-hyphens-manual"
 UNBREAKABLE_COMPOUND = "fix-hyphens-manual fix-white-space-nowrap"
@@ -32,6 +33,12 @@ KEEP_TOGETHER = "fix-white-space-nowrap fix-hyphens-manual"
 TRACKING = "fix-letter-spacing-{:03d}"  # thousandths of an em: 001 to 021 (MAX_TRACKING_EM, rounded up)
 TIGHTER = Remedy(0, 0, "fix-word-spacing-tighter")  # an empty range: on the paragraph itself
 LOOSER = Remedy(0, 0, "fix-word-spacing-wider")
+# Whole-paragraph settings a paragraph's trials may take, tracking in thousandths of an em (m: negative).
+# Whole-paragraph settings in the order they are tried (the order in which they helped most, measured on
+# the test books and a synthetic corpus).
+PARAGRAPH_SETTINGS = (TIGHTER, *(Remedy(0, 0, f"fix-letter-spacing-{name}") for name in ("m010", "005", "010", "m015")),
+                      Remedy(0, 0, "fix-letter-spacing-m005"), LOOSER,
+                      *(Remedy(0, 0, f"fix-letter-spacing-{name}") for name in ("m020", "015", "020")))
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,9 @@ class Setting:
 
     @property
     def badness(self) -> float:
-        """Its faults, a loose line counting more the wider its gaps (a gap of four spaces or more counts 3)."""
-        return sum(1 + (min(self.lines[line].gap - LOOSE_GAP, 2) if kind == "loose" else 0)
+        """Its faults, a loose line counting more the wider its gaps (a gap of four spaces or more counts 3), a
+        hyphen in a last full line or a third stacked hyphen (rules never to break) more than any loose line."""
+        return sum(1 + min(self.lines[line].gap - LOOSE_GAP, 2) if kind == "loose" else HARD_FAULT
                    for kind, line in self.faults)
 
     @property
@@ -206,3 +214,65 @@ def breakable(setting: Setting, line: int) -> list[Remedy]:
 @cache
 def _dictionary(language: str) -> pyphen.Pyphen:
     return pyphen.Pyphen(lang=language, left=MIN_SIDE, right=MIN_SIDE)
+
+
+def intrusion(remedies: tuple[Remedy, ...]) -> float:
+    """How far a paragraph's remedies depart from its plain setting: tracking counts by the thousandth (paragraph
+    tracking five thousandths a step), word spacing one, an unbreakable word or a word carried over a half."""
+    total = 0.0
+    for remedy in remedies:
+        for name in remedy.classes.split():
+            if name.startswith("fix-letter-spacing-"):
+                thousandths = int(name.rsplit("-", 1)[1].lstrip("m"))
+                total += thousandths / 5 if remedy.start == remedy.end else thousandths / 10
+            elif name.startswith("fix-word-spacing-"):
+                total += 1
+            elif name in (UNBREAKABLE, BREAKABLE):
+                total += 0.5
+    return total
+
+
+def variants(setting: Setting, tried: set[tuple[Remedy, ...]]) -> list[tuple[Remedy, ...]]:
+    """The remedies to try next for a paragraph, built on the ones it has (its setting's), none tried before, in
+    the order to try them: for each fault the remedies of coopbook.layout.refine's rules, each hyphenated word
+    made unbreakable (the line tracked or a word carried over, where estimated to help), a whole-paragraph
+    setting (tighter or wider word spacing, tracking by ±0.005 to ±0.020 em), then each word unbreakable
+    alone, all of them, and all of them with each whole-paragraph setting."""
+    have = setting.retouch.remedies
+    hyphenated = [n for n, line in enumerate(setting.lines[:-1]) if line.hyphenated]
+    words = [[remedy for remedy in unbreakable(setting, line, tighter=False) if remedy.classes != TIGHTER.classes]
+             for line in hyphenated]
+    plain = [[remedy for remedy in group if UNBREAKABLE in remedy.classes.split()][-1:] for group in words]
+    every = [remedy for group in plain for remedy in group]
+    groups = [fault_remedies(setting, kind, line, alternate)
+              for kind, line in setting.faults for alternate in (0, 1, 2)]
+    whole = not any(remedy.start == remedy.end for remedy in have)
+    groups += words + ([[setting] for setting in PARAGRAPH_SETTINGS] if whole else []) + plain + [every]
+    if whole and hyphenated:
+        groups += [[setting, *every] for setting in PARAGRAPH_SETTINGS]
+    found = []
+    for group in groups:
+        remedies = _combined(have, group)
+        if remedies is not None and remedies not in tried and remedies not in found:
+            found.append(remedies)
+    return found
+
+
+def _combined(have: tuple[Remedy, ...], group: list[Remedy]) -> tuple[Remedy, ...] | None:
+    """The remedies a paragraph has with a group added, unless the group is empty or overlaps them."""
+    new = [remedy for remedy in group if remedy not in have]
+    if not new or any(r.start < g.end and g.start < r.end for r in have for g in new):
+        return None
+    if sum(remedy.start == remedy.end for remedy in (*have, *new)) > 1:  # one whole-paragraph setting at most
+        return None
+    return tuple(sorted((*have, *new)))
+
+
+def fault_remedies(setting: Setting, kind: str, line: int, alternate: int) -> list[Remedy]:
+    """The remedies for one fault: the first choice, or the others in turn (alternate)."""
+    if kind in ("last", "stack"):  # third, the word unbreakable whatever it leaves (measured)
+        return [[TIGHTER], unbreakable(setting, line, tighter=False)][alternate - 1] if alternate else (
+            unbreakable(setting, line))
+    if alternate:
+        return pull_back(setting, line) or [TIGHTER]
+    return tracking(setting, line) or breakable(setting, line) or pull_back(setting, line)

@@ -10,11 +10,12 @@ measured on one layout apply to the next. The author's text is never changed: on
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
+HIDDEN = "fix-display-none"  # a rule of templates/css/pdf.css: what a trial layout does not lay out
 
 
 @dataclass(frozen=True, order=True)
@@ -67,9 +68,15 @@ def text_of(node: Node) -> str:
     return (node.holder.tail if node.tail else node.holder.text) or ""
 
 
-def retouch(root: Any, retouches: Sequence[Retouch]) -> list[Any]:
-    """Apply remedies to a freshly parsed tree; its elements in order, as parsed (before any span is added)."""
+def retouch(root: Any, retouches: Sequence[Retouch], hidden: Collection[int] = ()) -> list[Any]:
+    """Apply remedies to a freshly parsed tree, and hide the elements at these positions, emptied (a trial layout
+    of some paragraphs); its elements in order, as parsed (before any span is added or hidden one emptied)."""
     elements = list(root.iter())
+    for n in hidden:  # emptied too: what a hidden element holds costs nothing to style
+        element = elements[n]
+        element.set("class", " ".join(filter(None, [element.get("class"), HIDDEN])))
+        element[:] = []
+        element.text = None
     for item in retouches:
         if max(item.shown | {item.element}) >= len(elements):
             log.debug("paragraph %d: not in this tree: not retouched", item.element)
