@@ -17,6 +17,8 @@ from ..templating import template_macro
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
+SPACES_BELOW = 0x3001  # every white-space character of Unicode is below U+3001 (tested)
+_UNCOUNTED = dict.fromkeys([n for n in range(SPACES_BELOW) if chr(n).isspace()] + [ord(c) for c in IGNORED])
 
 
 def insert_page_markers(xhtml: str, markers: Sequence[tuple[int, str]]) -> str:
@@ -35,6 +37,10 @@ def insert_page_markers(xhtml: str, markers: Sequence[tuple[int, str]]) -> str:
         text = (node.text if attr == "text" else node.tail) or ""
         if not pending:
             break
+        length = len(text.translate(_UNCOUNTED))  # the counted characters (as pagestarts.countable counts them)
+        if not seen <= pending[0][0] < seen + length:
+            seen += length  # no marker falls in this text: skip it without looking at each character
+            continue
         cut_points: list[tuple[int, str]] = []
         count = seen
         for index, ch in enumerate(text):
