@@ -49,6 +49,7 @@ from .layout.linestats import log_book_line_stats
 from .layout.part import PartLayout, PartResult
 from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
+from .markdown.rendercache import render_cache
 from .pdf.book import write_print, write_screen
 from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
@@ -136,7 +137,7 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
     with environment_errors(), build_lock(options), layout_workers(options, session) as pool:
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
-        rendered = render(loaded, session=session)
+        rendered = render(loaded, session=session, cache_dir=options.cache_dir)
         accept(validate(loaded, rendered.problems, options.cache_dir), options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
         book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
@@ -222,13 +223,18 @@ def load(content: Path, session: BuildSession | None = None) -> Loaded:
     return Loaded(book, registry)
 
 
-def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS, session: BuildSession | None = None) -> Rendered:
+def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS, session: BuildSession | None = None,
+           cache_dir: Path | None = None) -> Rendered:
     """Render stage: Markdown to HTML for the targets (both by default), mentions tagged once; problems collected.
 
-    With a session, interviews whose file did not change since its last build are not rendered again."""
+    With a session, interviews whose file did not change since its last build are not rendered again; with a
+    cache folder, neither are those rendered by an earlier build (coopbook.markdown.rendercache)."""
     problems = Problems()
     memo = session.render_memo(loaded.registry) if session is not None else None
-    books = render_books(loaded.book, loaded.registry, problems, targets, memo)
+    cache = render_cache(loaded, cache_dir)
+    books = render_books(loaded.book, loaded.registry, problems, targets, memo, cache)
+    if cache is not None:
+        cache.store.prune()
     return Rendered(books, tuple(problems.items))
 
 
