@@ -138,7 +138,8 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
         rendered = render(loaded, session=session, cache_dir=options.cache_dir)
-        accept(validate(loaded, rendered.problems, options.cache_dir), options)
+        accept(validate(loaded, rendered.problems, options.cache_dir, session.validate_memo() if session else None),
+               options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
         book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
         return tuple(write_outputs(products(ctx, book_pdf)))

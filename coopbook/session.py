@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .editorial.check import ValidateMemo
 from .errors import Problem, Problems
 from .layout.scheduler import ProcessPool
 from .markdown.fragments import Memo
@@ -46,6 +47,7 @@ class WarmCaches:
     pool: ProcessPool | None = None
     rendered: Memo = field(default_factory=dict)  # each interview's rendering (markdown/fragments), for...
     rendered_for: Registry | None = None  # ...this registry
+    validated: ValidateMemo = field(default_factory=dict)  # each interview's validate findings and link targets
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,10 @@ class BuildSession:
             self.warm.rendered = {}
             self.warm.rendered_for = registry
         return self.warm.rendered
+
+    def validate_memo(self) -> ValidateMemo:
+        """Each interview's validate findings and link targets from the last build (by their cache keys)."""
+        return self.warm.validated
 
     def close(self) -> None:
         """Stop the session's workers, if any (a watch does on exit, Ctrl-C included)."""
