@@ -28,6 +28,7 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .edition import finish_publishing, publish
 from .editorial.check import CheckReport, validate
+from .epub.doccache import DocumentCache
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
@@ -112,6 +113,7 @@ class Rendered:
 
     books: dict[Target, RenderedBook]
     problems: tuple[Problem, ...]
+    keys: Mapping[str, str] = field(default_factory=dict)  # each interview's rendering key, with a cache folder
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class BuildContext:
     loaded: Loaded
     rendered: Mapping[Target, RenderedBook]
     template: TemplateContext
+    render_keys: Mapping[str, str] = field(default_factory=dict)  # the render stage's keys (Rendered.keys)
 
     def output(self, suffix: str) -> Path:
         """The path of one output: the book's slug and suffix in the output folder."""
@@ -140,7 +143,7 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         rendered = render(loaded, session=session, cache_dir=options.cache_dir)
         accept(validate(loaded, rendered.problems, options.cache_dir, session.validate_memo() if session else None),
                options)
-        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
+        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys)
         book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
         return tuple(write_outputs(products(ctx, book_pdf)))
 
@@ -195,7 +198,7 @@ def epub_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
     rendered = ctx.rendered["epub"]
     index = make_index(rendered, ctx.loaded.registry, book_pdf.anchor_folios)
     epub = make_epub(rendered, index, page_markers(book_pdf), ctx.template, ctx.options,
-                     [p.layout for p in book_pdf.all_parts])
+                     [p.layout for p in book_pdf.all_parts], ctx.render_keys)
     return [("epub", ctx.output(".epub"), epub, None)]
 
 
@@ -236,7 +239,7 @@ def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS, session: Build
     books = render_books(loaded.book, loaded.registry, problems, targets, memo, cache)
     if cache is not None:
         cache.store.prune()
-    return Rendered(books, tuple(problems.items))
+    return Rendered(books, tuple(problems.items), dict(cache.keys) if cache is not None else {})
 
 
 def accept(report: CheckReport, options: BuildOptions) -> None:
@@ -341,10 +344,17 @@ def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
 
 
 def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
-              context: TemplateContext, options: BuildOptions, parts: Sequence[PartLayout] = ()) -> bytes:
-    """EPUB stage: the EPUB documents, then the reproducible EPUB (parts: the PDF's, for its page-list)."""
+              context: TemplateContext, options: BuildOptions, parts: Sequence[PartLayout] = (),
+              render_keys: Mapping[str, str] | None = None) -> bytes:
+    """EPUB stage: the EPUB documents, then the reproducible EPUB (parts: the PDF's, for its page-list; render_keys:
+    the render stage's, to find the interviews' documents in the cache)."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
-    documents = epub_documents(rendered, index, context, markers, options.templates, parts)
+    cache = None
+    if options.cache_dir is not None and render_keys:
+        cache = DocumentCache(options.cache_dir, render_keys, options.templates, context)
+    documents = epub_documents(rendered, index, context, markers, options.templates, parts, cache)
+    if cache is not None:
+        cache.prune()
     cover = make_cover(rendered, context, options.templates)
     return build_epub(rendered, documents, cover, css, context, options.templates, contents_pages(parts))
 

@@ -30,6 +30,7 @@ from ..markdown import anchors
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Refused, image_sources, package_name, resolve_image, used_images, verify_image
 from ..templating import TEMPLATES, TemplateContext, render_template
+from .doccache import DocumentCache
 from .pagelist import insert_page_markers
 
 PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
@@ -156,19 +157,23 @@ def contents_pages(parts: Sequence[PartLayout]) -> tuple[str, ...]:
 
 
 def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContext, page_markers: PageMarkers,
-                   templates: Path = TEMPLATES, parts: Sequence[PartLayout] = ()) -> list[EpubDocument]:
+                   templates: Path = TEMPLATES, parts: Sequence[PartLayout] = (),
+                   cache: DocumentCache | None = None) -> list[EpubDocument]:
     """Render every part of the book to XHTML, in reading order: front matter, interviews, index sections.
 
     page_markers place the body's print pages; parts (the PDF's laid-out parts) place the front matter's and the
-    index's.
+    index's. cache: the interviews' documents as rendered by an earlier build (before their page markers).
     """
     config = context.config
     words = translations(context.language, templates)
     front = front_markers(next((p for p in parts if p.kind == "front"), None))
 
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
-            markers: Sequence[tuple[int, str]] = (), **extra: Any) -> EpubDocument:
-        xhtml = render_template(template, templates, **context.variables(), title=title, **extra)
+            markers: Sequence[tuple[int, str]] = (), cached_as: str = "", **extra: Any) -> EpubDocument:
+        def render() -> str:
+            return render_template(template, templates, **context.variables(), title=title, **extra)
+
+        xhtml = cache.xhtml(cached_as, render) if cache is not None and cached_as else render()
         xhtml = markers_before_headings(insert_page_markers(xhtml, markers))
         return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
 
@@ -186,7 +191,7 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
     for n, item in enumerate(rendered.interviews):
         interview = doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
                         landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
-                        item=item)
+                        cached_as=item.interview.id, item=item)
         docs.append(replace(interview, lang=item.lang))
     files = {mention.id: interview_file(mention.interview) for mention in rendered.mentions}
     sections = [s for s in index.sections if not s.is_empty]

@@ -146,9 +146,8 @@ def render_books(book: Book, registry: Registry | None = None, found: Problems |
         key = (interview.id, source.source if source else "",
                book.config_source.source if book.config_source else "", targets)
         entry = memo.get(key) if memo is not None and source is not None else None
-        stored = None
-        if entry is None and cache is not None and source is not None:
-            stored = cache.entry_key(interview, source.path, source.source, targets)
+        stored = cache.entry_key(interview, source.path, source.source, targets) if cache and source else None
+        if entry is None and cache is not None and stored is not None:
             entry = cache.get(stored, interview, targets)
             if entry is not None and memo is not None:
                 memo[key] = entry

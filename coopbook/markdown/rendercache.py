@@ -54,10 +54,13 @@ class RenderCache:
         self.store = store
         config = book.config_source.source if book.config_source else ""
         self.context = digest(KIND, code_digest(), registry_digest, config)
+        self.keys: dict[str, str] = {}  # each interview's key, by id, as entry_key gave it (for the EPUB stage's)
 
     def entry_key(self, interview: Interview, source_path: str, source_text: str, targets: tuple[Target, ...]) -> str:
         """The key of an interview's rendering: this cache's context, the interview file, the targets."""
-        return digest(self.context, interview.id, source_path, source_text, ",".join(targets))
+        key = digest(self.context, interview.id, source_path, source_text, ",".join(targets))
+        self.keys[interview.id] = key
+        return key
 
     def get(self, key: str, interview: Interview, targets: tuple[Target, ...]) -> InterviewRendering | None:
         """The interview's cached rendering for the targets, or None."""

@@ -1,0 +1,49 @@
+"""Each interview's EPUB document kept between builds (coopbook.interviewcache, kind `epub`).
+
+What is kept is the document as its template renders it, before the print page markers go in (they depend on
+the folios, which any earlier interview can move): keyed by the interview's rendering key (its file, book.yaml,
+the registry, coopbook's code: see markdown.rendercache), the templates (every file's name, size and time) and
+the template variables (book settings, version, build time, editorial notes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..interviewcache import EntryStore, digest, fields, folder_stamp, text
+from ..templating import TemplateContext
+
+KIND = "epub"
+
+
+class DocumentCache:
+    """The interviews' rendered EPUB documents on disk, for one set of templates and template variables."""
+
+    def __init__(self, cache_dir: Path, render_keys: Mapping[str, str], templates: Path,
+                 context: TemplateContext) -> None:
+        self.store = EntryStore(cache_dir, KIND)
+        self.render_keys = render_keys
+        self.context = digest(KIND, folder_stamp(templates), repr(context.variables()))
+
+    def xhtml(self, interview_id: str, render: Callable[[], str]) -> str:
+        """The interview's document as its template renders it: from the cache, else rendered and kept."""
+        render_key = self.render_keys.get(interview_id)
+        if render_key is None:
+            return render()
+        key = digest(self.context, interview_id, render_key)
+        cached = self.store.get(key, _xhtml)
+        if cached is not None:
+            return cached
+        xhtml = render()
+        self.store.put(key, {"xhtml": xhtml})
+        return xhtml
+
+    def prune(self) -> None:
+        """Remove the entries no build used for a while."""
+        self.store.prune()
+
+
+def _xhtml(record: Any) -> str:
+    return text(fields(record, {"xhtml"})["xhtml"])
