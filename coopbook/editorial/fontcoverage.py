@@ -36,6 +36,8 @@ def covered_characters(fonts: Path = TEMPLATES / "fonts") -> frozenset[int]:
 
 def missing_glyphs(text: str, covered: frozenset[int]) -> list[str]:
     """The distinct characters of text, in order, that no font covers and that draw something."""
+    if all(ord(char) in covered for char in set(text)):
+        return []  # the common case, found without looking at each character in turn
     found: dict[str, None] = {}
     for char in text:
         if ord(char) not in covered and not char.isspace() and unicodedata.category(char) not in INVISIBLE:
