@@ -19,13 +19,23 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CoopbookError, Location, Problem, Problems, shorten
 from ..i18n import language_warnings
-from ..interviewcache import EntryStore, code_digest, digest, fields, items, problem_from_record, problem_record
+from ..interviewcache import (
+    EntryStore,
+    code_digest,
+    digest,
+    fields,
+    folder_stamp,
+    items,
+    problem_from_record,
+    problem_record,
+)
 from ..interviewcache import text as as_text
 from ..markdown.fields import markdown_fields
 from ..source.book import Interview
 from ..source.collisions import book_collisions, book_languages
 from ..source.languages import base_language
 from ..source.yamlreader import YamlDoc, YamlPath, is_dropping, string_values
+from ..templating import TEMPLATES
 from .candidates import CandidateFinder
 from .fontcoverage import glyph_warnings
 from .lint import anchor_ids, interview_ids, introduction_problems, lint_book
@@ -96,9 +106,15 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
     ids = cache.ids if cache is not None else anchor_ids(loaded.book)
     problems = [*(p for f in own for p in f.located), *introduction_problems(loaded.book, ids),
-                *with_columns(loaded, by_line), *glyph_warnings(loaded.book), *language_warnings(loaded.book),
+                *with_columns(loaded, by_line), *glyph_warnings(loaded.book, docs=config_doc(loaded)),
+                *language_warnings(loaded.book),
                 *book_collisions(loaded.registry, loaded.book)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
+
+
+def config_doc(loaded: Loaded) -> list[YamlDoc]:
+    """book.yaml's document, when it was read (checked on every build: it is no interview's finding)."""
+    return [loaded.book.config_source] if loaded.book.config_source is not None else []
 
 
 @dataclass(frozen=True)
@@ -114,13 +130,15 @@ ValidateMemo = dict[str, Any]  # a watch session's: cache keys to Findings and t
 
 def interview_findings(loaded: Loaded, interviews: Sequence[Interview],
                        ids: frozenset[str] | None = None) -> dict[str, Findings]:
-    """Lint, unregistered terms and placeholders of some interviews of the book, by interview id (ids: the
-    book's link targets, when known)."""
+    """Lint, unregistered terms, placeholders and characters no font has, of some interviews of the book, by
+    interview id (ids: the book's link targets, when known)."""
     ids_of = {loaded.book.sources[i.id].path: i.id for i in interviews}
     located: dict[str, list[Problem]] = {i.id: [] for i in interviews}
     by_line: dict[str, list[Problem]] = {i.id: [] for i in interviews}
     first = interviews[0].id
-    for problem in (*lint_book(loaded.book, interviews, ids), *placeholder_warnings(loaded, interviews)):
+    docs = [loaded.book.sources[i.id] for i in interviews]
+    for problem in (*lint_book(loaded.book, interviews, ids), *placeholder_warnings(loaded, interviews),
+                    *glyph_warnings(loaded.book, docs=docs)):
         located[ids_of.get(problem.location.path, first)].append(problem)
     for problem in candidate_warnings(loaded, interviews):
         by_line[ids_of.get(problem.location.path, first)].append(problem)
@@ -145,6 +163,7 @@ class ValidateCache:
             context.update(repr((language, sorted(loaded.registry.known_terms(language)))).encode())
         context.update(repr((sorted(loaded.registry.known_terms()), sorted(loaded.registry.ignore))).encode())
         context.update("\0".join(sorted(self.ids)).encode())
+        context.update(folder_stamp(TEMPLATES / "fonts").encode())  # the characters they have (fontcoverage)
         images = book.root / "images"
         for path in sorted(images.rglob("*")) if images.is_dir() else []:
             try:
