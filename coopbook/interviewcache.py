@@ -31,7 +31,7 @@ from .fsutil import BadEntry, atomic_write, discard_entry, seal, unseal
 
 KEEP_SECONDS = 7 * 24 * 3600
 FOLDER = "interviews"
-LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pycountry", "babel", "Jinja2", "lxml", "PyICU")  # they shape text
+LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pycountry", "babel", "Jinja2", "lxml", "PyICU", "CairoSVG")
 T = TypeVar("T")
 
 

@@ -350,12 +350,12 @@ def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tupl
     the render stage's, to find the interviews' documents in the cache)."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
     cache = None
-    if options.cache_dir is not None and render_keys:
-        cache = DocumentCache(options.cache_dir, render_keys, options.templates, context)
+    if options.cache_dir is not None:
+        cache = DocumentCache(options.cache_dir, render_keys or {}, options.templates, context)
     documents = epub_documents(rendered, index, context, markers, options.templates, parts, cache)
+    cover = make_cover(rendered, context, options.templates, cache)
     if cache is not None:
         cache.prune()
-    cover = make_cover(rendered, context, options.templates)
     return build_epub(rendered, documents, cover, css, context, options.templates, contents_pages(parts))
 
 

@@ -51,6 +51,7 @@ def test_a_warm_cache_gives_the_same_bytes_as_no_cache(content: Path, tmp_path: 
     warm = BuildOptions(content, tmp_path / "warm", ("pdf", "epub"), jobs=1)
     first = outputs(warm)
     assert all(len(entries(warm.out, kind)) == 2 for kind in KINDS)  # one per interview and kind
+    assert len(entries(warm.out, "cover")) == 1
     again = outputs(warm)  # everything per interview from the cache
     cold = outputs(BuildOptions(content, tmp_path / "cold", ("pdf", "epub"), jobs=1, cache=False))
     assert again == first == cold
@@ -89,7 +90,7 @@ def test_a_damaged_entry_is_ignored_and_made_again(content: Path, tmp_path: Path
                                                    caplog: pytest.LogCaptureFixture) -> None:
     options = BuildOptions(content, tmp_path / "out", ("pdf", "epub"), jobs=1)
     good = outputs(options)
-    damaged = [path for kind in KINDS for path in entries(options.out, kind)]
+    damaged = [path for kind in (*KINDS, "cover") for path in entries(options.out, kind)]
     for path in damaged:
         data = path.read_bytes()
         kind = path.parent.parent.name

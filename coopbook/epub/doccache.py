@@ -3,16 +3,18 @@
 What is kept is the document as its template renders it, before the print page markers go in (they depend on
 the folios, which any earlier interview can move): keyed by the interview's rendering key (its file, book.yaml,
 the registry, coopbook's code: see markdown.rendercache), the templates (every file's name, size and time) and
-the template variables (book settings, version, build time, editorial notes).
+the template variables (book settings, version, build time, editorial notes). The cover drawn from its SVG
+template is kept too, by the SVG's text.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..interviewcache import EntryStore, digest, fields, folder_stamp, text
+from ..interviewcache import EntryStore, code_digest, digest, fields, folder_stamp, text
 from ..templating import TemplateContext
 
 KIND = "epub"
@@ -24,6 +26,7 @@ class DocumentCache:
     def __init__(self, cache_dir: Path, render_keys: Mapping[str, str], templates: Path,
                  context: TemplateContext) -> None:
         self.store = EntryStore(cache_dir, KIND)
+        self.covers = EntryStore(cache_dir, "cover")
         self.render_keys = render_keys
         self.context = digest(KIND, folder_stamp(templates), repr(context.variables()))
 
@@ -40,9 +43,27 @@ class DocumentCache:
         self.store.put(key, {"xhtml": xhtml})
         return xhtml
 
+    def cover(self, svg: str, draw: Callable[[str], bytes]) -> bytes:
+        """The cover drawn from its SVG: from the cache, else drawn and kept."""
+        key = digest("cover", code_digest(), svg)
+        cached = self.covers.get(key, _png)
+        if cached is not None:
+            return cached
+        png = draw(svg)
+        self.covers.put(key, {"png": base64.b64encode(png).decode("ascii")})
+        return png
+
     def prune(self) -> None:
         """Remove the entries no build used for a while."""
         self.store.prune()
+        self.covers.prune()
+
+
+def _png(record: Any) -> bytes:
+    data = base64.b64decode(text(fields(record, {"png"})["png"]), validate=True)
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValueError("not a PNG")
+    return data
 
 
 def _xhtml(record: Any) -> str:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import cairosvg
 from ebooklib import epub
 from lxml import etree
 
@@ -168,13 +167,16 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
     words = translations(context.language, templates)
     front = front_markers(next((p for p in parts if p.kind == "front"), None))
 
+    raw: dict[str, str] = {}  # each document as its template renders it, by file name (an index's is placed twice)
+
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
             markers: Sequence[tuple[int, str]] = (), cached_as: str = "", **extra: Any) -> EpubDocument:
         def render() -> str:
             return render_template(template, templates, **context.variables(), title=title, **extra)
 
-        xhtml = cache.xhtml(cached_as, render) if cache is not None and cached_as else render()
-        xhtml = markers_before_headings(insert_page_markers(xhtml, markers))
+        if file_name not in raw:
+            raw[file_name] = cache.xhtml(cached_as, render) if cache is not None and cached_as else render()
+        xhtml = markers_before_headings(insert_page_markers(raw[file_name], markers))
         return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
 
     docs = [
@@ -250,8 +252,10 @@ def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
     return resolved
 
 
-def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path = TEMPLATES) -> Cover:
-    """The book's cover image from book.yaml `cover:`, or a PNG drawn from the SVG template with its titles."""
+def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path = TEMPLATES,
+               cache: DocumentCache | None = None) -> Cover:
+    """The book's cover image from book.yaml `cover:`, or a PNG drawn from the SVG template with its titles (kept
+    in the cache, when given, by the SVG's text)."""
     config = rendered.book.config
     words = translations(context.language, templates)
     title = f"{config.title} — {config.subtitle}" if config.subtitle else config.title
@@ -268,8 +272,15 @@ def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path
     svg = render_template("epub/cover.svg", templates, **context.variables(),
                           title_lines=textwrap.wrap(config.title, 14) or [config.title],
                           subtitle_lines=textwrap.wrap(config.subtitle or "", 24))
-    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"))  # stores reject SVG covers; cairo's PNG is reproducible
+    png = cache.cover(svg, svg_to_png) if cache is not None else svg_to_png(svg)
     return Cover("images/cover.png", png, alt)
+
+
+def svg_to_png(svg: str) -> bytes:
+    """The cover SVG drawn as a PNG by cairo (stores reject SVG covers; cairo's PNG is reproducible)."""
+    import cairosvg  # imported here: a rebuild whose cover is cached never loads cairo
+
+    return bytes(cairosvg.svg2png(bytestring=svg.encode("utf-8")))
 
 
 def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover: Cover, stylesheet: str,
