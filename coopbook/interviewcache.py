@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from . import __version__
 from .errors import Location, Problem
@@ -74,11 +74,17 @@ def folder_stamp(root: Path) -> str:
 
 
 class EntryStore:
-    """One kind of per-interview entry on disk: <cache>/interviews/<kind>/<key[:2]>/<key>.json, sealed."""
+    """One kind of per-interview entry on disk: <cache>/interviews/<kind>/<key[:2]>/<key>.json, sealed.
 
-    def __init__(self, cache_dir: Path | None, kind: str) -> None:
+    memo (a watch session's) keeps the records read or written in memory too, by key; `prune` leaves in it only
+    those this build asked for.
+    """
+
+    def __init__(self, cache_dir: Path | None, kind: str, memo: dict[str, Any] | None = None) -> None:
         self.kind = kind
         self.folder = cache_dir / FOLDER / kind if cache_dir is not None else None
+        self.memo = memo
+        self.used: set[str] = set()
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None
@@ -88,6 +94,9 @@ class EntryStore:
         """The entry for key made into a record by build (None: missing; untrustworthy, then removed)."""
         if self.folder is None:
             return None
+        self.used.add(key)
+        if self.memo is not None and key in self.memo:
+            return cast(T, self.memo[key])
         path = self._path(key)
         try:
             data = path.read_bytes()
@@ -111,17 +120,26 @@ class EntryStore:
             os.utime(path)
         except OSError:
             pass  # a read-only cache still serves; the entry is only pruned sooner
+        if self.memo is not None:
+            self.memo[key] = value
         return value
 
-    def put(self, key: str, record: Mapping[str, Any]) -> None:
-        """Store a record (plain JSON data) under key, atomically."""
+    def put(self, key: str, record: Mapping[str, Any], value: object = None) -> None:
+        """Store a record (plain JSON data) under key, atomically (value: what get makes of it, for the memo)."""
         if self.folder is not None:
             atomic_write(self._path(key), seal(self.kind, key, dict(record), b""))
+            self.used.add(key)
+            if self.memo is not None and value is not None:
+                self.memo[key] = value
 
     def prune(self, keep_seconds: float = KEEP_SECONDS) -> int:
-        """Remove the entries no build used for keep_seconds; return how many were removed."""
+        """Remove the entries no build used for keep_seconds, and from the memo those this build did not ask for;
+        return how many files were removed."""
         if self.folder is None:
             return 0
+        if self.memo is not None:
+            for stale in set(self.memo) - self.used:
+                del self.memo[stale]
         limit = time.time() - keep_seconds
         removed = 0
         for path in self.folder.glob("*/*.json"):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from filelock import FileLock, Timeout
 
@@ -125,6 +125,7 @@ class BuildContext:
     rendered: Mapping[Target, RenderedBook]
     template: TemplateContext
     render_keys: Mapping[str, str] = field(default_factory=dict)  # the render stage's keys (Rendered.keys)
+    stored: dict[str, dict[str, Any]] | None = None  # a watch session's memo of cache entries, by kind
 
     def output(self, suffix: str) -> Path:
         """The path of one output: the book's slug and suffix in the output folder."""
@@ -143,7 +144,8 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         rendered = render(loaded, session=session, cache_dir=options.cache_dir)
         accept(validate(loaded, rendered.problems, options.cache_dir, session.validate_memo() if session else None),
                options)
-        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys)
+        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
+                           session.warm.stored if session else None)
         book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
         return tuple(write_outputs(products(ctx, book_pdf)))
 
@@ -198,7 +200,7 @@ def epub_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
     rendered = ctx.rendered["epub"]
     index = make_index(rendered, ctx.loaded.registry, book_pdf.anchor_folios)
     epub = make_epub(rendered, index, page_markers(book_pdf), ctx.template, ctx.options,
-                     [p.layout for p in book_pdf.all_parts], ctx.render_keys)
+                     [p.layout for p in book_pdf.all_parts], ctx.render_keys, ctx.stored)
     return [("epub", ctx.output(".epub"), epub, None)]
 
 
@@ -345,13 +347,13 @@ def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
 
 def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
               context: TemplateContext, options: BuildOptions, parts: Sequence[PartLayout] = (),
-              render_keys: Mapping[str, str] | None = None) -> bytes:
+              render_keys: Mapping[str, str] | None = None, memo: dict[str, dict[str, Any]] | None = None) -> bytes:
     """EPUB stage: the EPUB documents, then the reproducible EPUB (parts: the PDF's, for its page-list; render_keys:
-    the render stage's, to find the interviews' documents in the cache)."""
+    the render stage's, to find the interviews' documents in the cache; memo: a session's, in front of it)."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
     cache = None
     if options.cache_dir is not None:
-        cache = DocumentCache(options.cache_dir, render_keys or {}, options.templates, context)
+        cache = DocumentCache(options.cache_dir, render_keys or {}, options.templates, context, memo)
     documents = epub_documents(rendered, index, context, markers, options.templates, parts, cache)
     cover = make_cover(rendered, context, options.templates, cache)
     if cache is not None:

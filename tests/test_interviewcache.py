@@ -26,7 +26,8 @@ from coopbook.session import BuildSession
 from tests.conftest import REPO
 from tests.readers import Epub, epubcheck
 
-KINDS = ("render", "ids", "validate", "epub")
+KINDS = ("render", "ids", "validate", "epub")  # epub: each interview's document without and with its page markers
+PER_INTERVIEW = {"render": 1, "ids": 1, "validate": 1, "epub": 2}
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def outputs(options: BuildOptions) -> list[bytes]:
 def test_a_warm_cache_gives_the_same_bytes_as_no_cache(content: Path, tmp_path: Path) -> None:
     warm = BuildOptions(content, tmp_path / "warm", ("pdf", "epub"), jobs=1)
     first = outputs(warm)
-    assert all(len(entries(warm.out, kind)) == 2 for kind in KINDS)  # one per interview and kind
+    assert {kind: len(entries(warm.out, kind)) for kind in KINDS} == {k: 2 * n for k, n in PER_INTERVIEW.items()}
     assert len(entries(warm.out, "cover")) == 1
     again = outputs(warm)  # everything per interview from the cache
     cold = outputs(BuildOptions(content, tmp_path / "cold", ("pdf", "epub"), jobs=1, cache=False))
@@ -64,7 +65,8 @@ def test_a_corrected_interview_is_made_again_and_the_other_read_back(content: Pa
     path = content / "interviews" / "maria-perez.yaml"
     path.write_text(path.read_text("utf-8").replace("In Colombia", "In Bogotá, Colombia"), "utf-8")
     corrected = outputs(warm)
-    assert all(len(entries(warm.out, kind)) == 3 for kind in KINDS)  # the corrected interview's new entries
+    counts = {kind: len(entries(warm.out, kind)) for kind in KINDS}  # the corrected interview's new entries
+    assert counts == {k: 3 * n for k, n in PER_INTERVIEW.items()}
     assert corrected == outputs(BuildOptions(content, tmp_path / "cold", ("pdf", "epub"), jobs=1, cache=False))
 
 
@@ -79,7 +81,7 @@ def test_the_cache_is_read_sealed_entries_and_all(content: Path, tmp_path: Path)
         record["xhtml"] = record["xhtml"].replace("</body>", "<p>planted in the cache</p></body>")
         path.write_bytes(seal("epub", key, record, b""))
         planted += 1
-    assert planted == 2
+    assert planted == 4
     build(options)
     epub = Epub.open(options.out / "test-anthology.epub")
     assert "planted in the cache" in epub.text_of(epub.href("interview-maria-perez.xhtml"))
@@ -166,6 +168,9 @@ def test_a_session_keeps_only_the_current_findings(content: Path, tmp_path: Path
     path.write_text(path.read_text("utf-8").replace("In Colombia", "In Bogotá, Colombia"), "utf-8")
     build(session.options, session)
     assert len(session.warm.validated) == 4  # the old version's are dropped
+    # the EPUB documents asked for: the unchanged interview's with its markers (not the one without: not needed),
+    # the corrected interview's without and with them
+    assert {kind: len(memo) for kind, memo in session.warm.stored.items()} == {"epub": 3, "cover": 1}
 
 
 def test_every_white_space_character_is_below_the_page_markers_bound() -> None:

@@ -174,9 +174,12 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
         def render() -> str:
             return render_template(template, templates, **context.variables(), title=title, **extra)
 
-        if file_name not in raw:
-            raw[file_name] = cache.xhtml(cached_as, render) if cache is not None and cached_as else render()
-        xhtml = markers_before_headings(insert_page_markers(raw[file_name], markers))
+        def place() -> str:
+            if file_name not in raw:
+                raw[file_name] = cache.xhtml(cached_as, render) if cache is not None and cached_as else render()
+            return markers_before_headings(insert_page_markers(raw[file_name], markers))
+
+        xhtml = cache.placed(cached_as, markers, place) if cache is not None and cached_as else place()
         return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
 
     docs = [
