@@ -33,6 +33,7 @@ KEEP_SECONDS = 7 * 24 * 3600
 FOLDER = "interviews"
 LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pycountry", "babel", "Jinja2", "lxml", "PyICU", "CairoSVG")
 T = TypeVar("T")
+Memos = dict[str, dict[str, Any]]  # a watch session's entries in memory: by kind, then key, what get made of them
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from filelock import FileLock, Timeout
 
@@ -34,6 +34,7 @@ from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
 from .i18n import translations
 from .index.model import Index, build_index
+from .interviewcache import Memos
 from .layout.book import (
     BookPdf,
     TocEntry,
@@ -125,7 +126,7 @@ class BuildContext:
     rendered: Mapping[Target, RenderedBook]
     template: TemplateContext
     render_keys: Mapping[str, str] = field(default_factory=dict)  # the render stage's keys (Rendered.keys)
-    stored: dict[str, dict[str, Any]] | None = None  # a watch session's memo of cache entries, by kind
+    stored: Memos | None = None  # a watch session's per-interview cache entries in memory (interviewcache)
 
     def output(self, suffix: str) -> Path:
         """The path of one output: the book's slug and suffix in the output folder."""
@@ -142,7 +143,7 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
         rendered = render(loaded, session=session, cache_dir=options.cache_dir)
-        accept(validate(loaded, rendered.problems, options.cache_dir, session.validate_memo() if session else None),
+        accept(validate(loaded, rendered.problems, options.cache_dir, session.warm.stored if session else None),
                options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
                            session.warm.stored if session else None)
@@ -347,7 +348,7 @@ def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
 
 def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
               context: TemplateContext, options: BuildOptions, parts: Sequence[PartLayout] = (),
-              render_keys: Mapping[str, str] | None = None, memo: dict[str, dict[str, Any]] | None = None) -> bytes:
+              render_keys: Mapping[str, str] | None = None, memo: Memos | None = None) -> bytes:
     """EPUB stage: the EPUB documents, then the reproducible EPUB (parts: the PDF's, for its page-list; render_keys:
     the render stage's, to find the interviews' documents in the cache; memo: a session's, in front of it)."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))

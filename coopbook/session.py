@@ -16,10 +16,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .editorial.check import ValidateMemo
 from .errors import Problem, Problems
+from .interviewcache import Memos
 from .layout.scheduler import ProcessPool
 from .markdown.fragments import Memo
 from .source.book import Interview
@@ -49,8 +49,7 @@ class WarmCaches:
     pool: ProcessPool | None = None
     rendered: Memo = field(default_factory=dict)  # each interview's rendering (markdown/fragments), for...
     rendered_for: Registry | None = None  # ...this registry
-    validated: ValidateMemo = field(default_factory=dict)  # each interview's validate findings and link targets
-    stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # other cache entries read (EPUB documents)
+    stored: Memos = field(default_factory=dict)  # per-interview cache entries read or written, by kind
 
 
 @dataclass(frozen=True)
@@ -75,10 +74,6 @@ class BuildSession:
             self.warm.rendered = {}
             self.warm.rendered_for = registry
         return self.warm.rendered
-
-    def validate_memo(self) -> ValidateMemo:
-        """Each interview's validate findings and link targets from the last build (by their cache keys)."""
-        return self.warm.validated
 
     def close(self) -> None:
         """Stop the session's workers, if any (a watch does on exit, Ctrl-C included)."""

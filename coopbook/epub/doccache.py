@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..interviewcache import EntryStore, code_digest, digest, fields, folder_stamp, text
+from ..interviewcache import EntryStore, Memos, code_digest, digest, fields, folder_stamp, text
 from ..templating import TemplateContext
 
 KIND = "epub"
@@ -26,7 +26,7 @@ class DocumentCache:
     watch session's, by kind, kept in memory too)."""
 
     def __init__(self, cache_dir: Path, render_keys: Mapping[str, str], templates: Path,
-                 context: TemplateContext, memo: dict[str, dict[str, Any]] | None = None) -> None:
+                 context: TemplateContext, memo: Memos | None = None) -> None:
         self.store = EntryStore(cache_dir, KIND, memo.setdefault(KIND, {}) if memo is not None else None)
         self.covers = EntryStore(cache_dir, "cover", memo.setdefault("cover", {}) if memo is not None else None)
         self.render_keys = render_keys
