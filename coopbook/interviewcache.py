@@ -38,10 +38,11 @@ Memos = dict[str, dict[str, Any]]  # a watch session's entries in memory: by kin
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """A digest of coopbook's version and code (every module) and of the versions of the libraries shaping text."""
+    """A digest of coopbook's version and code (every module and data file, countrynames.yaml too) and of the
+    versions of the libraries shaping text."""
     digest = hashlib.sha256(f"{__version__}\0".encode())
     package = Path(__file__).resolve().parent
-    for code in sorted(package.rglob("*.py")):
+    for code in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(code.relative_to(package)).encode() + b"\0" + code.read_bytes())
     for library in LIBRARIES:
         try:

@@ -2,7 +2,8 @@
 
 An entry holds the interview's HTML fragments for every target, the mentions its tagging found and the problems
 it recorded; it is keyed by coopbook's code, the interview file's path and text, book.yaml's text (language,
-typography), the registry's sources (its terms and the interviewees it adds) and the targets. The interview's
+typography), the registry's sources (its terms and the interviewees it adds), the default templates (the
+footnotes' markup comes from templates/partials/notes.html) and the targets. The interview's
 record itself is not stored: the entry is rebuilt around the record the build just loaded from the same text.
 """
 
@@ -19,6 +20,7 @@ from ..interviewcache import (
     digest,
     fields,
     flag,
+    folder_stamp,
     items,
     location_from_record,
     location_record,
@@ -28,6 +30,7 @@ from ..interviewcache import (
     text,
 )
 from ..source.book import Book, Interview
+from ..templating import TEMPLATES
 from .fragments import TARGETS, InterviewRendering, RenderedInterview, RenderedQuestion, Target
 from .mentions import Mention
 
@@ -53,7 +56,8 @@ class RenderCache:
     def __init__(self, store: EntryStore, book: Book, registry_digest: str) -> None:
         self.store = store
         config = book.config_source.source if book.config_source else ""
-        self.context = digest(KIND, code_digest(), registry_digest, config)
+        notes = folder_stamp(TEMPLATES)  # the footnotes' markup (convert renders templates/partials/notes.html)
+        self.context = digest(KIND, code_digest(), registry_digest, config, notes)
         self.keys: dict[str, str] = {}  # each interview's key, by id, as entry_key gave it (for the EPUB stage's)
 
     def entry_key(self, interview: Interview, source_path: str, source_text: str, targets: tuple[Target, ...]) -> str:
