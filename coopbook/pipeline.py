@@ -3,8 +3,9 @@
 load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout
 workers start first, while the process is small. Validate is not run beside paginate: it would report a
 content error ~3 s later at N = 100 (its thread competing with the workers for the cores). `load` reads the
-content; `validate` also reads and writes its cache of per-interview findings, `paginate` the cache of
-laid-out parts and font subsets (both under the output folder's .cache/, skipped with cache=False); only
+content; `render`, `validate` and the EPUB stage also read and write the per-interview cache (renderings,
+findings, documents: coopbook.interviewcache), `paginate` the cache of laid-out parts and font subsets (all
+under the output folder's .cache/, skipped with cache=False); only
 `write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
 published only once all of them are ready, and as one set (coopbook.edition: staged, committed by a manifest,
 renamed; a kill mid-way is finished by the next build). `validate` is the same pass `coopbook check` runs: its
