@@ -39,7 +39,7 @@ from ..source.yamlreader import YamlDoc, YamlPath, is_dropping, string_values
 from ..templating import TEMPLATES
 from .candidates import CandidateFinder
 from .fontcoverage import glyph_warnings
-from .lint import anchor_ids, interview_ids, introduction_problems, lint_book
+from .lint import ParsedFields, anchor_ids, interview_ids, introduction_problems, lint_book, parse_fields
 
 if TYPE_CHECKING:
     from ..pipeline import Loaded
@@ -91,10 +91,12 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
     session's memo keeps both in memory too.
     """
     cache = ValidateCache(cache_dir, loaded, memo) if cache_dir is not None else None
+    parsed = None if cache is not None else parse_fields(loaded.book, loaded.book.interviews)  # parsed once
+    ids = cache.ids if cache is not None else anchor_ids(loaded.book, parsed)
     found = {i.id: cache.get(i.id) if cache is not None else None for i in loaded.book.interviews}
     todo = [i for i in loaded.book.interviews if found[i.id] is None]
     if todo:
-        fresh = interview_findings(loaded, todo, cache.ids if cache is not None else None)
+        fresh = interview_findings(loaded, todo, ids, parsed)
         for interview in todo:
             found[interview.id] = fresh[interview.id]
             if cache is not None:
@@ -103,7 +105,6 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
         cache.prune()
     own = [f for f in found.values() if f is not None]
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
-    ids = cache.ids if cache is not None else anchor_ids(loaded.book)
     problems = [*(p for f in own for p in f.located), *introduction_problems(loaded.book, ids),
                 *with_columns(loaded, by_line), *glyph_warnings(loaded.book, docs=config_doc(loaded)),
                 *language_warnings(loaded.book),
@@ -124,16 +125,16 @@ class Findings:
     by_line: tuple[Problem, ...]
 
 
-def interview_findings(loaded: Loaded, interviews: Sequence[Interview],
-                       ids: frozenset[str] | None = None) -> dict[str, Findings]:
+def interview_findings(loaded: Loaded, interviews: Sequence[Interview], ids: frozenset[str] | None = None,
+                       parsed: ParsedFields | None = None) -> dict[str, Findings]:
     """Lint, unregistered terms, placeholders and characters no font has, of some interviews of the book, by
-    interview id (ids: the book's link targets, when known)."""
+    interview id (ids: the book's link targets, parsed: the interviews' parsed values, when known)."""
     ids_of = {loaded.book.sources[i.id].path: i.id for i in interviews}
     located: dict[str, list[Problem]] = {i.id: [] for i in interviews}
     by_line: dict[str, list[Problem]] = {i.id: [] for i in interviews}
     first = interviews[0].id
     docs = [loaded.book.sources[i.id] for i in interviews]
-    for problem in (*lint_book(loaded.book, interviews, ids), *placeholder_warnings(loaded, interviews),
+    for problem in (*lint_book(loaded.book, interviews, ids, parsed), *placeholder_warnings(loaded, interviews),
                     *glyph_warnings(loaded.book, docs=docs)):
         located[ids_of.get(problem.location.path, first)].append(problem)
     for problem in candidate_warnings(loaded, interviews):

@@ -80,13 +80,23 @@ class _Field:
         return Problem(location, hit.message, hit.value, hit.hint, hit.severity)
 
 
-def lint_book(book: Book, interviews: Sequence[Interview] | None = None,
-              ids: frozenset[str] | None = None) -> list[Problem]:
+ParsedFields = dict[str, list[_Field]]  # each interview's Markdown values parsed for the checks, by interview id
+
+
+def parse_fields(book: Book, interviews: Sequence[Interview]) -> ParsedFields:
+    """The interviews' Markdown values parsed once for every check (and for anchor_ids)."""
+    return {i.id: list(_fields(book, i)) for i in interviews}
+
+
+def lint_book(book: Book, interviews: Sequence[Interview] | None = None, ids: frozenset[str] | None = None,
+              parsed: ParsedFields | None = None) -> list[Problem]:
     """Every content problem the schema cannot see, located at file:line:col, sorted by place.
 
     Given interviews, only theirs (links still checked against the whole book's ids: `ids` when the caller has
-    them); without, the whole book's and the introduction's (book.yaml's series description)."""
-    fields = {i.id: list(_fields(book, i)) for i in (book.interviews if interviews is None else interviews)}
+    them); without, the whole book's and the introduction's (book.yaml's series description). parsed: the
+    interviews' values already parsed (parse_fields), when the caller has them."""
+    chosen = book.interviews if interviews is None else interviews
+    fields = {i.id: parsed[i.id] for i in chosen} if parsed is not None else parse_fields(book, chosen)
     if ids is None:
         ids = anchor_ids(book, fields)
     problems: list[Problem] = []
@@ -125,7 +135,7 @@ def _introduction(book: Book) -> Iterator[_Field]:
     yield _Field("", ("series", "description"), text, doc, *_parsed(text))
 
 
-def anchor_ids(book: Book, fields: dict[str, list[_Field]] | None = None,
+def anchor_ids(book: Book, fields: ParsedFields | None = None,
                known: Mapping[str, frozenset[str]] | None = None) -> frozenset[str]:
     """The ids an in-book link may target: front sections, interviews, questions and footnotes (see anchors);
     fields: some interviews' parsed values, known: some interviews' ids, when the caller has them."""
