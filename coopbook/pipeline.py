@@ -3,8 +3,9 @@
 load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout
 workers start first, while the process is small. Validate is not run beside paginate: it would report a
 content error ~3 s later at N = 100 (its thread competing with the workers for the cores). `load` reads the
-content; `validate` also reads and writes its cache of per-interview findings, `paginate` the cache of
-laid-out parts and font subsets (both under the output folder's .cache/, skipped with cache=False); only
+content; `render`, `validate` and the EPUB stage also read and write the per-interview cache (renderings,
+findings, documents: coopbook.interviewcache), `paginate` the cache of laid-out parts and font subsets (all
+under the output folder's .cache/, skipped with cache=False); only
 `write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
 published only once all of them are ready, and as one set (coopbook.edition: staged, committed by a manifest,
 renamed; a kill mid-way is finished by the next build). `validate` is the same pass `coopbook check` runs: its
@@ -28,11 +29,13 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .edition import finish_publishing, publish
 from .editorial.check import CheckReport, validate
+from .epub.doccache import DocumentCache
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
 from .i18n import translations
 from .index.model import Index, build_index
+from .interviewcache import Memos
 from .layout.book import (
     BookPdf,
     TocEntry,
@@ -49,6 +52,7 @@ from .layout.linestats import log_book_line_stats
 from .layout.part import PartLayout, PartResult
 from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
+from .markdown.rendercache import render_cache
 from .pdf.book import write_print, write_screen
 from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
@@ -111,6 +115,7 @@ class Rendered:
 
     books: dict[Target, RenderedBook]
     problems: tuple[Problem, ...]
+    keys: Mapping[str, str] = field(default_factory=dict)  # each interview's rendering key, with a cache folder
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ class BuildContext:
     loaded: Loaded
     rendered: Mapping[Target, RenderedBook]
     template: TemplateContext
+    render_keys: Mapping[str, str] = field(default_factory=dict)  # the render stage's keys (Rendered.keys)
+    stored: Memos | None = None  # a watch session's per-interview cache entries in memory (interviewcache)
 
     def output(self, suffix: str) -> Path:
         """The path of one output: the book's slug and suffix in the output folder."""
@@ -136,9 +143,11 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
     with environment_errors(), build_lock(options), layout_workers(options, session) as pool:
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
-        rendered = render(loaded, session=session)
-        accept(validate(loaded, rendered.problems, options.cache_dir), options)
-        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book))
+        rendered = render(loaded, session=session, cache_dir=options.cache_dir)
+        accept(validate(loaded, rendered.problems, options.cache_dir, session.warm.stored if session else None),
+               options)
+        ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
+                           session.warm.stored if session else None)
         book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
         return tuple(write_outputs(products(ctx, book_pdf)))
 
@@ -193,7 +202,7 @@ def epub_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
     rendered = ctx.rendered["epub"]
     index = make_index(rendered, ctx.loaded.registry, book_pdf.anchor_folios)
     epub = make_epub(rendered, index, page_markers(book_pdf), ctx.template, ctx.options,
-                     [p.layout for p in book_pdf.all_parts])
+                     [p.layout for p in book_pdf.all_parts], ctx.render_keys, ctx.stored)
     return [("epub", ctx.output(".epub"), epub, None)]
 
 
@@ -222,14 +231,19 @@ def load(content: Path, session: BuildSession | None = None) -> Loaded:
     return Loaded(book, registry)
 
 
-def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS, session: BuildSession | None = None) -> Rendered:
+def render(loaded: Loaded, targets: tuple[Target, ...] = TARGETS, session: BuildSession | None = None,
+           cache_dir: Path | None = None) -> Rendered:
     """Render stage: Markdown to HTML for the targets (both by default), mentions tagged once; problems collected.
 
-    With a session, interviews whose file did not change since its last build are not rendered again."""
+    With a session, interviews whose file did not change since its last build are not rendered again; with a
+    cache folder, neither are those rendered by an earlier build (coopbook.markdown.rendercache)."""
     problems = Problems()
     memo = session.render_memo(loaded.registry) if session is not None else None
-    books = render_books(loaded.book, loaded.registry, problems, targets, memo)
-    return Rendered(books, tuple(problems.items))
+    cache = render_cache(loaded, cache_dir)
+    books = render_books(loaded.book, loaded.registry, problems, targets, memo, cache)
+    if cache is not None:
+        cache.store.prune()
+    return Rendered(books, tuple(problems.items), dict(cache.keys) if cache is not None else {})
 
 
 def accept(report: CheckReport, options: BuildOptions) -> None:
@@ -334,11 +348,18 @@ def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
 
 
 def make_epub(rendered: RenderedBook, index: Index, markers: dict[str, list[tuple[int, str]]],
-              context: TemplateContext, options: BuildOptions, parts: Sequence[PartLayout] = ()) -> bytes:
-    """EPUB stage: the EPUB documents, then the reproducible EPUB (parts: the PDF's, for its page-list)."""
+              context: TemplateContext, options: BuildOptions, parts: Sequence[PartLayout] = (),
+              render_keys: Mapping[str, str] | None = None, memo: Memos | None = None) -> bytes:
+    """EPUB stage: the EPUB documents, then the reproducible EPUB (parts: the PDF's, for its page-list; render_keys:
+    the render stage's, to find the interviews' documents in the cache; memo: a session's, in front of it)."""
     css = "\n".join((options.templates / "css" / name).read_text("utf-8") for name in ("book.css", "epub.css"))
-    documents = epub_documents(rendered, index, context, markers, options.templates, parts)
-    cover = make_cover(rendered, context, options.templates)
+    cache = None
+    if options.cache_dir is not None:
+        cache = DocumentCache(options.cache_dir, render_keys or {}, options.templates, context, memo)
+    documents = epub_documents(rendered, index, context, markers, options.templates, parts, cache)
+    cover = make_cover(rendered, context, options.templates, cache)
+    if cache is not None:
+        cache.prune()
     return build_epub(rendered, documents, cover, css, context, options.templates, contents_pages(parts))
 
 

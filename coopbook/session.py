@@ -2,7 +2,9 @@
 
 `pipeline.build(options, session)` asks the session for the registry instead of loading it again, renders again
 only the interviews whose file changed (while the registry is the same), and lays parts out on the session's
-worker processes, which stay alive (fonts and stylesheets loaded) from build to build until `close`. The loaded
+worker processes, which stay alive (fonts and stylesheets loaded) from build to build until `close`. With the
+build cache on, it also keeps in memory what the per-interview cache holds (coopbook.interviewcache: validate
+findings and link targets, EPUB documents), only for the content of its last build. The loaded
 registry (and the problems its load found) is reused only while the bytes of every file under content/registry/
 and the interviewees it adds (id, person id, name) are unchanged; anything else is built afresh, as in a new
 process, so a warm build writes the same bytes as a cold one.
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import Problem, Problems
+from .interviewcache import Memos
 from .layout.scheduler import ProcessPool
 from .markdown.fragments import Memo
 from .source.book import Interview
@@ -46,6 +49,7 @@ class WarmCaches:
     pool: ProcessPool | None = None
     rendered: Memo = field(default_factory=dict)  # each interview's rendering (markdown/fragments), for...
     rendered_for: Registry | None = None  # ...this registry
+    stored: Memos = field(default_factory=dict)  # per-interview cache entries read or written, by kind
 
 
 @dataclass(frozen=True)

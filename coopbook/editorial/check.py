@@ -11,28 +11,35 @@ column here. `build` and `check` both call it, so they agree on what is an error
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
 from ..errors import CoopbookError, Location, Problem, Problems, shorten
-from ..fsutil import atomic_write
 from ..i18n import language_warnings
-from ..layout.cache import KEEP_SECONDS
+from ..interviewcache import (
+    EntryStore,
+    Memos,
+    code_digest,
+    digest,
+    fields,
+    folder_stamp,
+    items,
+    problem_from_record,
+    problem_record,
+)
+from ..interviewcache import text as as_text
 from ..markdown.fields import markdown_fields
 from ..source.book import Interview
 from ..source.collisions import book_collisions, book_languages
 from ..source.languages import base_language
 from ..source.yamlreader import YamlDoc, YamlPath, is_dropping, string_values
+from ..templating import TEMPLATES
 from .candidates import CandidateFinder
 from .fontcoverage import glyph_warnings
-from .lint import anchor_ids, lint_book
+from .lint import ParsedFields, anchor_ids, interview_ids, introduction_problems, lint_book, parse_fields
 
 if TYPE_CHECKING:
     from ..pipeline import Loaded
@@ -74,18 +81,22 @@ def check_content(content: Path) -> CheckReport:
     return validate(loaded, render(loaded, ("pdf",)).problems)  # one target's fragments: the same problems
 
 
-def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None = None) -> CheckReport:
+def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None = None,
+             memo: Memos | None = None) -> CheckReport:
     """Validate stage: lint, the render stage's tagging problems, unregistered terms and placeholders.
 
     With a cache folder, each interview's own findings are kept under a key of everything they depend on (its
-    file, the registry's terms, the book's link targets and images, coopbook's code): a rebuild after a
-    correction validates only the interview that changed.
+    file, the registry's terms, the book's link targets and images, coopbook's code), and so are the link
+    targets each interview gives: a rebuild after a correction reads only the interview that changed. A watch
+    session's memo keeps both in memory too.
     """
-    cache = ValidateCache(cache_dir, loaded) if cache_dir is not None else None
+    cache = ValidateCache(cache_dir, loaded, memo) if cache_dir is not None else None
+    parsed = None if cache is not None else parse_fields(loaded.book, loaded.book.interviews)  # parsed once
+    ids = cache.ids if cache is not None else anchor_ids(loaded.book, parsed)
     found = {i.id: cache.get(i.id) if cache is not None else None for i in loaded.book.interviews}
     todo = [i for i in loaded.book.interviews if found[i.id] is None]
     if todo:
-        fresh = interview_findings(loaded, todo)
+        fresh = interview_findings(loaded, todo, ids, parsed)
         for interview in todo:
             found[interview.id] = fresh[interview.id]
             if cache is not None:
@@ -94,9 +105,16 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
         cache.prune()
     own = [f for f in found.values() if f is not None]
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
-    problems = [*(p for f in own for p in f.located), *with_columns(loaded, by_line), *glyph_warnings(loaded.book),
-                *language_warnings(loaded.book), *book_collisions(loaded.registry, loaded.book)]
+    problems = [*(p for f in own for p in f.located), *introduction_problems(loaded.book, ids),
+                *with_columns(loaded, by_line), *glyph_warnings(loaded.book, docs=config_doc(loaded)),
+                *language_warnings(loaded.book),
+                *book_collisions(loaded.registry, loaded.book)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
+
+
+def config_doc(loaded: Loaded) -> list[YamlDoc]:
+    """book.yaml's document, when it was read (checked on every build: it is no interview's finding)."""
+    return [loaded.book.config_source] if loaded.book.config_source is not None else []
 
 
 @dataclass(frozen=True)
@@ -107,34 +125,40 @@ class Findings:
     by_line: tuple[Problem, ...]
 
 
-def interview_findings(loaded: Loaded, interviews: Sequence[Interview]) -> dict[str, Findings]:
-    """Lint, unregistered terms and placeholders of some interviews of the book, by interview id."""
-    ids = {loaded.book.sources[i.id].path: i.id for i in interviews}
+def interview_findings(loaded: Loaded, interviews: Sequence[Interview], ids: frozenset[str] | None = None,
+                       parsed: ParsedFields | None = None) -> dict[str, Findings]:
+    """Lint, unregistered terms, placeholders and characters no font has, of some interviews of the book, by
+    interview id (ids: the book's link targets, parsed: the interviews' parsed values, when known)."""
+    ids_of = {loaded.book.sources[i.id].path: i.id for i in interviews}
     located: dict[str, list[Problem]] = {i.id: [] for i in interviews}
     by_line: dict[str, list[Problem]] = {i.id: [] for i in interviews}
     first = interviews[0].id
-    for problem in (*lint_book(loaded.book, interviews), *placeholder_warnings(loaded, interviews)):
-        located[ids.get(problem.location.path, first)].append(problem)
+    docs = [loaded.book.sources[i.id] for i in interviews]
+    for problem in (*lint_book(loaded.book, interviews, ids, parsed), *placeholder_warnings(loaded, interviews),
+                    *glyph_warnings(loaded.book, docs=docs)):
+        located[ids_of.get(problem.location.path, first)].append(problem)
     for problem in candidate_warnings(loaded, interviews):
-        by_line[ids.get(problem.location.path, first)].append(problem)
+        by_line[ids_of.get(problem.location.path, first)].append(problem)
     return {i.id: Findings(tuple(located[i.id]), tuple(by_line[i.id])) for i in interviews}
 
 
 class ValidateCache:
-    """Each interview's findings on disk (<cache>/validate/<key>.json), keyed by all they depend on."""
+    """Each interview's findings and link targets on disk (coopbook.interviewcache, kinds `validate` and `ids`),
+    keyed by all they depend on; a session's memo in front of both."""
 
-    def __init__(self, cache_dir: Path, loaded: Loaded) -> None:
-        self.folder = cache_dir / "validate"
+    def __init__(self, cache_dir: Path, loaded: Loaded, memo: Memos | None = None) -> None:
         self.loaded = loaded
+        self.findings = EntryStore(cache_dir, "validate", memo.setdefault("validate", {}) if memo is not None else None)
+        self.targets = EntryStore(cache_dir, "ids", memo.setdefault("ids", {}) if memo is not None else None)
         book = loaded.book
-        digest = hashlib.sha256(f"{__version__}\0".encode())
-        package = Path(__file__).resolve().parents[1]
-        for code in sorted(package.rglob("*.py")):  # the rules: any change to coopbook's code, in any package
-            digest.update(str(code.relative_to(package)).encode() + b"\0" + code.read_bytes())
+        code = code_digest()
+        self.ids = anchor_ids(book, known={i.id: self._interview_ids(code, i) for i in book.interviews})
+        context = hashlib.sha256(code.encode())
         for language in book_languages(book):  # the strings each interview's language knows (pycountry's too)
-            digest.update(repr((language, sorted(loaded.registry.known_terms(language)))).encode())
-        digest.update(repr((sorted(loaded.registry.known_terms()), sorted(loaded.registry.ignore))).encode())
-        digest.update("\0".join(sorted(anchor_ids(book))).encode())
+            context.update(repr((language, sorted(loaded.registry.known_terms(language)))).encode())
+        context.update(repr((sorted(loaded.registry.known_terms()), sorted(loaded.registry.ignore))).encode())
+        context.update("\0".join(sorted(self.ids)).encode())
+        context.update(folder_stamp(TEMPLATES / "fonts").encode())  # the characters they have (fontcoverage)
         images = book.root / "images"
         for path in sorted(images.rglob("*")) if images.is_dir() else []:
             try:
@@ -142,59 +166,44 @@ class ValidateCache:
             except OSError:  # a dangling link (an editor's lock file) or a file just removed
                 continue
             if path.is_file() and not is_dropping(path.name):
-                digest.update(f"{path.relative_to(images)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
-        self.context = digest.hexdigest()
+                context.update(f"{path.relative_to(images)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        self.context = context.hexdigest()
 
-    def _path(self, interview_id: str) -> Path | None:
+    def _interview_ids(self, code: str, interview: Interview) -> frozenset[str]:
+        doc = self.loaded.book.sources[interview.id]
+        key = digest("ids", code, interview.id, doc.path, doc.source)
+        ids = self.targets.get(key, _ids)
+        if ids is None:
+            ids = interview_ids(self.loaded.book, interview)
+            self.targets.put(key, {"ids": sorted(ids)}, ids)
+        return ids
+
+    def _key(self, interview_id: str) -> str:
         doc = self.loaded.book.sources[interview_id]
-        try:
-            text = (self.loaded.book.root / "interviews" / f"{interview_id}.yaml").read_bytes()
-        except OSError:
-            return None
-        key = hashlib.sha256(f"{self.context}\0{doc.path}\0".encode() + text).hexdigest()
-        return self.folder / f"{key}.json"
+        return digest("validate", self.context, interview_id, doc.path, doc.source)
 
     def get(self, interview_id: str) -> Findings | None:
         """The cached findings of an interview, or None."""
-        path = self._path(interview_id)
-        if path is None:
-            return None
-        try:
-            data = json.loads(path.read_text("utf-8"))
-            findings = Findings(*(tuple(_problem(p) for p in data[part]) for part in ("located", "by_line")))
-            os.utime(path)
-        except (OSError, ValueError, TypeError, KeyError):
-            return None
-        return findings
+        return self.findings.get(self._key(interview_id), _findings)
 
     def put(self, interview_id: str, findings: Findings) -> None:
         """Keep an interview's findings for the next build."""
-        path = self._path(interview_id)
-        if path is not None:
-            data = {part: [_record(p) for p in getattr(findings, part)] for part in ("located", "by_line")}
-            atomic_write(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        self.findings.put(self._key(interview_id), {part: [problem_record(p) for p in getattr(findings, part)]
+                                                    for part in ("located", "by_line")}, findings)
+
+    def prune(self) -> None:
+        """Remove the entries no build used for a while (as the part cache does)."""
+        self.findings.prune()
+        self.targets.prune()
 
 
-    def prune(self, keep_seconds: float = KEEP_SECONDS) -> None:
-        """Remove the entries no build used for keep_seconds (as the part cache does)."""
-        limit = time.time() - keep_seconds
-        for path in self.folder.glob("*.json"):
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink(missing_ok=True)
-            except OSError:
-                continue
+def _ids(record: Any) -> frozenset[str]:
+    return frozenset(as_text(i) for i in items(fields(record, {"ids"})["ids"]))
 
 
-def _record(problem: Problem) -> dict[str, Any]:
-    loc = problem.location
-    return {"path": loc.path, "line": loc.line, "col": loc.col, "message": problem.message, "value": problem.value,
-            "hint": problem.hint, "severity": problem.severity}
-
-
-def _problem(record: dict[str, Any]) -> Problem:
-    return Problem(Location(record["path"], record["line"], record["col"]), record["message"], record["value"],
-                   record["hint"], record["severity"])
+def _findings(record: Any) -> Findings:
+    data = fields(record, {"located", "by_line"})
+    return Findings(*(tuple(problem_from_record(p) for p in items(data[part])) for part in ("located", "by_line")))
 
 
 def candidate_warnings(loaded: Loaded, interviews: Sequence[Interview] | None = None) -> tuple[Problem, ...]:

@@ -6,6 +6,7 @@ The cmaps of the fonts in templates/fonts are read once with fontTools and kept 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from fontTools.ttLib import TTFont
 
 from ..errors import Problem, Problems
 from ..source.book import Book
-from ..source.yamlreader import string_values
+from ..source.yamlreader import YamlDoc, string_values
 from ..templating import TEMPLATES
 
 FONT_SUFFIXES = (".otf", ".ttf", ".woff", ".woff2")
@@ -36,6 +37,9 @@ def covered_characters(fonts: Path = TEMPLATES / "fonts") -> frozenset[int]:
 
 def missing_glyphs(text: str, covered: frozenset[int]) -> list[str]:
     """The distinct characters of text, in order, that no font covers and that draw something."""
+    if not any(ord(c) not in covered and not c.isspace() and unicodedata.category(c) not in INVISIBLE
+               for c in set(text)):
+        return []  # the common case, found by looking at each distinct character once
     found: dict[str, None] = {}
     for char in text:
         if ord(char) not in covered and not char.isspace() and unicodedata.category(char) not in INVISIBLE:
@@ -43,12 +47,15 @@ def missing_glyphs(text: str, covered: frozenset[int]) -> list[str]:
     return list(found)
 
 
-def glyph_warnings(book: Book, fonts: Path = TEMPLATES / "fonts") -> tuple[Problem, ...]:
-    """A warning at every value of book.yaml and the interviews with characters no shipped font has."""
+def glyph_warnings(book: Book, fonts: Path = TEMPLATES / "fonts",
+                   docs: Sequence[YamlDoc] | None = None) -> tuple[Problem, ...]:
+    """A warning at every value of book.yaml and the interviews (or of the docs given) with characters no shipped
+    font has."""
     covered = covered_characters(fonts)
     problems = Problems()
-    docs = [book.config_source] if book.config_source is not None else []
-    docs += [book.sources[interview.id] for interview in book.interviews]
+    if docs is None:
+        docs = [book.config_source] if book.config_source is not None else []
+        docs += [book.sources[interview.id] for interview in book.interviews]
     for doc in docs:
         for ypath, text in string_values(doc.data, ()):
             missing = missing_glyphs(text, covered)

@@ -8,7 +8,7 @@ every link and raw HTML (parser.parser(safe=False, html=True)), and every check 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,17 +80,31 @@ class _Field:
         return Problem(location, hit.message, hit.value, hit.hint, hit.severity)
 
 
-def lint_book(book: Book, interviews: Sequence[Interview] | None = None) -> list[Problem]:
-    """Every content problem the schema cannot see, located at file:line:col, sorted by place (of the given
-    interviews only, when given; links are still checked against the whole book's ids)."""
-    every = {i.id: list(_fields(book, i)) for i in book.interviews}
-    ids = anchor_ids(book, every)
+ParsedFields = dict[str, list[_Field]]  # each interview's Markdown values parsed for the checks, by interview id
+
+
+def parse_fields(book: Book, interviews: Sequence[Interview]) -> ParsedFields:
+    """The interviews' Markdown values parsed once for every check (and for anchor_ids)."""
+    return {i.id: list(_fields(book, i)) for i in interviews}
+
+
+def lint_book(book: Book, interviews: Sequence[Interview] | None = None, ids: frozenset[str] | None = None,
+              parsed: ParsedFields | None = None) -> list[Problem]:
+    """Every content problem the schema cannot see, located at file:line:col, sorted by place.
+
+    Given interviews, only theirs (links still checked against the whole book's ids: `ids` when the caller has
+    them); without, the whole book's and the introduction's (book.yaml's series description). parsed: the
+    interviews' values already parsed (parse_fields), when the caller has them."""
+    chosen = book.interviews if interviews is None else interviews
+    fields = {i.id: parsed[i.id] for i in chosen} if parsed is not None else parse_fields(book, chosen)
+    if ids is None:
+        ids = anchor_ids(book, fields)
     problems: list[Problem] = []
-    for interview in book.interviews if interviews is None else interviews:
-        fields = [f for f in every[interview.id] if f.ypath != ROLE]
-        prose = {f.ypath: list(_inline_text(f)) for f in fields}
+    for values in fields.values():
+        checked = [f for f in values if f.ypath != ROLE]
+        prose = {f.ypath: list(_inline_text(f)) for f in checked}
         curly = any(ch in child.content for texts in prose.values() for child, _ in texts for ch in CURLY_QUOTES)
-        for f in fields:
+        for f in checked:
             hits: list[_Hit] = []
             if curly:
                 hits += _straight_quotes(f, prose[f.ypath])
@@ -98,9 +112,16 @@ def lint_book(book: Book, interviews: Sequence[Interview] | None = None) -> list
             hits += _question_footnotes(f) if f.ypath[-1] == "q" else _footnotes(f, prose[f.ypath], f.env)
             hits += _raw_html(f)
             problems += [f.problem(hit) for hit in hits]
-    for f in [*_introduction(book), *(f for fs in every.values() for f in fs)]:  # links and images: whole book
+    for f in (f for fs in fields.values() for f in fs):  # links and images: against the whole book's ids
         problems += [f.problem(hit) for hit in _links_and_images(f, ids, book.root)]
+    if interviews is None:
+        problems += introduction_problems(book, ids)
     return sorted(problems, key=lambda p: (p.location, p.message))
+
+
+def introduction_problems(book: Book, ids: frozenset[str]) -> list[Problem]:
+    """The links and images of the introduction (book.yaml's series description) that do not work."""
+    return [f.problem(hit) for f in _introduction(book) for hit in _links_and_images(f, ids, book.root)]
 
 
 def _parsed(text: str) -> tuple[list[Token], dict[str, Any]]:
@@ -114,22 +135,31 @@ def _introduction(book: Book) -> Iterator[_Field]:
     yield _Field("", ("series", "description"), text, doc, *_parsed(text))
 
 
-def anchor_ids(book: Book, fields: dict[str, list[_Field]] | None = None) -> frozenset[str]:
+def anchor_ids(book: Book, fields: ParsedFields | None = None,
+               known: Mapping[str, frozenset[str]] | None = None) -> frozenset[str]:
     """The ids an in-book link may target: front sections, interviews, questions and footnotes (see anchors);
-    fields: the interviews' parsed values, when the caller has them."""
+    fields: some interviews' parsed values, known: some interviews' ids, when the caller has them."""
     ids: set[str] = set(anchors.FRONT_IDS)
     for interview in book.interviews:
-        ids.add(anchors.interview(interview.id))
-        ids.update(anchors.question(interview.id, n) for n in range(1, len(interview.questions) + 1))
-        values = fields[interview.id] if fields is not None else _fields(book, interview)
-        for f in values:
-            if f.ypath[-1] in ("q", "role"):
-                continue  # questions and roles are rendered inline: no footnotes
-            doc_id = anchors.footnote_doc_id(interview.id, f.ypath)
-            for number, note in f.env.get("footnotes", {}).get("list", {}).items():
-                ids.add(anchors.footnote(doc_id, number + 1))
-                calls = range(max(note.get("count", 0), 1))
-                ids.update(anchors.footnote_ref(doc_id, number + 1, call) for call in calls)
+        if known is not None and interview.id in known:
+            ids.update(known[interview.id])
+        else:
+            ids.update(interview_ids(book, interview, fields.get(interview.id) if fields is not None else None))
+    return frozenset(ids)
+
+
+def interview_ids(book: Book, interview: Interview, fields: Sequence[_Field] | None = None) -> frozenset[str]:
+    """The ids an interview gives: its own, its questions' and its footnotes' (fields: its parsed values)."""
+    ids = {anchors.interview(interview.id)}
+    ids.update(anchors.question(interview.id, n) for n in range(1, len(interview.questions) + 1))
+    for f in fields if fields is not None else _fields(book, interview):
+        if f.ypath[-1] in ("q", "role"):
+            continue  # questions and roles are rendered inline: no footnotes
+        doc_id = anchors.footnote_doc_id(interview.id, f.ypath)
+        for number, note in f.env.get("footnotes", {}).get("list", {}).items():
+            ids.add(anchors.footnote(doc_id, number + 1))
+            calls = range(max(note.get("count", 0), 1))
+            ids.update(anchors.footnote_ref(doc_id, number + 1, call) for call in calls)
     return frozenset(ids)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 
+from jinja2.runtime import Macro
 from lxml import etree
 
 from ..layout.pagestarts import IGNORED
@@ -17,6 +18,8 @@ from ..templating import template_macro
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
+SPACES_BELOW = 0x3001  # every white-space character of Unicode is below U+3001 (tested)
+_UNCOUNTED = dict.fromkeys([n for n in range(SPACES_BELOW) if chr(n).isspace()] + [ord(c) for c in IGNORED])
 
 
 def insert_page_markers(xhtml: str, markers: Sequence[tuple[int, str]]) -> str:
@@ -30,11 +33,16 @@ def insert_page_markers(xhtml: str, markers: Sequence[tuple[int, str]]) -> str:
     body = root.find(f"{{{XHTML}}}body")
     assert body is not None
     pending = sorted(markers, key=lambda m: m[0])
+    macro = template_macro("partials/pagebreak.xhtml", "pagebreak")  # looked up once per chapter
     seen = 0
     for node, attr in list(_text_slots(body)):
         text = (node.text if attr == "text" else node.tail) or ""
         if not pending:
             break
+        length = len(text.translate(_UNCOUNTED))  # the counted characters (as pagestarts.countable counts them)
+        if not seen <= pending[0][0] < seen + length:
+            seen += length  # no marker falls in this text: skip it without looking at each character
+            continue
         cut_points: list[tuple[int, str]] = []
         count = seen
         for index, ch in enumerate(text):
@@ -43,10 +51,10 @@ def insert_page_markers(xhtml: str, markers: Sequence[tuple[int, str]]) -> str:
             if not ch.isspace() and ch not in IGNORED:
                 count += 1
         if cut_points:
-            _split(node, attr, text, cut_points)
+            _split(node, attr, text, cut_points, macro)
         seen = count
     for _, label in pending:
-        body.append(_marker(label))
+        body.append(_marker(label, macro))
     return etree.tostring(root, encoding="unicode")
 
 
@@ -68,13 +76,13 @@ def _skipped(element: etree._Element) -> bool:
     return kind in ("footnote", "noteref", "pagebreak") or element.tag == f"{{{XHTML}}}aside"
 
 
-def _marker(label: str) -> etree._Element:
-    markup = str(template_macro("partials/pagebreak.xhtml", "pagebreak")(label))
+def _marker(label: str, macro: Macro) -> etree._Element:
+    markup = str(macro(label))
     wrapper = etree.fromstring(f'<wrap xmlns="{XHTML}" xmlns:epub="{EPUB}">{markup}</wrap>')
     return copy.deepcopy(wrapper[0])
 
 
-def _split(node: etree._Element, attr: str, text: str, cuts: list[tuple[int, str]]) -> None:
+def _split(node: etree._Element, attr: str, text: str, cuts: list[tuple[int, str]], macro: Macro) -> None:
     """Cut node.text (or node.tail) at the given indexes and put a marker at each cut."""
     pieces = []
     last = 0
@@ -82,7 +90,7 @@ def _split(node: etree._Element, attr: str, text: str, cuts: list[tuple[int, str
         pieces.append(text[last:index])
         last = index
     pieces.append(text[last:])
-    markers = [_marker(label) for _, label in cuts]
+    markers = [_marker(label, macro) for _, label in cuts]
     if attr == "text":
         node.text = pieces[0]
         for position, (marker, rest) in enumerate(zip(markers, pieces[1:], strict=True)):

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import cairosvg
 from ebooklib import epub
 from lxml import etree
 
@@ -30,6 +29,7 @@ from ..markdown import anchors
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Refused, image_sources, package_name, resolve_image, used_images, verify_image
 from ..templating import TEMPLATES, TemplateContext, render_template
+from .doccache import DocumentCache
 from .pagelist import insert_page_markers
 
 PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
@@ -156,20 +156,30 @@ def contents_pages(parts: Sequence[PartLayout]) -> tuple[str, ...]:
 
 
 def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContext, page_markers: PageMarkers,
-                   templates: Path = TEMPLATES, parts: Sequence[PartLayout] = ()) -> list[EpubDocument]:
+                   templates: Path = TEMPLATES, parts: Sequence[PartLayout] = (),
+                   cache: DocumentCache | None = None) -> list[EpubDocument]:
     """Render every part of the book to XHTML, in reading order: front matter, interviews, index sections.
 
     page_markers place the body's print pages; parts (the PDF's laid-out parts) place the front matter's and the
-    index's.
+    index's. cache: the interviews' documents as rendered by an earlier build (before their page markers).
     """
     config = context.config
     words = translations(context.language, templates)
     front = front_markers(next((p for p in parts if p.kind == "front"), None))
 
+    raw: dict[str, str] = {}  # each document as its template renders it, by file name (an index's is placed twice)
+
     def doc(file_name: str, title: str, template: str, in_toc: bool = True, landmark: str | None = None,
-            markers: Sequence[tuple[int, str]] = (), **extra: Any) -> EpubDocument:
-        xhtml = render_template(template, templates, **context.variables(), title=title, **extra)
-        xhtml = markers_before_headings(insert_page_markers(xhtml, markers))
+            markers: Sequence[tuple[int, str]] = (), cached_as: str = "", **extra: Any) -> EpubDocument:
+        def render() -> str:
+            return render_template(template, templates, **context.variables(), title=title, **extra)
+
+        def place() -> str:
+            if file_name not in raw:
+                raw[file_name] = cache.xhtml(cached_as, render) if cache is not None and cached_as else render()
+            return markers_before_headings(insert_page_markers(raw[file_name], markers))
+
+        xhtml = cache.placed(cached_as, markers, place) if cache is not None and cached_as else place()
         return EpubDocument(file_name, title, xhtml, in_toc, landmark, tuple(label for _, label in markers))
 
     docs = [
@@ -186,7 +196,7 @@ def epub_documents(rendered: RenderedBook, index: Index, context: TemplateContex
     for n, item in enumerate(rendered.interviews):
         interview = doc(interview_file(item.interview.id), item.interview.interviewee.name, "epub/interview.xhtml",
                         landmark="bodymatter" if n == 0 else None, markers=page_markers.get(item.interview.id, ()),
-                        item=item)
+                        cached_as=item.interview.id, item=item)
         docs.append(replace(interview, lang=item.lang))
     files = {mention.id: interview_file(mention.interview) for mention in rendered.mentions}
     sections = [s for s in index.sections if not s.is_empty]
@@ -245,8 +255,10 @@ def resolve_fragments(docs: Sequence[EpubDocument]) -> list[EpubDocument]:
     return resolved
 
 
-def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path = TEMPLATES) -> Cover:
-    """The book's cover image from book.yaml `cover:`, or a PNG drawn from the SVG template with its titles."""
+def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path = TEMPLATES,
+               cache: DocumentCache | None = None) -> Cover:
+    """The book's cover image from book.yaml `cover:`, or a PNG drawn from the SVG template with its titles (kept
+    in the cache, when given, by the SVG's text)."""
     config = rendered.book.config
     words = translations(context.language, templates)
     title = f"{config.title} — {config.subtitle}" if config.subtitle else config.title
@@ -263,8 +275,15 @@ def make_cover(rendered: RenderedBook, context: TemplateContext, templates: Path
     svg = render_template("epub/cover.svg", templates, **context.variables(),
                           title_lines=textwrap.wrap(config.title, 14) or [config.title],
                           subtitle_lines=textwrap.wrap(config.subtitle or "", 24))
-    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"))  # stores reject SVG covers; cairo's PNG is reproducible
+    png = cache.cover(svg, svg_to_png) if cache is not None else svg_to_png(svg)
     return Cover("images/cover.png", png, alt)
+
+
+def svg_to_png(svg: str) -> bytes:
+    """The cover SVG drawn as a PNG by cairo (stores reject SVG covers; cairo's PNG is reproducible)."""
+    import cairosvg  # imported here: a rebuild whose cover is cached never loads cairo
+
+    return bytes(cairosvg.svg2png(bytestring=svg.encode("utf-8")))
 
 
 def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover: Cover, stylesheet: str,

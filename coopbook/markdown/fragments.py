@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from markupsafe import Markup
 
@@ -22,6 +22,9 @@ from . import convert as markup
 from .fields import INLINE_KINDS, ROLE, is_inline, markdown_fields
 from .mentions import InterviewTagger, Matcher, Mention
 from .typography import Typography, for_language
+
+if TYPE_CHECKING:
+    from .rendercache import RenderCache
 
 Target = Literal["pdf", "epub"]
 TARGETS: tuple[Target, ...] = ("pdf", "epub")
@@ -124,12 +127,14 @@ def interview_fragments(interview: Interview, tagger: InterviewTagger | None = N
 
 
 def render_books(book: Book, registry: Registry | None = None, found: Problems | None = None,
-                 targets: tuple[Target, ...] = TARGETS, memo: Memo | None = None) -> dict[Target, RenderedBook]:
+                 targets: tuple[Target, ...] = TARGETS, memo: Memo | None = None,
+                 cache: RenderCache | None = None) -> dict[Target, RenderedBook]:
     """Render every interview for the targets (tagging mentions once, when a registry is given).
 
     Tagging problems (unknown refs, misused spans) go to `found` when given, else they are raised. `memo` (a
     watch session's, for one registry) keeps each interview's rendering by its file's and book.yaml's text: an
-    interview whose file did not change is not rendered again.
+    interview whose file did not change is not rendered again. `cache` (the build's, on disk, for the same
+    registry) does the same from one build to the next.
     """
     problems = Problems() if found is None else found
     interviews: dict[Target, list[RenderedInterview]] = {target: [] for target in targets}
@@ -141,6 +146,11 @@ def render_books(book: Book, registry: Registry | None = None, found: Problems |
         key = (interview.id, source.source if source else "",
                book.config_source.source if book.config_source else "", targets)
         entry = memo.get(key) if memo is not None and source is not None else None
+        stored = cache.entry_key(interview, source.path, source.source, targets) if cache and source else None
+        if entry is None and cache is not None and stored is not None:
+            entry = cache.get(stored, interview, targets)
+            if entry is not None and memo is not None:
+                memo[key] = entry
         if entry is None:
             own = Problems()
             lang = interview.language_of(config.language)
@@ -154,6 +164,8 @@ def render_books(book: Book, registry: Registry | None = None, found: Problems |
                                       tuple(tagger.mentions) if tagger is not None else (), tuple(own.items))
             if memo is not None and source is not None:
                 memo[key] = entry
+            if cache is not None and stored is not None:
+                cache.put(stored, entry)
         used.add(key)
         for target, rendered in entry.by_target.items():
             interviews[target].append(rendered)

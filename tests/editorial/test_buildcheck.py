@@ -179,7 +179,7 @@ def test_the_validate_cache_follows_the_interview_and_the_registry(tmp_path: Pat
 
     first = build_warnings()
     assert build_warnings() == first  # from the cache
-    assert list((tmp_path / "out" / ".cache" / "validate").glob("*.json"))
+    assert list((tmp_path / "out" / ".cache" / "interviews" / "validate").glob("*/*.json"))
     interview = content / "interviews" / "maria-perez.yaml"
     interview.write_text(interview.read_text("utf-8").replace("In Colombia", "In ZANACO Colombia", 1), "utf-8")
     changed = build_warnings()
