@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -124,12 +125,20 @@ def document_info(title: str, authors: Sequence[str], subject: str | None, keywo
     return pikepdf.Dictionary(entries)
 
 
-def save(out: pikepdf.Pdf, version: str) -> bytes:
-    """Write the PDF deterministically: fixed /ID, generated object streams, stream data passed through."""
+def save(out: pikepdf.Pdf, version: str, path: Path | None = None) -> bytes:
+    """Write the PDF deterministically: fixed /ID, generated object streams, stream data passed through.
+
+    With a path, the PDF is written there (qpdf writes a file faster than a Python stream) and read back.
+    """
+    options: dict[str, Any] = {
+        "deterministic_id": True, "compress_streams": True, "object_stream_mode": pikepdf.ObjectStreamMode.generate,
+        "stream_decode_level": pikepdf.StreamDecodeLevel.none, "recompress_flate": False, "min_version": version,
+        "fix_metadata_version": False}
+    if path is not None:
+        out.save(path, **options)
+        return path.read_bytes()
     buffer = io.BytesIO()
-    out.save(buffer, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-             stream_decode_level=pikepdf.StreamDecodeLevel.none, recompress_flate=False, min_version=version,
-             fix_metadata_version=False)
+    out.save(buffer, **options)
     return buffer.getvalue()
 
 
