@@ -25,7 +25,7 @@ import pikepdf
 import weasyprint
 
 from ..layout.partpdf import LINK_SCHEME, STRIPPED_KEY, FontUsage
-from .catalog import document_info, name_tree, outline_root, page_labels, save, structure_root
+from .catalog import document_info, name_tree, outline_root, page_labels, structure_root, write
 from .furniture import Furniture, draw_over
 from .subset import FontStats, font_program, install_fonts, merge_usage
 
@@ -81,30 +81,19 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
     """
     if len(parts) != len(usage):
         raise ValueError(f"{len(parts)} parts but {len(usage)} font usages")
-    joiner = _Joiner(info, programs or {})
     with tempfile.TemporaryDirectory(prefix="coopbook-assemble-") as temporary:
         folder = Path(temporary)
-        for index, (data, part_usage) in enumerate(zip(parts, usage, strict=True)):
-            with _opened(data, folder / f"part-{index}.pdf") as part:
-                joiner.add(index, part, part_usage)
-        all_usage = list(usage)
-        if furniture is not None:
-            forms: dict[tuple[str, int], pikepdf.Object] = {}
-            for name in furniture.used():  # one piece open at a time: its fonts and drawn pages are copied
-                piece = furniture.pieces[name]
-                if piece.glyphs is None:
-                    raise ValueError(f"the furniture piece {name} has no font usage")
-                with _opened(piece.pdf, folder / f"{name}.pdf") as drawn:
-                    joiner.add_piece(len(all_usage), name, drawn, piece.glyphs)
-                    forms.update(joiner.copy_forms(name, drawn, furniture))
-                all_usage.append(piece.glyphs)
-            joiner.draw_furniture(forms, furniture)
+        joiner = _Joiner(info, programs or {})
+        all_usage = joiner.join(parts, usage, furniture, folder)
         fonts = joiner.finish(all_usage, cache_dir)
-        pdf = save(joiner.out, joiner.version, folder / "book.pdf")
-    if joiner.dropped:
-        log.warning("dropped %d links to %d ids with no destination in the book: %s", len(joiner.dropped),
-                    len(set(joiner.dropped)), ", ".join(sorted(set(joiner.dropped))[:10]))
-    return Assembled(pdf, len(joiner.out.pages), tuple(joiner.dropped), fonts)
+        write(joiner.out, joiner.version, folder / "book.pdf")
+        pages, dropped = len(joiner.out.pages), tuple(joiner.dropped)
+        del joiner  # the book's objects are freed before its bytes are read back
+        pdf = (folder / "book.pdf").read_bytes()
+    if dropped:
+        log.warning("dropped %d links to %d ids with no destination in the book: %s", len(dropped),
+                    len(set(dropped)), ", ".join(sorted(set(dropped))[:10]))
+    return Assembled(pdf, pages, dropped, fonts)
 
 
 @contextlib.contextmanager
@@ -155,6 +144,26 @@ class _Joiner:
         self.programs: dict[str, bytes] = {}
         self.program_lengths: dict[str, int] = {}
         self.font_slots: list[tuple[pikepdf.Dictionary, dict[str, tuple[str, str]]]] = []
+
+    def join(self, parts: Sequence[bytes], usage: Sequence[FontUsage], furniture: Furniture | None,
+             folder: Path) -> list[FontUsage]:
+        """Take in every part, then the furniture, each opened from a file in folder; return all font usage."""
+        for index, (data, part_usage) in enumerate(zip(parts, usage, strict=True)):
+            with _opened(data, folder / f"part-{index}.pdf") as part:
+                self.add(index, part, part_usage)
+        all_usage = list(usage)
+        if furniture is not None:
+            forms: dict[tuple[str, int], pikepdf.Object] = {}
+            for name in furniture.used():  # one piece open at a time: its fonts and drawn pages are copied
+                piece = furniture.pieces[name]
+                if piece.glyphs is None:
+                    raise ValueError(f"the furniture piece {name} has no font usage")
+                with _opened(piece.pdf, folder / f"{name}.pdf") as drawn:
+                    self.add_piece(len(all_usage), name, drawn, piece.glyphs)
+                    forms.update(self.copy_forms(name, drawn, furniture))
+                all_usage.append(piece.glyphs)
+            self.draw_furniture(forms, furniture)
+        return all_usage
 
     # ---- one part ----
 

@@ -125,21 +125,21 @@ def document_info(title: str, authors: Sequence[str], subject: str | None, keywo
     return pikepdf.Dictionary(entries)
 
 
-def save(out: pikepdf.Pdf, version: str, path: Path | None = None) -> bytes:
-    """Write the PDF deterministically: fixed /ID, generated object streams, stream data passed through.
+SAVE_OPTIONS: Mapping[str, Any] = {
+    "deterministic_id": True, "compress_streams": True, "object_stream_mode": pikepdf.ObjectStreamMode.generate,
+    "stream_decode_level": pikepdf.StreamDecodeLevel.none, "recompress_flate": False, "fix_metadata_version": False}
 
-    With a path, the PDF is written there (qpdf writes a file faster than a Python stream) and read back.
-    """
-    options: dict[str, Any] = {
-        "deterministic_id": True, "compress_streams": True, "object_stream_mode": pikepdf.ObjectStreamMode.generate,
-        "stream_decode_level": pikepdf.StreamDecodeLevel.none, "recompress_flate": False, "min_version": version,
-        "fix_metadata_version": False}
-    if path is not None:
-        out.save(path, **options)
-        return path.read_bytes()
+
+def save(out: pikepdf.Pdf, version: str) -> bytes:
+    """Write the PDF deterministically: fixed /ID, generated object streams, stream data passed through."""
     buffer = io.BytesIO()
-    out.save(buffer, **options)
+    out.save(buffer, min_version=version, **SAVE_OPTIONS)
     return buffer.getvalue()
+
+
+def write(out: pikepdf.Pdf, version: str, path: Path) -> None:
+    """Write the PDF to a file as `save` does (qpdf writes a file faster than a Python stream)."""
+    out.save(path, min_version=version, **SAVE_OPTIONS)
 
 
 def output_intent(out: pikepdf.Pdf, profile: bytes, identifier: str, condition: str) -> pikepdf.Dictionary:
