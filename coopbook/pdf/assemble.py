@@ -74,8 +74,8 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
     """Join the part PDFs, in order, into the book's PDF; report the links dropped and the font work.
 
     `parts` is read once, in order, one part at a time (a lazy sequence keeps memory low: each part, and each
-    furniture piece, is open only while it is copied); `usage[i]` must
-    describe `parts[i]` (from `write_part_pdf`); subset fonts are cached in `cache_dir`.
+    furniture piece, is open only while it is copied, from a temporary file); `usage[i]` must describe `parts[i]`
+    (from `write_part_pdf`); subset fonts are cached in `cache_dir`.
     `programs` gives, by hash, the font programs that parts left out (see `strip_programs`).
     `furniture` (coopbook.pdf.furniture) is drawn over the pages it covers; its fonts are subset with the parts'.
     """
