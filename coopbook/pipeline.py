@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -140,7 +140,8 @@ Product = tuple[Format, Path, bytes, int | None]  # an output made but not yet s
 def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[Output, ...]:
     """Run every stage for the requested formats and write the outputs atomically (session: warm caches)."""
     make_folder(options.out)
-    with environment_errors(), build_lock(options), layout_workers(options, session) as pool:
+    with environment_errors(), build_lock(options), ExitStack() as workers:
+        pool = workers.enter_context(layout_workers(options, session))
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
         loaded = load(options.content, session)
         rendered = render(loaded, session=session, cache_dir=options.cache_dir)
@@ -149,6 +150,7 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
                            session.warm.stored if session else None)
         book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
+        workers.close()  # a build's workers stop before assembly (their memory is not held beside the book's)
         return tuple(write_outputs(products(ctx, book_pdf)))
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import io
 import logging
+import tempfile
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -25,7 +25,7 @@ import pikepdf
 import weasyprint
 
 from ..layout.partpdf import LINK_SCHEME, STRIPPED_KEY, FontUsage
-from .catalog import document_info, name_tree, outline_root, page_labels, save, structure_root
+from .catalog import document_info, name_tree, outline_root, page_labels, structure_root, write
 from .furniture import Furniture, draw_over
 from .subset import FontStats, font_program, install_fonts, merge_usage
 
@@ -73,35 +73,38 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
                     furniture: Furniture | None = None) -> Assembled:
     """Join the part PDFs, in order, into the book's PDF; report the links dropped and the font work.
 
-    `parts` is read once, in order, one part at a time (a lazy sequence keeps memory low); `usage[i]` must
-    describe `parts[i]` (from `write_part_pdf`); subset fonts are cached in `cache_dir`.
+    `parts` is read once, in order, one part at a time (a lazy sequence keeps memory low: each part, and each
+    furniture piece, is open only while it is copied, from a temporary file); `usage[i]` must describe `parts[i]`
+    (from `write_part_pdf`); subset fonts are cached in `cache_dir`.
     `programs` gives, by hash, the font programs that parts left out (see `strip_programs`).
     `furniture` (coopbook.pdf.furniture) is drawn over the pages it covers; its fonts are subset with the parts'.
     """
     if len(parts) != len(usage):
         raise ValueError(f"{len(parts)} parts but {len(usage)} font usages")
-    joiner = _Joiner(info, programs or {})
-    for index, (data, part_usage) in enumerate(zip(parts, usage, strict=True)):
-        with pikepdf.open(io.BytesIO(data)) as part:
-            joiner.add(index, part, part_usage)
-    all_usage = list(usage)
-    with contextlib.ExitStack() as stack:  # the furniture's pieces stay open until the book is saved
-        if furniture is not None:
-            pieces: dict[str, pikepdf.Pdf] = {}
-            for name in furniture.used():
-                piece = furniture.pieces[name]
-                if piece.glyphs is None:
-                    raise ValueError(f"the furniture piece {name} has no font usage")
-                pieces[name] = stack.enter_context(pikepdf.open(io.BytesIO(piece.pdf)))
-                joiner.add_piece(len(all_usage), name, pieces[name], piece.glyphs)
-                all_usage.append(piece.glyphs)
-            joiner.draw_furniture(pieces, furniture)
+    with tempfile.TemporaryDirectory(prefix="coopbook-assemble-") as temporary:
+        folder = Path(temporary)
+        joiner = _Joiner(info, programs or {})
+        all_usage = joiner.join(parts, usage, furniture, folder)
         fonts = joiner.finish(all_usage, cache_dir)
-        pdf = save(joiner.out, joiner.version)
-    if joiner.dropped:
-        log.warning("dropped %d links to %d ids with no destination in the book: %s", len(joiner.dropped),
-                    len(set(joiner.dropped)), ", ".join(sorted(set(joiner.dropped))[:10]))
-    return Assembled(pdf, len(joiner.out.pages), tuple(joiner.dropped), fonts)
+        write(joiner.out, joiner.version, folder / "book.pdf")
+        pages, dropped = len(joiner.out.pages), tuple(joiner.dropped)
+        del joiner  # the book's objects are freed before its bytes are read back
+        pdf = (folder / "book.pdf").read_bytes()
+    if dropped:
+        log.warning("dropped %d links to %d ids with no destination in the book: %s", len(dropped),
+                    len(set(dropped)), ", ".join(sorted(set(dropped))[:10]))
+    return Assembled(pdf, pages, dropped, fonts)
+
+
+@contextlib.contextmanager
+def _opened(data: bytes, path: Path) -> Iterator[pikepdf.Pdf]:
+    """A PDF's bytes opened through a file (qpdf reads a file far faster than a Python stream); removed after."""
+    path.write_bytes(data)
+    try:
+        with pikepdf.open(path) as pdf:
+            yield pdf
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _kids(value: pikepdf.Object) -> list[pikepdf.Object]:
@@ -141,6 +144,26 @@ class _Joiner:
         self.programs: dict[str, bytes] = {}
         self.program_lengths: dict[str, int] = {}
         self.font_slots: list[tuple[pikepdf.Dictionary, dict[str, tuple[str, str]]]] = []
+
+    def join(self, parts: Sequence[bytes], usage: Sequence[FontUsage], furniture: Furniture | None,
+             folder: Path) -> list[FontUsage]:
+        """Take in every part, then the furniture, each opened from a file in folder; return all font usage."""
+        for index, (data, part_usage) in enumerate(zip(parts, usage, strict=True)):
+            with _opened(data, folder / f"part-{index}.pdf") as part:
+                self.add(index, part, part_usage)
+        all_usage = list(usage)
+        if furniture is not None:
+            forms: dict[tuple[str, int], pikepdf.Object] = {}
+            for name in furniture.used():  # one piece open at a time: its fonts and drawn pages are copied
+                piece = furniture.pieces[name]
+                if piece.glyphs is None:
+                    raise ValueError(f"the furniture piece {name} has no font usage")
+                with _opened(piece.pdf, folder / f"{name}.pdf") as drawn:
+                    self.add_piece(len(all_usage), name, drawn, piece.glyphs)
+                    forms.update(self.copy_forms(name, drawn, furniture))
+                all_usage.append(piece.glyphs)
+            self.draw_furniture(forms, furniture)
+        return all_usage
 
     # ---- one part ----
 
@@ -318,18 +341,24 @@ class _Joiner:
         slots = self._detach_fonts(index, drawn, glyphs)
         self.font_slots.extend((self.out.copy_foreign(fonts), mapping) for fonts, mapping in slots)
 
-    def draw_furniture(self, pieces: Mapping[str, pikepdf.Pdf], furniture: Furniture) -> None:
-        """Draw each page's furniture (pieces' pages, each copied once as a Form XObject) under its book page."""
+    def copy_forms(self, name: str, drawn: pikepdf.Pdf,
+                   furniture: Furniture) -> dict[tuple[str, int], pikepdf.Object]:
+        """Copy the pages of one furniture piece that some page draws, each once, as Form XObjects."""
+        wanted = sorted({page for draws in furniture.draws for piece, page in draws if piece == name})
+        forms: dict[tuple[str, int], pikepdf.Object] = {}
+        for page in wanted:
+            if page >= len(drawn.pages):
+                raise ValueError(f"the furniture piece {name} has no page {page + 1}")
+            forms[name, page] = self.out.copy_foreign(drawn.pages[page].as_form_xobject())
+        _materialize_objects(forms.values())
+        return forms
+
+    def draw_furniture(self, forms: Mapping[tuple[str, int], pikepdf.Object], furniture: Furniture) -> None:
+        """Draw each page's furniture (the pieces' pages, copied by copy_forms) under its book page."""
         if furniture.first_page + len(furniture.draws) > len(self.out.pages):
             raise ValueError(f"the page furniture ({len(furniture.draws)} pages from page {furniture.first_page}) "
                              f"does not fit the book's {len(self.out.pages)} pages")
-        forms: dict[tuple[str, int], pikepdf.Object] = {}
         for number, draws in enumerate(furniture.draws):
-            for name, page in draws:
-                if (name, page) not in forms:
-                    if page >= len(pieces[name].pages):
-                        raise ValueError(f"the furniture piece {name} has no page {page + 1}")
-                    forms[name, page] = self.out.copy_foreign(pieces[name].pages[page].as_form_xobject())
             if draws:
                 draw_over(self.out, self.out.pages[furniture.first_page + number], [forms[d] for d in draws], number)
 
@@ -405,7 +434,6 @@ def _resource_dicts(part: pikepdf.Pdf) -> Iterable[pikepdf.Dictionary]:
 
 def _materialize(pages: Iterable[pikepdf.Page]) -> None:
     """Give every stream the copied pages use its own (still encoded) data, so that the part can be closed."""
-    seen: set[Key] = set()
     todo: list[pikepdf.Object] = []
     for page in pages:
         for key, value in page.obj.items():
@@ -413,6 +441,13 @@ def _materialize(pages: Iterable[pikepdf.Page]) -> None:
                 todo.extend(annot.AP for annot in value if "/AP" in annot)
             elif key not in SKIPPED and isinstance(value, CONTAINERS):
                 todo.append(value)
+    _materialize_objects(todo)
+
+
+def _materialize_objects(objects: Iterable[pikepdf.Object]) -> None:
+    """Give every stream reachable from the objects (not through SKIPPED keys) its own data (see _materialize)."""
+    seen: set[Key] = set()
+    todo = list(objects)
     while todo:
         obj = todo.pop()
         if obj.is_indirect:

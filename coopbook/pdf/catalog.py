@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -124,13 +125,21 @@ def document_info(title: str, authors: Sequence[str], subject: str | None, keywo
     return pikepdf.Dictionary(entries)
 
 
+SAVE_OPTIONS: Mapping[str, Any] = {
+    "deterministic_id": True, "compress_streams": True, "object_stream_mode": pikepdf.ObjectStreamMode.generate,
+    "stream_decode_level": pikepdf.StreamDecodeLevel.none, "recompress_flate": False, "fix_metadata_version": False}
+
+
 def save(out: pikepdf.Pdf, version: str) -> bytes:
     """Write the PDF deterministically: fixed /ID, generated object streams, stream data passed through."""
     buffer = io.BytesIO()
-    out.save(buffer, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-             stream_decode_level=pikepdf.StreamDecodeLevel.none, recompress_flate=False, min_version=version,
-             fix_metadata_version=False)
+    out.save(buffer, min_version=version, **SAVE_OPTIONS)
     return buffer.getvalue()
+
+
+def write(out: pikepdf.Pdf, version: str, path: Path) -> None:
+    """Write the PDF to a file as `save` does (qpdf writes a file faster than a Python stream)."""
+    out.save(path, min_version=version, **SAVE_OPTIONS)
 
 
 def output_intent(out: pikepdf.Pdf, profile: bytes, identifier: str, condition: str) -> pikepdf.Dictionary:

@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -400,3 +401,24 @@ def test_folios_and_heads_are_artifacts_drawn_from_the_furniture(mini_book: dict
         assert len(programs) == len(set(programs)), programs  # the furniture's fonts merged with the parts'
         struct_text = str(pdf.Root.StructTreeRoot.K)
         assert "/CoopbookFolio" not in struct_text
+
+
+def test_each_furniture_page_embedded_once(real_book: dict[str, Output]) -> None:
+    """A piece's page drawn on many book pages (the versos' title) is one Form XObject; no two forms are equal."""
+    with pikepdf.open(real_book["pdf"].path) as pdf:
+        uses: dict[tuple[int, int], int] = {}
+        contents: dict[tuple[int, int], bytes] = {}
+        for page in pdf.pages:
+            for name, form in page.obj.Resources.get("/XObject", {}).items():
+                if name.startswith("/CoopbookFolio"):
+                    uses[form.objgen] = uses.get(form.objgen, 0) + 1
+                    contents[form.objgen] = form.read_bytes()
+    assert max(uses.values()) >= 2, uses  # the versos' title: one form, drawn on each verso
+    assert len(set(contents.values())) == len(contents), "a piece's page was copied more than once"
+
+
+def test_assembly_leaves_no_files(book: Book, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts are read through temporary files; none is left behind, and the bytes are as from any other run."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert assemble(book.parts, book.exact, INFO, cache) == assemble(list(book.parts), book.exact, INFO, cache)
+    assert list(tmp_path.iterdir()) == []
