@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import pickle
 import shutil
 import sys
@@ -20,7 +21,7 @@ from coopbook.editorial.check import check_content
 from coopbook.epub.pagelist import SPACES_BELOW
 from coopbook.errors import ContentError
 from coopbook.fsutil import seal, unseal
-from coopbook.interviewcache import FOLDER
+from coopbook.interviewcache import FOLDER, folder_stamp
 from coopbook.pipeline import BuildOptions, build
 from coopbook.session import BuildSession
 from tests.conftest import REPO
@@ -178,3 +179,19 @@ def test_a_session_keeps_only_the_current_findings(content: Path, tmp_path: Path
 
 def test_every_white_space_character_is_below_the_page_markers_bound() -> None:
     assert not [n for n in range(SPACES_BELOW, sys.maxunicode + 1) if chr(n).isspace()]
+
+
+def test_a_template_edit_that_keeps_size_and_time_still_changes_the_key(tmp_path: Path) -> None:
+    """A file copied in with its old modification time (cp -p, a backup restored) changes the templates' stamp."""
+    folder = tmp_path / "templates"
+    (folder / "epub").mkdir(parents=True)
+    page = folder / "epub" / "interview.xhtml"
+    page.write_text("<p>{{ title }}</p>", encoding="utf-8")
+    before = folder_stamp(folder)
+    stat = page.stat()
+    page.write_text("<h1>{{ title }}</h1>"[:len("<p>{{ title }}</p>")], encoding="utf-8")
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert page.stat().st_size == stat.st_size and page.stat().st_mtime_ns == stat.st_mtime_ns
+    assert folder_stamp(folder) != before
+    page.write_text("<p>{{ title }}</p>", encoding="utf-8")
+    assert folder_stamp(folder) == before
