@@ -19,9 +19,10 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import EnvironmentProblem, Location, Problem, display_path
 
@@ -177,6 +178,50 @@ def discard_entry(path: Path, why: str, redo: str) -> None:
         path.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+T = TypeVar("T")
+RECORD_ERRORS = (ValueError, TypeError, KeyError, IndexError)  # what a record that does not fit its type raises
+
+
+def read_entry(path: Path, kind: str, key: str, make: Callable[[Any, bytes], T], redo: str) -> T | None:
+    """The sealed entry at path made into a value by make(record, payload), its time touched (so it is not pruned);
+    None if it is missing, or untrustworthy (then removed, with a note ending in redo)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        discard_entry(path, f"cannot be read ({error.strerror or error})", redo)
+        return None
+    try:
+        record, payload = unseal(data, kind, key)
+        try:
+            value = make(record, payload)
+        except RECORD_ERRORS as error:
+            raise BadEntry(f"is corrupt (bad record: {error})") from None
+    except BadEntry as bad:
+        discard_entry(path, str(bad), redo)
+        return None
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only cache still serves; the entry is only pruned sooner
+    return value
+
+
+def prune_entries(folder: Path, pattern: str, keep_seconds: float) -> int:
+    """Remove the files under folder matching pattern that no build touched for keep_seconds; how many."""
+    limit = time.time() - keep_seconds
+    removed = 0
+    for path in folder.glob(pattern):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def _no_constant(name: str) -> Any:

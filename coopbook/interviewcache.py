@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import os
-import time
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +25,8 @@ from typing import Any, TypeVar, cast
 
 from . import __version__
 from .errors import Location, Problem
-from .fsutil import BadEntry, atomic_write, discard_entry, seal, unseal
+from .fsutil import BadEntry, atomic_write, prune_entries, read_entry, seal
+from .records import fields, items, maybe_text, text, whole
 
 KEEP_SECONDS = 7 * 24 * 3600
 FOLDER = "interviews"
@@ -100,29 +99,10 @@ class EntryStore:
         self.used.add(key)
         if self.memo is not None and key in self.memo:
             return cast(T, self.memo[key])
-        path = self._path(key)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        value = read_entry(self._path(key), self.kind, key, lambda record, payload: build(_empty(payload, record)),
+                           "made again")
+        if value is None:
             return None
-        except OSError as error:
-            discard_entry(path, f"cannot be read ({error.strerror or error})", "made again")
-            return None
-        try:
-            record, payload = unseal(data, self.kind, key)
-            if payload:
-                raise BadEntry("is corrupt (unexpected payload)")
-            try:
-                value = build(record)
-            except (ValueError, TypeError, KeyError, IndexError) as error:
-                raise BadEntry(f"is corrupt (bad record: {error})") from None
-        except BadEntry as bad:
-            discard_entry(path, str(bad), "made again")
-            return None
-        try:
-            os.utime(path)
-        except OSError:
-            pass  # a read-only cache still serves; the entry is only pruned sooner
         if self.memo is not None:
             self.memo[key] = value
         return value
@@ -143,59 +123,14 @@ class EntryStore:
         if self.memo is not None:
             for stale in set(self.memo) - self.used:
                 del self.memo[stale]
-        limit = time.time() - keep_seconds
-        removed = 0
-        for path in self.folder.glob("*/*.json"):
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-            except OSError:
-                continue
-        return removed
+        return prune_entries(self.folder, "*/*.json", keep_seconds)
 
 
-# ---- checked reading of JSON values -----------------------------------------------------------------------
-
-
-def fields(value: Any, names: set[str]) -> dict[str, Any]:
-    """value as a JSON object with exactly these fields (ValueError otherwise)."""
-    if not isinstance(value, dict) or set(value) != names:
-        raise ValueError(f"expected the fields {', '.join(sorted(names))}")
-    return value
-
-
-def items(value: Any) -> list[Any]:
-    """value as a JSON list (TypeError otherwise)."""
-    if not isinstance(value, list):
-        raise TypeError(f"expected a list, got {type(value).__name__}")
-    return value
-
-
-def text(value: Any) -> str:
-    """value as a string (TypeError otherwise)."""
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, got {type(value).__name__}")
-    return value
-
-
-def maybe_text(value: Any) -> str | None:
-    """value as a string or None (TypeError otherwise)."""
-    return None if value is None else text(value)
-
-
-def whole(value: Any) -> int:
-    """value as an integer, not a boolean (TypeError otherwise)."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"expected a whole number, got {type(value).__name__}")
-    return value
-
-
-def flag(value: Any) -> bool:
-    """value as a boolean (TypeError otherwise)."""
-    if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {type(value).__name__}")
-    return value
+def _empty(payload: bytes, record: Any) -> Any:
+    """The record of an entry that must have no payload (BadEntry otherwise)."""
+    if payload:
+        raise BadEntry("is corrupt (unexpected payload)")
+    return record
 
 
 # ---- problems and locations -------------------------------------------------------------------------------

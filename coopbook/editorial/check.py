@@ -24,14 +24,13 @@ from ..interviewcache import (
     Memos,
     code_digest,
     digest,
-    fields,
     folder_stamp,
-    items,
     problem_from_record,
     problem_record,
 )
-from ..interviewcache import text as as_text
 from ..markdown.fields import markdown_fields
+from ..records import fields, items
+from ..records import text as as_text
 from ..source.book import Interview
 from ..source.collisions import book_collisions, book_languages
 from ..source.languages import base_language

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..interviewcache import EntryStore, Memos, code_digest, digest, fields, folder_stamp, text
+from ..interviewcache import EntryStore, Memos, code_digest, digest, folder_stamp
+from ..records import fields, text
 from ..templating import TemplateContext
 
 KIND = "epub"

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, get_args
 
-from ..fsutil import ENTRY_FORMAT, BadEntry, atomic_write, discard_entry, make_folder, seal, unseal
+from ..fsutil import ENTRY_FORMAT, BadEntry, atomic_write, make_folder, prune_entries, read_entry, seal
+from ..records import fields, items, number, pair, text, whole
 from .linestats import LineStats
 from .part import PartKind, PartLayout, PartResult
 from .partpdf import FontGlyphs, FontUsage
@@ -48,25 +47,7 @@ class PartCache:
         """The cached part for key, or None (missing; or untrustworthy: then removed, with a note)."""
         if self.folder is None:
             return None
-        path = self._path(key)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            discard_entry(path, f"cannot be read ({error.strerror or error})", "laid out again")
-            return None
-        try:
-            record, pdf = unseal(data, KIND, key)
-            result = part_from_record(record, pdf)
-        except BadEntry as bad:
-            discard_entry(path, str(bad), "laid out again")
-            return None
-        try:
-            os.utime(path)
-        except OSError:
-            pass  # a read-only cache still serves; the entry is only pruned sooner
-        return result
+        return read_entry(self._path(key), KIND, key, part_from_record, "laid out again")
 
     def put(self, key: str, result: PartResult) -> None:
         """Store a part under key, atomically."""
@@ -76,18 +57,7 @@ class PartCache:
 
     def prune(self, keep_seconds: float = KEEP_SECONDS) -> int:
         """Remove entries (of any format) not used for keep_seconds; return how many were removed."""
-        if self.folder is None:
-            return 0
-        limit = time.time() - keep_seconds
-        removed = 0
-        for path in self.folder.glob("*/*.part"):
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-            except OSError:
-                continue
-        return removed
+        return 0 if self.folder is None else prune_entries(self.folder, "*/*.part", keep_seconds)
 
 
 # ---- the JSON record of a part ----------------------------------------------------------------------------
@@ -116,24 +86,21 @@ def usage_record(usage: FontUsage) -> dict[str, Any]:
 
 
 def part_from_record(record: Any, pdf: bytes) -> PartResult:
-    """The PartResult a record describes, every field type-checked; BadEntry if anything is off."""
-    try:
-        fields = _fields(record, {"layout", "glyphs"})
-        layout = _fields(fields["layout"], {"name", "kind", "first_folio", "page_count", "anchors", "page_offsets",
-                                            "lines"})
-        kind = _str(layout["kind"])
-        if kind not in PART_KINDS:
-            raise ValueError(f"unknown part kind {kind!r}")
-        anchors = layout["anchors"]
-        if not isinstance(anchors, Mapping):
-            raise ValueError("anchors")
-        facts = PartLayout(_str(layout["name"]), kind, _int(layout["first_folio"]),  # type: ignore[arg-type]
-                           _int(layout["page_count"]), {_str(k): _int(v) for k, v in anchors.items()},
-                           tuple(_int(v) for v in _list(layout["page_offsets"])),
-                           None if layout["lines"] is None else LineStats(*(_int(v) for v in _list(layout["lines"]))))
-        glyphs = None if fields["glyphs"] is None else usage_from_record(fields["glyphs"])
-    except (ValueError, TypeError, KeyError) as error:
-        raise BadEntry(f"is corrupt (bad record: {error})") from None
+    """The PartResult a record describes, every field type-checked (what does not fit raises ValueError,
+    TypeError or KeyError, which coopbook.fsutil.read_entry calls corrupt); BadEntry if its payload is no PDF."""
+    data = fields(record, {"layout", "glyphs"})
+    layout = fields(data["layout"], {"name", "kind", "first_folio", "page_count", "anchors", "page_offsets", "lines"})
+    kind = text(layout["kind"])
+    if kind not in PART_KINDS:
+        raise ValueError(f"unknown part kind {kind!r}")
+    anchors = layout["anchors"]
+    if not isinstance(anchors, Mapping):
+        raise ValueError("anchors")
+    facts = PartLayout(text(layout["name"]), kind, whole(layout["first_folio"]),  # type: ignore[arg-type]
+                       whole(layout["page_count"]), {text(k): whole(v) for k, v in anchors.items()},
+                       tuple(whole(v) for v in items(layout["page_offsets"])),
+                       None if layout["lines"] is None else LineStats(*(whole(v) for v in items(layout["lines"]))))
+    glyphs = None if data["glyphs"] is None else usage_from_record(data["glyphs"])
     if not pdf.startswith(b"%PDF-"):
         raise BadEntry("is corrupt (its payload is not a PDF)")
     return PartResult(facts, pdf, glyphs)
@@ -142,47 +109,11 @@ def part_from_record(record: Any, pdf: bytes) -> PartResult:
 def usage_from_record(record: Any) -> FontUsage:
     """The FontUsage a JSON record describes (ValueError/TypeError when it does not fit)."""
     fonts = []
-    for item in _list(_fields(record, {"fonts"})["fonts"]):
-        font = _fields(item, {"resource", "program", "name", "widths", "texts", "notdef"})
+    for item in items(fields(record, {"fonts"})["fonts"]):
+        font = fields(item, {"resource", "program", "name", "widths", "texts", "notdef"})
         fonts.append(FontGlyphs(
-            resource=_str(font["resource"]), program=_str(font["program"]), name=_str(font["name"]),
-            widths=tuple((_int(g), _number(w)) for g, w in (_pair(p) for p in _list(font["widths"]))),
-            texts=tuple((_int(g), _str(t)) for g, t in (_pair(p) for p in _list(font["texts"]))),
-            notdef=tuple(_int(g) for g in _list(font["notdef"]))))
+            resource=text(font["resource"]), program=text(font["program"]), name=text(font["name"]),
+            widths=tuple((whole(g), number(w)) for g, w in (pair(p) for p in items(font["widths"]))),
+            texts=tuple((whole(g), text(t)) for g, t in (pair(p) for p in items(font["texts"]))),
+            notdef=tuple(whole(g) for g in items(font["notdef"]))))
     return FontUsage(tuple(fonts))
-
-
-def _fields(value: Any, names: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict) or set(value) != names:
-        raise ValueError(f"expected the fields {', '.join(sorted(names))}")
-    return value
-
-
-def _list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise TypeError(f"expected a list, got {type(value).__name__}")
-    return value
-
-
-def _pair(value: Any) -> list[Any]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise ValueError("expected a pair")
-    return value
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, got {type(value).__name__}")
-    return value
-
-
-def _int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"expected a whole number, got {type(value).__name__}")
-    return value
-
-
-def _number(value: Any) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
-    return value

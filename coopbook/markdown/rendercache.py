@@ -18,17 +18,13 @@ from ..interviewcache import (
     EntryStore,
     code_digest,
     digest,
-    fields,
-    flag,
     folder_stamp,
-    items,
     location_from_record,
     location_record,
-    maybe_text,
     problem_from_record,
     problem_record,
-    text,
 )
+from ..records import fields, flag, items, maybe_text, text
 from ..source.book import Book, Interview
 from ..templating import TEMPLATES
 from .fragments import TARGETS, InterviewRendering, RenderedInterview, RenderedQuestion, Target
