@@ -65,22 +65,6 @@ class Setting:
         """Its full lines that end in a hyphenation break."""
         return sum(line.hyphenated for line in self.lines[:-1])
 
-    def cost(self, hyphen_cost: float) -> float:
-        """Its badness, each hyphenated full line counting hyphen_cost more (while the part is over its target)."""
-        return self.badness + hyphen_cost * self.hyphenated
-
-
-def gap_without(setting: Setting, line: int) -> float:
-    """A hyphenated line's widest gap, in normal spaces, if its broken word moved down whole (estimated)."""
-    end = setting.ranges[line][1]
-    current = setting.lines[line]
-    spaces = word_spaces(current) - 1
-    if not 0 < end < len(setting.ink) or spaces < 1 or current.gap == math.inf:
-        return math.inf
-    start = word_range(setting, end - 1)[0]
-    freed = (current.gap - 1) * NORMAL_SPACE_EM * (spaces + 1) + (end - start) * MEAN_CHAR_EM + HYPHEN_EM
-    return 1 + (freed + NORMAL_SPACE_EM) / (NORMAL_SPACE_EM * spaces)
-
 
 def word_range(setting: Setting, offset: int) -> tuple[int, int]:
     """The ink range of the word (a run of non-space characters) around the ink offset."""
