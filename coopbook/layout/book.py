@@ -23,6 +23,7 @@ from ..markdown import anchors
 from ..markdown.fragments import RenderedBook
 from ..source.resources import Image, used_images, walk_refs
 from ..templating import TemplateContext, render_template
+from .geometry import page_geometry
 from .part import PartResult, PartSpec, Style
 
 if TYPE_CHECKING:
@@ -85,8 +86,7 @@ def anchor_folios(parts: Sequence[PartResult]) -> dict[str, int]:
 def book_style(context: TemplateContext, templates: Path, rendered: RenderedBook | None = None) -> Style:
     """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size."""
     config = context.config
-    geometry = render_template("css/geometry.css.j2", templates, width=config.print.trim_width,
-                               height=config.print.trim_height)
+    geometry = render_template("css/geometry.css.j2", templates, geometry=page_geometry(config.print))
     if rendered is None:
         return Style.create(templates, geometry)
     return Style.create(templates, geometry, rendered.book.root, book_images(rendered))

@@ -4,6 +4,10 @@ dictionary, and tagged with its /Lang in the structure tree (issue 15).
 WeasyPrint 70 writes a document's `lang` only as the catalog's /Lang, never on structure elements: each interview
 is its own part, laid out with its language on the HTML root, and assembly gives that part's top structure
 elements the part's /Lang when it is not the book's.
+
+The breaks are read from a copy of the book at a narrower trim (NARROW_TRIM): at its own 110 mm the margins that
+follow the trim and the feedback step leave too few hyphens to show each dictionary at work; this tests the
+dictionaries, not the book's design.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ import pytest
 from coopbook.layout.book import book_style, interview_specs
 from coopbook.layout.part import part_key
 from coopbook.markdown.fragments import render_book
-from coopbook.pipeline import Output, template_context
+from coopbook.pipeline import BuildOptions, Output, build, template_context
 from coopbook.source.book import load_book
 from coopbook.templating import TEMPLATES
 
+BOOK = Path(__file__).parents[1] / "books" / "multilingual"
+NARROW_TRIM = "90mm"  # a measure of 20 ems, about 45 characters (coopbook.layout.geometry.MIN_MEASURE_EM)
 BOOK_LANG = "en-GB"
 LANGUAGES = {"tendai-banda": "en-GB", "lucia-quispe": "es", "rokia-ouedraogo": "fr", "chiara-bonvicini": "it"}
 DICTIONARIES = {"en-GB": "en_GB", "en-US": "en_US", "es": "es", "fr": "fr", "it": "it_IT"}  # pyphen's names
@@ -59,9 +65,21 @@ def breaks(language: str, word: str) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def broken_words(multilingual_book: dict[str, Output]) -> dict[str, list[tuple[str, int]]]:
+def narrow_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mixed book's PDF built at a narrower trim (its lines break more often)."""
+    work = tmp_path_factory.mktemp("narrow")
+    shutil.copytree(BOOK, work / "content")
+    settings = work / "content" / "book.yaml"
+    text = settings.read_text("utf-8")
+    assert "trim_width: 110mm" in text
+    settings.write_text(text.replace("trim_width: 110mm", f"trim_width: {NARROW_TRIM}"), "utf-8")
+    return {o.format: o for o in build(BuildOptions(work / "content", work / "build", ("pdf",)))}["pdf"].path
+
+
+@pytest.fixture(scope="module")
+def broken_words(narrow_book: Path) -> dict[str, list[tuple[str, int]]]:
     """The hyphenated words of each interview's pages, as pypdf reads the laid-out lines."""
-    path = multilingual_book["pdf"].path
+    path = narrow_book
     reader = pypdf.PdfReader(path)
     return {name: [found for n in pages for found in hyphenated(reader.pages[n].extract_text() or "")]
             for name, pages in interview_pages(path).items()}
@@ -149,7 +167,7 @@ def test_weasyprint_writes_lang_only_in_the_catalog(multilingual_book: dict[str,
 
 def test_the_part_cache_key_includes_the_language(tmp_path: Path) -> None:
     """The same interview in another language is another part (its line breaks differ): another cache key."""
-    shutil.copytree(Path(__file__).parents[1] / "books" / "multilingual", tmp_path / "content")
+    shutil.copytree(BOOK, tmp_path / "content")
     book = load_book(tmp_path / "content")
     keys = []
     for language in ("fr", "it", None):
