@@ -18,10 +18,12 @@ trials alone, the setting with the fewest faults, then the fewest hyphenated ful
 lines, then the least intrusive remedies (coopbook.layout.remedies.intrusion): a function of the paragraph
 alone, so a correction elsewhere never changes it. A paragraph tries its variants in rounds (`ROUNDS`), each
 built on its best settings so far, in the order remedies helped most, until one has no fault and no hyphen; a
-round that does not better it is its last. Then the part is laid out in full once more, with the chosen
-remedies, if any paragraph changed; that layout is kept unless it has more pages, loose lines or faults than
-the first (then the first is kept). Its debug log line says how many of the changed paragraphs show in it the
-lines their trials chose (all of them: tests/layout/test_refine.py).
+round that does not better it is its last, but for the retries (`RETRIES`): further rounds for every paragraph
+not yet perfect (they only add trials, so a paragraph's setting is never worse than without them). Then the
+part is laid out in full once more, with the chosen remedies, if any paragraph changed; that layout is kept
+unless it has more pages, loose lines or faults than the first (then the first is kept). Its debug log line
+says how many of the changed paragraphs show in it the lines their trials chose (all of them:
+tests/layout/test_refine.py).
 
 Remedies name characters by *ink offset* and are applied to the HTML by coopbook.layout.retouch.
 """
@@ -40,10 +42,12 @@ from .remedies import Setting, intrusion, variants
 from .retouch import Remedy, Retouch, inked, nodes, text_of
 
 log = logging.getLogger(__name__)
-REFINE_STEP = "refine 3"  # in every part's cache key: a change to these rules changes the pages
+REFINE_STEP = "refine 4"  # in every part's cache key: a change to these rules changes the pages
 MAX_STACK = 2  # hyphenated lines in a row
 ROUNDS = (6, 3, 2)  # variants a paragraph tries in each round, building on its best settings so far; a
 # paragraph that a round did not better tries no more
+RETRIES = (12,)  # then the variants each paragraph not yet perfect tries in each further round, whether the
+# round before bettered it or not (a narrow measure's paragraphs find a setting without hyphens late, if at all)
 BASES = 3  # a paragraph's best settings a round builds on
 FOOTNOTE = "footnote"  # the class of a footnote's element (templates/css/pdf.css): its block is never hidden
 # Render: the part laid out with these retouches and these elements (by position) hidden ->
@@ -91,11 +95,13 @@ def refine(render: Render, name: str) -> Document:
     trials = shown = 0
     found_at = dict.fromkeys(candidates, 0)  # which of its settings each paragraph keeps (0: its first)
     going = set(candidates)  # the paragraphs a round tries: those the round before bettered
-    for limit in ROUNDS:
+    for limit, again in [*((limit, False) for limit in ROUNDS), *((limit, True) for limit in RETRIES)]:
+        if again:  # a retry: every paragraph not yet perfect, whether the round before bettered it or not
+            going = set(candidates)
         planned = {key: _next(seen[key], first.settings[key], tried[key], limit) for key in sorted(going)
                    if not _perfect(best[key])}
         if not any(planned.values()):
-            break
+            continue
         before = {key: rank(best[key], first.settings[key]) for key in planned}
         for number in range(max(len(found) for found in planned.values())):
             retouches = [Retouch(*_place(best[key].retouch), found[number]) for key, found in planned.items()

@@ -2,8 +2,9 @@
 
 A paragraph as laid out (`Setting`: its text, lines, the ink range of each line, its faults) and the remedies
 for one of its lines, each estimated from the line's slack in the boxes: its hyphenated word made unbreakable
-(`unbreakable`), its words tracked out by a hair (`tracking`), a word carried over from the line before
-(`carry_over`, `pull_back`), or the word after it allowed to break (`breakable`).
+(`unbreakable`) or drawn up whole by tracking its line tighter (`pull_up`), its words tracked out by a hair
+(`tracking`), a word carried over from the line before (`carry_over`, `pull_back`), or the word after it allowed
+to break (`breakable`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyphen
 from .linestats import LOOSE_GAP, NORMAL_SPACE_EM, Line
 from .retouch import Remedy, Retouch
 
+PULL_TRACKING = (5, 10, 15, 20)  # thousandths of an em a line may be tracked tighter to draw a word up whole
 MAX_TRACKING_EM = 0.02  # letter-spacing a loose line may take (2 % of the type size)
 TARGET_GAP = LOOSE_GAP - 0.1  # what tracking aims for, in normal spaces
 MEAN_CHAR_EM = 0.45  # the mean width of a character of running text, to estimate a word's
@@ -31,6 +33,7 @@ UNBREAKABLE_COMPOUND = "fix-hyphens-manual fix-white-space-nowrap"
 BREAKABLE = "fix-hyphens-auto"  # with lower limits (6 3 3, no zone)
 KEEP_TOGETHER = "fix-white-space-nowrap fix-hyphens-manual"
 TRACKING = "fix-letter-spacing-{:03d}"  # thousandths of an em: 001 to 021 (MAX_TRACKING_EM, rounded up)
+TIGHT_TRACKING = "fix-letter-spacing-m{:03d}"  # negative: PULL_TRACKING
 TIGHTER = Remedy(0, 0, "fix-word-spacing-tighter")  # an empty range: on the paragraph itself
 LOOSER = Remedy(0, 0, "fix-word-spacing-wider")
 # Whole-paragraph settings a paragraph's trials may take, tracking in thousandths of an em (m: negative).
@@ -104,6 +107,26 @@ def unbreakable(setting: Setting, line: int, tighter: bool = True) -> list[Remed
         return [tracking, remedy]
     carried = carry_over(setting, line, freed)
     return carried + [remedy] if carried else [TIGHTER] if tighter else [remedy]
+
+
+def pull_up(setting: Setting, line: int) -> list[Remedy]:
+    """A hyphenated word drawn up whole onto its line: the line's words (the word with them) tracked tighter by
+    the least step of PULL_TRACKING that makes room for the word's tail, if one does (estimated)."""
+    end = setting.ranges[line][1]
+    if not 0 < end < len(setting.ink) or line + 1 >= len(setting.lines) or setting.lines[line].gap == math.inf:
+        return []
+    first = line_start(setting, line)
+    start, stop = word_range(setting, end - 1)
+    spaces = word_spaces(setting.lines[line])
+    room = (setting.lines[line].gap - 1) * NORMAL_SPACE_EM * spaces + HYPHEN_EM if spaces else 0.0
+    needed = (stop - end) * MEAN_CHAR_EM - room
+    chars = setting.ink[stop - 1] + 1 - setting.ink[first]
+    if first >= start or chars <= 0:
+        return []
+    step = next((n for n in PULL_TRACKING if n / 1000 * chars >= needed), None)
+    if step is None:
+        return []
+    return [Remedy(first, stop, f"{TIGHT_TRACKING.format(step)} {UNBREAKABLE}")]
 
 
 def carry_over(setting: Setting, line: int, freed: float) -> list[Remedy]:
@@ -221,7 +244,8 @@ def variants(setting: Setting, tried: set[tuple[Remedy, ...]]) -> list[tuple[Rem
     the order to try them: for each fault the remedies of coopbook.layout.refine's rules, each hyphenated word
     made unbreakable (the line tracked or a word carried over, where estimated to help), a whole-paragraph
     setting (tighter or wider word spacing, tracking by ±0.005 to ±0.020 em), then each word unbreakable
-    alone, all of them, and all of them with each whole-paragraph setting."""
+    alone, all of them, all of them with each whole-paragraph setting, and each word drawn up whole (last:
+    the first rounds still try first what they tried before it)."""
     have = setting.retouch.remedies
     hyphenated = [n for n, line in enumerate(setting.lines[:-1]) if line.hyphenated]
     words = [[remedy for remedy in unbreakable(setting, line, tighter=False) if remedy.classes != TIGHTER.classes]
@@ -234,6 +258,7 @@ def variants(setting: Setting, tried: set[tuple[Remedy, ...]]) -> list[tuple[Rem
     groups += words + ([[setting] for setting in PARAGRAPH_SETTINGS] if whole else []) + plain + [every]
     if whole and hyphenated:
         groups += [[setting, *every] for setting in PARAGRAPH_SETTINGS]
+    groups += [pull_up(setting, line) for line in hyphenated]
     found = []
     for group in groups:
         remedies = _combined(have, group)
