@@ -7,6 +7,10 @@ of a book. A `Span` without attributes says nothing a reader or an assistive tec
 content can belong to its parent directly, as ISO 32000 allows (a structure element's /K may hold marked-content
 ids, and marked-content references for content on another page). Folding them keeps the reading order, the text
 of every element and the page's parent tree exact, and leaves the assembler a third of the objects to copy.
+
+WeasyPrint also tags what it draws in page-margin boxes (a front-matter page's folio) as content of elements
+that the tree never reaches: content neither in the tree nor an artifact, which PDF/UA forbids and a screen
+reader may drop or read out of order. `mark_orphans` makes such content a pagination artifact.
 """
 
 from __future__ import annotations
@@ -31,6 +35,39 @@ def fold_spans(pdf: pikepdf.Pdf) -> int:
     if folded and "/ParentTree" in root:
         _repoint_parent_tree(pikepdf.NumberTree(root.ParentTree), folded)
     return len(folded)
+
+
+def mark_orphans(pdf: pikepdf.Pdf) -> int:
+    """Make marked content whose element the structure tree does not reach a pagination artifact; how many."""
+    root = pdf.Root.get("/StructTreeRoot")
+    if root is None or "/ParentTree" not in root:
+        return 0
+    reached = {element.objgen for element in _elements(root)}
+    tree = pikepdf.NumberTree(root.ParentTree)
+    marked = 0
+    for page in pdf.pages:
+        key = page.obj.get("/StructParents")
+        entry = tree.get(int(key)) if key is not None else None
+        if not isinstance(entry, pikepdf.Array):
+            continue
+        lost = {mcid for mcid, element in enumerate(entry) if _is_element(element) and element.objgen not in reached}
+        if lost:
+            _mark_artifacts(pdf, page, lost)
+            for mcid in lost:
+                entry[mcid] = None
+            marked += len(lost)
+    return marked
+
+
+def _mark_artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, mcids: set[int]) -> None:
+    """Rewrite the page's marked-content sequences with these ids as /Artifact <</Type /Pagination>>."""
+    instructions = []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        if (str(operator) == "BDC" and len(operands) == 2 and isinstance(operands[1], pikepdf.Dictionary)
+                and int(operands[1].get("/MCID", -1)) in mcids):
+            operands = [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
+        instructions.append((operands, operator))
+    page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
 
 
 def _is_element(value: object) -> bool:

@@ -2,7 +2,8 @@
 
 A real tagged PDF from WeasyPrint (paragraphs that run over pages, links, emphasis in links, a footnote-like
 nested span), folded: the content of every element in reading order, the parent tree of every page and
-annotation and the /P of every element still agree; no bare span is left; and far fewer objects are written.
+annotation and the /P of every element still agree; no bare span is left; and far fewer objects are written. What WeasyPrint draws in page-margin boxes, tagged outside the tree, becomes
+a pagination artifact.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import io
 from collections.abc import Iterator
 
 import pikepdf
+import pypdf
 import pytest
 from weasyprint import HTML
 
@@ -133,3 +135,33 @@ def test_packed_part_is_a_third_of_the_objects(tagged: bytes) -> None:
     packed = pikepdf.open(io.BytesIO(pack_part(tagged, frozenset())))
     assert spans(packed) == 0 and reading(packed) != []
     assert len(packed.objects) * 2 < len(plain.objects)
+
+
+def test_margin_box_content_becomes_a_pagination_artifact() -> None:
+    folios = "<style>@page { @bottom-center { content: 'folio ' counter(page) } }</style>"
+    data = HTML(string=folios + HTML_TEXT).write_pdf(pdf_tags=True)
+    pdf = pikepdf.open(io.BytesIO(data))
+
+    def lost(pdf: pikepdf.Pdf) -> int:
+        reached = {element.objgen for top in kids(pdf.Root.StructTreeRoot.K) for element in walk(top)}
+        tree = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+        return sum(isinstance(e, pikepdf.Dictionary) and e.objgen not in reached
+                   for page in pdf.pages for e in tree[int(page.obj.StructParents)])
+
+    assert lost(pdf) == len(pdf.pages)  # WeasyPrint: each folio is content of an element outside the tree
+    packed_data = pack_part(data, frozenset())
+    packed = pikepdf.open(io.BytesIO(packed_data))
+    assert lost(packed) == 0
+    for number, page in enumerate(packed.pages, start=1):
+        artifacts = [operands for operands, op in pikepdf.parse_content_stream(page, "BDC")
+                     if operands[0] == "/Artifact" and operands[1].get("/Type") == "/Pagination"]
+        assert len(artifacts) == 1, f"page {number}"
+        assert f"folio {number}" in pypdf.PdfReader(io.BytesIO(packed_data)).pages[number - 1].extract_text()
+
+
+def walk(element: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
+    """The element and every structure element under it."""
+    yield element
+    for kid in kids(element.get("/K")):
+        if is_element(kid):
+            yield from walk(kid)
