@@ -2,8 +2,8 @@
 
 A real tagged PDF from WeasyPrint (paragraphs that run over pages, links, emphasis in links, a footnote-like
 nested span), folded: the content of every element in reading order, the parent tree of every page and
-annotation and the /P of every element still agree; no bare span is left; and far fewer objects are written. What WeasyPrint draws in page-margin boxes, tagged outside the tree, becomes
-a pagination artifact.
+annotation and the /P of every element still agree; no bare span is left; and far fewer objects are written.
+What WeasyPrint draws in page-margin boxes, tagged outside the tree, becomes a pagination artifact.
 """
 
 from __future__ import annotations
