@@ -26,7 +26,7 @@ from ..templating import render_template, template_files
 from .indexlinks import add_locator_links
 from .linestats import LineStats, log_line_stats
 from .pagestarts import page_text_offsets
-from .partpdf import LINK_SCHEME, FontUsage, strip_programs, write_part_pdf
+from .partpdf import LINK_SCHEME, PART_FORMAT, FontUsage, pack_part, write_part_pdf
 from .refine import REFINE_STEP, refine
 from .retouch import Retouch, retouch
 
@@ -55,7 +55,7 @@ class Style:
             if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
                 continue
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
-        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}\0{REFINE_STEP}".encode())
+        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}\0{REFINE_STEP}\0{PART_FORMAT}".encode())
         used = tuple(sorted((image.ref, str(image.path), image.digest()) for image in images))
         return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used)
 
@@ -189,4 +189,4 @@ def write_part(document: Document, layout: PartLayout, style: Style, *, tagged: 
     """Write a laid-out part to its own PDF (tagged, full fonts left out for assembly), with its glyphs."""
     pdf, glyphs = write_part_pdf(document, tagged=tagged, uncompressed_pdf=True)
     fetcher(style).raise_refused()  # an SVG's sub-resources are asked for while drawing, and never served
-    return PartResult(layout, strip_programs(pdf, style.font_programs), glyphs)
+    return PartResult(layout, pack_part(pdf, style.font_programs), glyphs)

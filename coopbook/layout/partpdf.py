@@ -17,8 +17,11 @@ from typing import Any
 import pikepdf
 import weasyprint
 
+from .structure import fold_spans, mark_orphans
+
 LINK_SCHEME = "x-coopbook:"
 STRIPPED_KEY = "/CoopbookProgram"
+PART_FORMAT = "packed 3"  # in every part's cache key: what pack_part makes of a part's PDF
 Width = int | float
 
 
@@ -91,11 +94,13 @@ def base_name(base_font: str) -> str:
     return name[7:] if re.match(r"[A-Z]{6}\+", name) else name
 
 
-def strip_programs(part_pdf: bytes, known: Collection[str]) -> bytes:
-    """Leave out of a part's PDF the font programs (full fonts) whose hash is known: the book's own fonts.
+def pack_part(part_pdf: bytes, known: Collection[str]) -> bytes:
+    """A part's PDF as it is cached: the book's own font programs left out, WeasyPrint's bare spans folded.
 
     Every part embeds the same full programs; keeping them once, outside the cache, makes parts small.
     The stream keeps its dictionary and says which program it stood for; the assembler puts the program back.
+    The structure tree loses its attribute-less `Span` elements, and content that WeasyPrint tags outside the
+    tree becomes an artifact (coopbook.layout.structure): the same tags for a reader, a third of the objects.
     """
     with pikepdf.open(io.BytesIO(part_pdf)) as pdf:
         for obj in pdf.objects:
@@ -108,6 +113,8 @@ def strip_programs(part_pdf: bytes, known: Collection[str]) -> bytes:
                     if digest in known:
                         stream.write(b"")
                         stream[STRIPPED_KEY] = pikepdf.String(digest)
+        fold_spans(pdf)
+        mark_orphans(pdf)
         out = io.BytesIO()  # in object streams: half the bytes to keep and to read, parsed as fast; the same book
         pdf.save(out, compress_streams=True, deterministic_id=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)

@@ -76,7 +76,7 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
     `parts` is read once, in order, one part at a time (a lazy sequence keeps memory low: each part, and each
     furniture piece, is open only while it is copied, from a temporary file); `usage[i]` must describe `parts[i]`
     (from `write_part_pdf`); subset fonts are cached in `cache_dir`.
-    `programs` gives, by hash, the font programs that parts left out (see `strip_programs`).
+    `programs` gives, by hash, the font programs that parts left out (see `coopbook.layout.partpdf.pack_part`).
     `furniture` (coopbook.pdf.furniture) is drawn over the pages it covers; its fonts are subset with the parts'.
     """
     if len(parts) != len(usage):
