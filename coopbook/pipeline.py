@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -141,17 +142,33 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
     """Run every stage for the requested formats and write the outputs atomically (session: warm caches)."""
     make_folder(options.out)
     with environment_errors(), build_lock(options), ExitStack() as workers:
-        pool = workers.enter_context(layout_workers(options, session))
+        with stage("start workers"):
+            pool = workers.enter_context(layout_workers(options, session))
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
-        loaded = load(options.content, session)
-        rendered = render(loaded, session=session, cache_dir=options.cache_dir)
-        accept(validate(loaded, rendered.problems, options.cache_dir, session.warm.stored if session else None),
-               options)
+        with stage("load"):
+            loaded = load(options.content, session)
+        with stage("render"):
+            rendered = render(loaded, session=session, cache_dir=options.cache_dir)
+        with stage("validate"):
+            report = validate(loaded, rendered.problems, options.cache_dir, session.warm.stored if session else None)
+        accept(report, options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
                            session.warm.stored if session else None)
-        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
-        workers.close()  # a build's workers stop before assembly (their memory is not held beside the book's)
-        return tuple(write_outputs(products(ctx, book_pdf)))
+        with stage("paginate"):
+            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
+        beside = pool if isinstance(pool, ProcessPool) and session is None else None
+        made = products(ctx, book_pdf, beside)
+        workers.close()
+        with stage("write"):
+            return tuple(write_outputs(made))
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Log how long a stage took (debug), to see where a build's time goes."""
+    started = time.perf_counter()
+    yield
+    log.debug("stage %s: %.3f s", name, time.perf_counter() - started)
 
 
 @contextmanager
@@ -174,13 +191,30 @@ def layout_workers(options: BuildOptions, session: BuildSession | None) -> Itera
     pool.close()
 
 
-def products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
-    """The outputs asked for: the PDFs, then the EPUB (not yet saved).
+def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = None) -> list[Product]:
+    """The outputs asked for: the PDFs and the EPUB (not yet saved).
 
-    The EPUB is not made in a forked process beside the PDF's assembly: the fork's copy of the parent's pages
-    counts again in every measure of memory (the largest process, all processes together) for ~2 s at N = 100.
+    With a pool (a build's own, not a watch session's: its per-interview cache is kept in this process), the
+    EPUB is made on one of the layout workers while this process assembles the PDF, and the other workers stop
+    (their memory is not held beside the book's). That worker was forked small, before the book was loaded: a
+    process forked now would copy the parent's pages, counted again in every measure of memory.
     """
-    return [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
+    if pool is None or "epub" not in ctx.options.formats:
+        if pool is not None:
+            pool.close()
+        with stage("pdf"):
+            pdfs = pdf_products(ctx, book_pdf)
+        with stage("epub"):
+            return [*pdfs, *epub_products(ctx, book_pdf)]
+    rendered = ctx.rendered["epub"]
+    index = make_index(rendered, ctx.loaded.registry, book_pdf.anchor_folios)
+    plain = replace(ctx.options, progress=None, on_warnings=None, on_wait=None)
+    epub = pool.call(make_epub, rendered, index, page_markers(book_pdf), ctx.template, plain,
+                     [p.layout for p in book_pdf.all_parts], dict(ctx.render_keys))
+    with stage("pdf"):
+        pdfs = pdf_products(ctx, book_pdf)
+    with stage("epub (the rest of its time beside the PDF)"):
+        return [*pdfs, ("epub", ctx.output(".epub"), epub(), None)]
 
 
 def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:

@@ -13,18 +13,21 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from ..errors import BuildError, Location, Problem
+from ..errors import BuildError, CoopbookError, Location, Problem
 from .cache import PartCache
 from .part import PartResult, PartSpec, Style, lay_out, part_key, placed, write_part
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+CALL = "call"  # a worker message that runs a job (ProcessPool.call) instead of laying out a part
 Progress = Callable[[str, str], None]  # (event: "cached" | "laid" | "written", part name)
 Event = tuple[str, int, Any]  # ("laid", task, page count) | ("done", task, PartResult) | ("error", task, message)
 Finish = Callable[[], PartResult]
@@ -61,7 +64,9 @@ class Pool(Protocol):
 
 def lay_out_and_write(style: Style, spec: PartSpec) -> tuple[int, Finish]:
     """Lay out one part with WeasyPrint: its page count at once, and the function that writes its PDF."""
+    started = time.perf_counter()
     document, layout = lay_out(style, spec, 1, placeholders=True)
+    log.debug("laid out %s (%d pages) in %.3f s", spec.name, layout.page_count, time.perf_counter() - started)
     # page furniture (coopbook.pdf.furniture) is drawn inside other pages: untagged
     return layout.page_count, lambda: write_part(document, layout, style, tagged=spec.kind != "furniture")
 
@@ -118,6 +123,9 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
             return
         if message is None:
             return
+        if message[0] == CALL:
+            _serve_call(conn, message[1], message[2])
+            continue
         task, style, spec = message
         try:
             try:
@@ -133,6 +141,21 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
                 conn.send(("error", task, f"{type(exc).__name__}: {exc}"))
         except (BrokenPipeError, EOFError, ConnectionError):  # the build was stopped
             return
+
+
+def _serve_call(conn: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Run one job beside the parent's work and send back its result, or the problems or error it raised."""
+    try:
+        reply: tuple[str, Any] = ("done", function(*args))
+    except CoopbookError as exc:
+        reply = ("problems", (type(exc), exc.problems))
+    except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it there
+        log.debug("worker failed: %s", traceback.format_exc())
+        reply = ("error", f"{type(exc).__name__}: {exc}")
+    try:
+        conn.send(reply)
+    except (BrokenPipeError, EOFError, ConnectionError):  # the build was stopped
+        pass
 
 
 class ProcessPool:
@@ -195,6 +218,53 @@ class ProcessPool:
                 del self.running[conn]
                 self.free.append(conn)
             yield event
+
+    def call(self, function: Callable[..., T], *args: Any) -> Callable[[], T]:
+        """Run function(*args) on a free worker (beside whatever the parent does next); wait for it with the
+        returned function, which gives its result or raises what it raised (a coopbook error with its problems).
+
+        The worker must be idle and stays out of the pool until its result is read; the other idle workers are
+        stopped first, so the pool's memory is one small worker beside the parent's.
+        """
+        if self.running:
+            raise RuntimeError("a job is handed to a worker only when none is laying out a part")
+        if not self.free:
+            self._spawn()
+        conn = self.free.pop()
+        self._stop_free()
+        conn.send((CALL, function, args))
+
+        def result() -> T:
+            try:
+                kind, payload = conn.recv()
+            except (EOFError, OSError):
+                raise BuildError([Problem(Location(f"{function.__name__} in a worker"), "the worker died")]) from None
+            self.free.append(conn)
+            if kind == "problems":
+                error_type, problems = payload
+                raise error_type(problems)
+            if kind == "error":
+                raise BuildError([Problem(Location(f"{function.__name__} in a worker"), "it failed", payload)])
+            return payload  # type: ignore[no-any-return]
+
+        return result
+
+    def _stop_free(self) -> None:
+        """Stop the idle workers (gracefully): they are started again when parts are submitted."""
+        for conn in self.free:
+            for entry in [w for w in self.workers if w[1] is conn]:
+                process, _ = entry
+                try:
+                    conn.send(None)
+                except (BrokenPipeError, OSError):
+                    pass
+                conn.close()
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+                self.workers.remove(entry)
+        self.free.clear()
 
     def pids(self) -> tuple[int, ...]:
         """The process ids of the running workers (a warm pool keeps the same ones from build to build)."""
