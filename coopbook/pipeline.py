@@ -32,7 +32,7 @@ from .edition import finish_publishing, publish
 from .editorial.check import CheckReport, validate
 from .epub.doccache import DocumentCache
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
-from .errors import BuildError, ContentError, Location, Problem, Problems
+from .errors import BuildError, ContentError, CoopbookError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
 from .i18n import translations
 from .index.model import Index, build_index
@@ -50,7 +50,7 @@ from .layout.book import (
 )
 from .layout.cache import PartCache
 from .layout.linestats import log_book_line_stats
-from .layout.part import PartLayout, PartResult
+from .layout.part import PartLayout, PartResult, PartSpec, Style
 from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .markdown.rendercache import render_cache
@@ -149,13 +149,14 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
             loaded = load(options.content, session)
         with stage("render"):
             rendered = render(loaded, session=session, cache_dir=options.cache_dir)
-        with stage("validate"):
+        started = start_body(rendered.books["pdf"], loaded.book, options, pool, workers)
+        with stage("validate"):  # beside the layout of the stale interviews, started above
             report = validate(loaded, rendered.problems, options.cache_dir, session.warm.stored if session else None)
         accept(report, options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
                            session.warm.stored if session else None)
         with stage("paginate"):
-            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
+            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started)
         beside = pool if isinstance(pool, ProcessPool) and session is None else None
         made = products(ctx, book_pdf, beside)
         workers.close()
@@ -318,40 +319,103 @@ def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, 
     return build_index(shown, rendered.mentions, config.print.indexes, folios, titles, config.language)
 
 
+@dataclass(frozen=True)
+class BodyPlan:
+    """What the paginate stage lays out first: the interviews and their running heads, with the book's style."""
+
+    style: Style
+    blank: PartSpec
+    specs: tuple[PartSpec, ...]
+    heads: Mapping[str, str]  # each interview's running head, by part name
+    head_pieces: tuple[PartSpec, ...]  # the running heads as page furniture (coopbook.pdf.furniture)
+
+    @property
+    def all_heads(self) -> list[str]:
+        """The running heads in reading order."""
+        return [self.heads[spec.name] for spec in self.specs]
+
+
+@dataclass(frozen=True)
+class Started:
+    """A body whose stale parts were handed to the workers before validate, and the scheduler that has them."""
+
+    plan: BodyPlan
+    scheduler: PartScheduler
+
+
+def plan_body(rendered: RenderedBook, context: TemplateContext, templates: Path) -> BodyPlan:
+    """The style, the blank verso, the interviews' parts and their running heads."""
+    specs = interview_specs(rendered, context, templates)
+    heads = {spec.name: running_head(spec.html) for spec in specs}
+    head_pieces = head_specs([heads[spec.name] for spec in specs], context.variables(), templates)
+    return BodyPlan(book_style(context, templates, rendered), blank_spec(context, templates), tuple(specs), heads,
+                    tuple(head_pieces))
+
+
+def start_body(rendered: RenderedBook, book: Book, options: BuildOptions, pool: Pool | None,
+               stack: ExitStack) -> Started | None:
+    """Hand the body's stale parts to the workers now, so that validate runs beside their layout.
+
+    Only with worker processes (one process lays out in turn: validate first, as `check` would). Nothing is
+    started when planning fails: its problem is reported in its turn, after validate's. If validate stops the
+    build, the scheduler's exit stops the workers (a session's are started again by its next build).
+    """
+    if pool is None:
+        return None
+    try:
+        plan = plan_body(rendered, template_context(book), options.templates)
+    except CoopbookError:
+        return None
+    scheduler = stack.enter_context(PartScheduler(plan.style, PartCache(options.cache_dir), plan.blank,
+                                                  options.jobs, options.progress, pool))
+    scheduler.start([*plan.specs, *plan.head_pieces])
+    return Started(plan, scheduler)
+
+
 def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions,
-             pool: Pool | None = None) -> BookPdf:
-    """Paginate stage: the body, then the index with exact folios, then the front matter with the contents.
+             pool: Pool | None = None, started: Started | None = None) -> BookPdf:
+    """Paginate stage: the body, then the index with exact folios beside the front matter, then the furniture.
 
     The page furniture's pieces (coopbook.pdf.furniture) are laid out in the same maps over the workers: the
-    heads with the body, the folios of the body with the index, any folios the index adds with the front matter.
+    heads with the body, the folios of the body with the index, any folios the index adds after it. The front
+    matter's contents need only where the index opens, known from the body (checked against the laid-out
+    index: were it wrong, the front matter would be laid out again with the right folio).
     """
     templates = options.templates
-    style = book_style(context, templates, rendered)
-    cache = PartCache(options.cache_dir)
-    blank = blank_spec(context, templates)
-    body_specs = interview_specs(rendered, context, templates)
-    variables = context.variables()
-    heads = {spec.name: running_head(spec.html) for spec in body_specs}
-    all_heads = [heads[spec.name] for spec in body_specs]
-    head_pieces = head_specs(all_heads, variables, templates)
-    with PartScheduler(style, cache, blank, options.jobs, options.progress, pool) as scheduler:
-        body = scheduler.run(body_specs, 1, also=head_pieces)
+    with ExitStack() as stack:
+        if started is None:
+            plan = plan_body(rendered, context, templates)
+            scheduler = stack.enter_context(PartScheduler(plan.style, PartCache(options.cache_dir), plan.blank,
+                                                          options.jobs, options.progress, pool))
+        else:
+            plan, scheduler = started.plan, started.scheduler
+        variables, heads, all_heads = context.variables(), plan.heads, plan.all_heads
+        body = scheduler.run(plan.specs, 1, also=plan.head_pieces)
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
         body_plan = furniture_plan(body, heads, all_heads, variables, templates)
         index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates)
+        index_opens = next_folio + 1 - next_folio % 2 if index else None  # the index opens on a recto
+        expected = front_spec(rendered, contents_entries(rendered, body, templates,
+                                                         index_entry(rendered, index_opens, templates)),
+                              context, templates)
+        scheduler.start([expected])  # first: the longest part of this map
         index_parts = scheduler.run(index, next_folio, run_on=True, also=body_plan.specs)  # sections in parallel
         contents = contents_entries(rendered, body, templates, index_contents(rendered, index_parts, templates))
         front_matter = front_spec(rendered, contents, context, templates)
-        plan = furniture_plan(body + index_parts, heads, all_heads, variables, templates)
-        front = scheduler.run([front_matter], 1, recto=False, pad_end=True, also=plan.specs)
-        pieces = [*head_pieces, *plan.specs]
+        if front_matter != expected:
+            log.debug("the index opens at another folio than expected: the front matter is laid out again")
+        furniture = furniture_plan(body + index_parts, heads, all_heads, variables, templates)
+        front = scheduler.run([front_matter], 1, recto=False, pad_end=True, also=furniture.specs)
+        pieces = [*plan.head_pieces, *furniture.specs]
         laid = dict(zip((spec.name for spec in pieces), scheduler.lay_out(pieces), strict=True))
+        cache = scheduler.cache
     log_book_line_stats([p.layout.lines for p in (*front, *body, *index_parts) if p.layout.kind != "blank"])
-    furniture = Furniture(laid, sum(p.layout.page_count for p in front), plan.draws) if plan.draws else None
+    plan_draws = furniture.draws
+    furniture_laid = Furniture(laid, sum(p.layout.page_count for p in front), plan_draws) if plan_draws else None
     log.info("%d stale cache entries removed", cache.prune())
-    specs = {s.name: s for s in (body_specs + [front_matter] + index)}
+    specs = {s.name: s for s in (*plan.specs, front_matter, *index)}
     return BookPdf(tuple(front), tuple(body + index_parts),
-                   tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)), furniture)
+                   tuple(specs.get(p.layout.name, plan.blank) for p in (*front, *body, *index_parts)), furniture_laid)
 
 
 def furniture_plan(parts: Sequence[PartResult], heads: Mapping[str, str], all_heads: Sequence[str],
@@ -364,8 +428,13 @@ def furniture_plan(parts: Sequence[PartResult], heads: Mapping[str, str], all_he
 def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult], templates: Path) -> list[TocEntry]:
     """The contents line for the index (its sections are one entry: the PDF bookmarks and EPUB nav list them)."""
     folios = [part.layout.anchors["index"] for part in index_parts if "index" in part.layout.anchors]
+    return index_entry(rendered, folios[0] if folios else None, templates)
+
+
+def index_entry(rendered: RenderedBook, folio: int | None, templates: Path) -> list[TocEntry]:
+    """The contents line for an index opening at folio (none without an index)."""
     title = translations(rendered.book.config.language, templates).gettext("Index")
-    return [TocEntry(title, "index", str(folios[0]))] if folios else []
+    return [TocEntry(title, "index", str(folio))] if folio is not None else []
 
 
 def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:

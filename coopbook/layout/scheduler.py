@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol, TypeVar
 
-from ..errors import BuildError, CoopbookError, Location, Problem
+from ..errors import BuildError, ContentError, CoopbookError, Location, Problem
 from .cache import PartCache
 from .part import PartResult, PartSpec, Style, lay_out, part_key, placed, write_part
 
@@ -301,59 +301,74 @@ class PartScheduler:
         self.progress = progress or (lambda event, name: None)
         self.blank_result: PartResult | None = None
         self.results: dict[str, PartResult] = {}  # every part this scheduler gave, by key (asked again: no layout)
+        self.tasks: dict[int, tuple[str, PartSpec]] = {}  # every part handed to the pool, by task number
+        self.queue: deque[int] = deque()  # tasks not yet submitted
+        self.waiting: set[str] = set()  # keys queued or being laid out
 
     def __enter__(self) -> PartScheduler:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        if self.owns_pool or kind is not None:  # after an error or Ctrl-C even a lent pool's workers are killed
+        # after an error or Ctrl-C even a lent pool's workers are killed, unless the content's problems stopped
+        # the build while none was busy (a watch's workers then stay warm)
+        if self.owns_pool or (kind is not None and (self.pool.busy() or not issubclass(kind, ContentError))):
             self.pool.close(graceful=kind is None)
+
+    def start(self, specs: Sequence[PartSpec]) -> None:
+        """Begin laying out the stale specs on the free workers, without waiting (lay_out collects them)."""
+        for spec in specs:
+            self._want(part_key(self.style, spec), spec)
+        self._submit()
+
+    def _want(self, key: str, spec: PartSpec) -> None:
+        """Take a part from the cache, or queue it for layout (once per key)."""
+        if key in self.results or key in self.waiting:
+            return
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.results[key] = cached
+            self.progress("cached", spec.name)
+            return
+        number = len(self.tasks)
+        self.tasks[number] = (key, spec)
+        self.queue.append(number)
+        self.waiting.add(key)
+
+    def _submit(self) -> None:
+        """Hand queued parts to the pool while it has room."""
+        while self.queue and self.pool.idle():
+            number = self.queue.popleft()
+            self.pool.submit(number, self.style, self.tasks[number][1])
 
     def lay_out(self, specs: Sequence[PartSpec]) -> list[PartResult]:
         """Every spec laid out (at folio 1), in input order: cached ones from the cache, the rest across the pool.
 
         No part depends on another's position, so the stale parts are a plain map over the workers; a spec
-        given twice (same key) is laid out once.
+        given twice (same key) is laid out once, and parts started before (`start`) are not started again.
         """
         keys = [part_key(self.style, spec) for spec in specs]
-        done: dict[str, PartResult] = {}
-        todo: list[tuple[str, PartSpec]] = []
         for key, spec in dict(zip(keys, specs, strict=True)).items():  # each key once, in input order
-            if key in self.results:
-                done[key] = self.results[key]
-                continue
-            cached = self.cache.get(key)
-            if cached is not None:
-                done[key] = cached
-                self.progress("cached", spec.name)
-            else:
-                todo.append((key, spec))
-        tasks = dict(enumerate(todo))
-        queue = deque(tasks)
-        unfinished = len(tasks)
-        while unfinished:
-            while queue and self.pool.idle():
-                number = queue.popleft()
-                self.pool.submit(number, self.style, tasks[number][1])
+            self._want(key, spec)
+        while unfinished := sum(key in self.waiting for key in dict.fromkeys(keys)):
+            self._submit()
             if not self.pool.busy():
                 raise SchedulerStalled(f"the layout scheduler stalled with {unfinished} parts unfinished "
-                                       f"({len(queue)} not submitted), but no worker busy")
+                                       f"({len(self.queue)} not submitted), but no worker busy")
             for event, number, payload in self.pool.events():
-                key, spec = tasks[number]
+                key, spec = self.tasks[number]
                 if event == "error":
                     raise BuildError([Problem(Location(f"layout of {spec.name}"),
                                               "the part could not be laid out", str(payload))])
                 if event == "laid":
                     self.progress("laid", spec.name)
                 elif event == "done":
-                    if key in done:
+                    if key in self.results:
                         raise SchedulerStalled(f"{spec.name} was laid out twice")
                     self.cache.put(key, payload)
-                    done[key] = payload
-                    unfinished -= 1
+                    self.results[key] = payload
+                    self.waiting.discard(key)
                     self.progress("written", spec.name)
-        self.results.update(done)
-        return [done[key] for key in keys]
+        return [self.results[key] for key in keys]
 
     def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True,
             pad_end: bool = False, run_on: bool = False, also: Sequence[PartSpec] = ()) -> list[PartResult]:
