@@ -390,7 +390,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
         else:
             plan, scheduler = started.plan, started.scheduler
         variables, heads, all_heads = context.variables(), plan.heads, plan.all_heads
-        body = scheduler.run(plan.specs, 1, also=plan.head_pieces)
+        body = scheduler.run(plan.specs, 1, also=plan.head_pieces, early=True)  # PDFs written meanwhile
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
         body_plan = furniture_plan(body, heads, all_heads, variables, templates)
         index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates)
@@ -399,7 +399,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
                                                          index_entry(rendered, index_opens, templates)),
                               context, templates)
         scheduler.start([expected])  # first: the longest part of this map
-        index_parts = scheduler.run(index, next_folio, run_on=True, also=body_plan.specs)  # sections in parallel
+        index_parts = scheduler.run(index, next_folio, run_on=True, also=body_plan.specs, early=True)  # in parallel
         contents = contents_entries(rendered, body, templates, index_contents(rendered, index_parts, templates))
         front_matter = front_spec(rendered, contents, context, templates)
         if front_matter != expected:
@@ -408,6 +408,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
         front = scheduler.run([front_matter], 1, recto=False, pad_end=True, also=furniture.specs)
         pieces = [*plan.head_pieces, *furniture.specs]
         laid = dict(zip((spec.name for spec in pieces), scheduler.lay_out(pieces), strict=True))
+        body, index_parts = scheduler.complete(body), scheduler.complete(index_parts)
         cache = scheduler.cache
     log_book_line_stats([p.layout.lines for p in (*front, *body, *index_parts) if p.layout.kind != "blank"])
     plan_draws = furniture.draws

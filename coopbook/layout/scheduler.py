@@ -22,16 +22,16 @@ from typing import Any, Protocol, TypeVar
 
 from ..errors import BuildError, ContentError, CoopbookError, Location, Problem
 from .cache import PartCache
-from .part import PartResult, PartSpec, Style, lay_out, part_key, placed, write_part
+from .part import PartLayout, PartResult, PartSpec, Style, lay_out, part_key, placed, write_part
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CALL = "call"  # a worker message that runs a job (ProcessPool.call) instead of laying out a part
 Progress = Callable[[str, str], None]  # (event: "cached" | "laid" | "written", part name)
-Event = tuple[str, int, Any]  # ("laid", task, page count) | ("done", task, PartResult) | ("error", task, message)
+Event = tuple[str, int, Any]  # ("laid", task, PartLayout) | ("done", task, PartResult) | ("error", task, message)
 Finish = Callable[[], PartResult]
-LayOut = Callable[[Style, PartSpec], tuple[int, Finish]]  # lay out: page count, then write on demand
+LayOut = Callable[[Style, PartSpec], tuple[PartLayout, Finish]]  # lay out: its facts, then write on demand
 
 
 class SchedulerStalled(RuntimeError):
@@ -62,13 +62,13 @@ class Pool(Protocol):
         ...
 
 
-def lay_out_and_write(style: Style, spec: PartSpec) -> tuple[int, Finish]:
-    """Lay out one part with WeasyPrint: its page count at once, and the function that writes its PDF."""
+def lay_out_and_write(style: Style, spec: PartSpec) -> tuple[PartLayout, Finish]:
+    """Lay out one part with WeasyPrint: its layout facts at once, and the function that writes its PDF."""
     started = time.perf_counter()
     document, layout = lay_out(style, spec, 1, placeholders=True)
     log.debug("laid out %s (%d pages) in %.3f s", spec.name, layout.page_count, time.perf_counter() - started)
     # page furniture (coopbook.pdf.furniture) is drawn inside other pages: untagged
-    return layout.page_count, lambda: write_part(document, layout, style, tagged=spec.kind != "furniture")
+    return layout, lambda: write_part(document, layout, style, tagged=spec.kind != "furniture")
 
 
 class InlinePool:
@@ -91,8 +91,8 @@ class InlinePool:
         """Lay out and write the part now; its events wait in a queue."""
         self.running += 1
         try:
-            pages, finish = self.work(style, spec)
-            self.queue.append(("laid", task, pages))
+            layout, finish = self.work(style, spec)
+            self.queue.append(("laid", task, layout))
             self.queue.append(("done", task, finish()))
         except Exception as exc:  # noqa: BLE001 - reported as a located build error
             log.debug("layout failed: %s", traceback.format_exc())
@@ -129,8 +129,8 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
         task, style, spec = message
         try:
             try:
-                pages, finish = work(style, spec)
-                conn.send(("laid", task, pages))
+                layout, finish = work(style, spec)
+                conn.send(("laid", task, layout))
                 result = finish()
                 del finish
                 conn.send(("done", task, result))
@@ -304,6 +304,8 @@ class PartScheduler:
         self.tasks: dict[int, tuple[str, PartSpec]] = {}  # every part handed to the pool, by task number
         self.queue: deque[int] = deque()  # tasks not yet submitted
         self.waiting: set[str] = set()  # keys queued or being laid out
+        self.facts: dict[str, PartLayout] = {}  # parts laid out whose PDF is still being written, by key
+        self.placed_keys: dict[str, str] = {}  # the key of each part `run(early=True)` placed, by its name
 
     def __enter__(self) -> PartScheduler:
         return self
@@ -349,7 +351,12 @@ class PartScheduler:
         keys = [part_key(self.style, spec) for spec in specs]
         for key, spec in dict(zip(keys, specs, strict=True)).items():  # each key once, in input order
             self._want(key, spec)
-        while unfinished := sum(key in self.waiting for key in dict.fromkeys(keys)):
+        self._wait(keys, lambda key: key in self.results)
+        return [self.results[key] for key in keys]
+
+    def _wait(self, keys: Sequence[str], ready: Callable[[str], bool]) -> None:
+        """Submit and read the workers' reports until every key is ready."""
+        while unfinished := sum(not ready(key) for key in dict.fromkeys(keys)):
             self._submit()
             if not self.pool.busy():
                 raise SchedulerStalled(f"the layout scheduler stalled with {unfinished} parts unfinished "
@@ -360,28 +367,39 @@ class PartScheduler:
                     raise BuildError([Problem(Location(f"layout of {spec.name}"),
                                               "the part could not be laid out", str(payload))])
                 if event == "laid":
+                    self.facts[key] = payload
                     self.progress("laid", spec.name)
                 elif event == "done":
                     if key in self.results:
                         raise SchedulerStalled(f"{spec.name} was laid out twice")
                     self.cache.put(key, payload)
                     self.results[key] = payload
+                    self.facts.pop(key, None)
                     self.waiting.discard(key)
                     self.progress("written", spec.name)
-        return [self.results[key] for key in keys]
 
-    def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True,
-            pad_end: bool = False, run_on: bool = False, also: Sequence[PartSpec] = ()) -> list[PartResult]:
+    def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True, pad_end: bool = False,
+            run_on: bool = False, also: Sequence[PartSpec] = (), early: bool = False) -> list[PartResult]:
         """Lay out specs and place them in order from first_folio, each opening on a recto (blank versos inserted).
 
         With recto=False the first part opens on first_folio whatever its side. With run_on, only the first part
         opens on a recto and the others follow on the next page. With pad_end, a blank verso is added at the end
         when needed so that what follows opens on a recto. Blanks are one cached page. `also` is laid out in the
-        same map, after specs, but not placed (lay_out gives it again at no cost).
+        same map, after specs, but not placed (lay_out gives it again at no cost). With early, a part is given
+        as soon as its layout is known, before its PDF is written (its pdf empty until `complete`).
         """
+        if early:
+            self.start([*specs, *also])
+            keys = [part_key(self.style, spec) for spec in specs]
+            self._wait(keys, lambda key: key in self.results or key in self.facts)
+            results = [self.results[key] if key in self.results else PartResult(self.facts[key], b"")
+                       for key in keys]
+            self.placed_keys.update((spec.name, key) for spec, key in zip(specs, keys, strict=True))
+        else:
+            results = self.lay_out([*specs, *also])[:len(specs)]
         placed_parts: list[PartResult] = []
         folio = first_folio
-        for n, result in enumerate(self.lay_out([*specs, *also])[:len(specs)]):
+        for n, result in enumerate(results):
             if recto and folio % 2 == 0 and not (run_on and n):
                 placed_parts.append(self._blank(folio))
                 folio += 1
@@ -390,6 +408,14 @@ class PartScheduler:
         if pad_end and folio % 2 == 0:
             placed_parts.append(self._blank(folio))
         return placed_parts
+
+    def complete(self, parts: Sequence[PartResult]) -> list[PartResult]:
+        """Parts placed by `run(early=True)` with their PDFs, waiting for those still being written."""
+        keys = {part.layout.name: self.placed_keys[part.layout.name] for part in parts
+                if part.layout.name in self.placed_keys}
+        self._wait(list(keys.values()), lambda key: key in self.results)
+        return [placed(self.results[keys[part.layout.name]], part.layout.first_folio)
+                if part.layout.name in keys else part for part in parts]
 
     def _blank(self, folio: int) -> PartResult:
         """The blank verso at folio (laid out once; its page carries no folio, so its PDF is the same)."""

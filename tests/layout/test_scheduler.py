@@ -73,7 +73,8 @@ def sequential(specs: list[PartSpec], first: int, recto: bool, pad_end: bool,
 
 def result(spec: PartSpec, pages: int) -> PartResult:
     """What a worker returns for a part: its layout facts at folio 1, an anchor on its last page."""
-    return PartResult(PartLayout(spec.name, spec.kind, 1, pages, {f"end-{spec.name}": pages}), b"")
+    return PartResult(PartLayout(spec.name, spec.kind, 1, pages, {f"end-{spec.name}": pages}),
+                      f"%PDF {spec.name}".encode())
 
 
 class DictCache:
@@ -119,7 +120,8 @@ class ModelPool:
         if spec.name == self.failing:
             self.pending[task] = [("error", task, "ValueError: drawn to fail")]
         else:
-            self.pending[task] = [("laid", task, count), ("done", task, result(spec, count))]
+            done = result(spec, count)
+            self.pending[task] = [("laid", task, done.layout), ("done", task, done)]
 
     def events(self) -> Iterator[Event]:
         """One to three reports from workers hypothesis picks."""
@@ -139,13 +141,13 @@ class ModelPool:
         """Nothing to stop."""
 
 
-def fake_work(pages: Callable[[PartSpec], int], failing: str | None) -> Callable[..., tuple[int, Finish]]:
+def fake_work(pages: Callable[[PartSpec], int], failing: str | None) -> Callable[..., tuple[PartLayout, Finish]]:
     """A layout function for the real pools: the drawn page count, no WeasyPrint."""
-    def work(style: Style, spec: PartSpec) -> tuple[int, Finish]:
+    def work(style: Style, spec: PartSpec) -> tuple[PartLayout, Finish]:
         if spec.name == failing:
             raise ValueError("drawn to fail")
-        count = pages(spec)
-        return count, lambda: result(spec, count)
+        done = result(spec, pages(spec))
+        return done.layout, lambda: done
     return work
 
 
@@ -189,8 +191,11 @@ def schedule_book(shape: Shape, make_pool: Callable[[Callable[[PartSpec], int], 
     try:
         with scheduler:
             scheduler.start([*specs[:early], *([front] if front_first else [])])
-            body = scheduler.run(specs, 1)
+            facts_first = bool(early) or front_first  # and the body's parts given before their PDFs are written
+            body = scheduler.run(specs, 1, early=facts_first)
             front_parts = scheduler.run([front], 1, recto=False, pad_end=True)
+            if facts_first:
+                body = scheduler.complete(body)
     except BuildError as exc:
         assert failing is not None, exc
         assert exc.problems[0].location.path == f"layout of {failing}"
@@ -200,7 +205,9 @@ def schedule_book(shape: Shape, make_pool: Callable[[Callable[[PartSpec], int], 
              r.layout.first_folio, r.layout.page_count) for r in body] == body_oracle
     assert [(r.layout.name.partition("-")[0], r.layout.first_folio, r.layout.page_count)
             for r in front_parts] == sequential([front], 1, False, True, pages)
-    for part in body:  # anchors move with the part
+    for part in body:  # anchors move with the part; each part has its own PDF (`complete` after early=True)
+        own = part.layout.name.partition("-")[0] if part.layout.kind == "blank" else part.layout.name
+        assert part.pdf == f"%PDF {own}".encode()
         if part.layout.kind != "blank":
             assert part.layout.anchors == {f"end-{part.layout.name}": part.layout.folios[-1]}
     laid = getattr(pool, "submitted", None)
