@@ -1,16 +1,17 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
-load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout
-workers start first, while the process is small. Validate is not run beside paginate: it would report a
-content error ~3 s later at N = 100 (its thread competing with the workers for the cores). `load` reads the
-content; `render`, `validate` and the EPUB stage also read and write the per-interview cache (renderings,
-findings, documents: coopbook.interviewcache), `paginate` the cache of laid-out parts and font subsets (all
-under the output folder's .cache/, skipped with cache=False); only
-`write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
-published only once all of them are ready, and as one set (coopbook.edition: staged, committed by a manifest,
-renamed; a kill mid-way is finished by the next build). `validate` is the same pass `coopbook check` runs: its
-errors stop the build, its warnings are handed to the caller and the build goes on (with `strict`, warnings
-stop it too). The stages after validate share one `BuildContext`.
+load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout workers
+start first, while the process is small. With workers, the stale interviews are handed to them as soon as they
+are rendered, and validate runs here beside their layout (its errors stop the workers at once, so a content
+error is reported as soon as without them); the EPUB is made on a worker while this process assembles the PDF
+(coopbook.layout.stage has the paginate stage). `load` reads the content; `render`, `validate` and the EPUB
+stage also read and write the per-interview cache (renderings, findings, documents: coopbook.interviewcache),
+`paginate` the cache of laid-out parts and font subsets (all under the output folder's .cache/, skipped with
+cache=False); only `write` writes outputs. A failure in any stage leaves the previous outputs untouched,
+because the outputs are published only once all of them are ready, and as one set (coopbook.edition: staged,
+committed by a manifest, renamed; a kill mid-way is finished by the next build). `validate` is the same pass
+`coopbook check` runs: its errors stop the build, its warnings are handed to the caller and the build goes on
+(with `strict`, warnings stop it too). The stages after validate share one `BuildContext`.
 """
 
 from __future__ import annotations
@@ -32,30 +33,17 @@ from .edition import finish_publishing, publish
 from .editorial.check import CheckReport, validate
 from .epub.doccache import DocumentCache
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
-from .errors import BuildError, ContentError, CoopbookError, Location, Problem, Problems
+from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
-from .i18n import translations
-from .index.model import Index, build_index
+from .index.model import Index
 from .interviewcache import Memos
-from .layout.book import (
-    BookPdf,
-    TocEntry,
-    anchor_folios,
-    blank_spec,
-    book_style,
-    contents_entries,
-    front_spec,
-    index_specs,
-    interview_specs,
-)
-from .layout.cache import PartCache
-from .layout.linestats import log_book_line_stats
-from .layout.part import PartLayout, PartResult, PartSpec, Style
-from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
+from .layout.book import BookPdf
+from .layout.part import PartLayout
+from .layout.scheduler import Pool, ProcessPool, Progress
+from .layout.stage import make_index, paginate, start_body
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .markdown.rendercache import render_cache
 from .pdf.book import write_print, write_screen
-from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -149,7 +137,7 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
             loaded = load(options.content, session)
         with stage("render"):
             rendered = render(loaded, session=session, cache_dir=options.cache_dir)
-        started = start_body(rendered.books["pdf"], loaded.book, options, pool, workers)
+        started = start_body(rendered.books["pdf"], lambda: template_context(loaded.book), options, pool, workers)
         with stage("validate"):  # beside the layout of the stale interviews, started above
             report = validate(loaded, rendered.problems, options.cache_dir, session.warm.stored if session else None)
         accept(report, options)
@@ -309,133 +297,6 @@ def template_context(book: Book) -> TemplateContext:
     notes = merge_notes([(i.interviewee.name, n.date, n.note) for i in book.interviews for n in i.editorial_notes])
     return TemplateContext(config=book.config, version=__version__, timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                            built=when, notes=notes, series_name=book.config.series.name)
-
-
-def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, int] | None) -> Index:
-    """Index stage: the sections book.yaml prints, with print folios when the layout is known."""
-    titles = {item.interview.id: item.interview.short_title for item in rendered.interviews}
-    config = rendered.book.config
-    shown = registry.in_language(config.language)  # headings in the book's language
-    return build_index(shown, rendered.mentions, config.print.indexes, folios, titles, config.language)
-
-
-@dataclass(frozen=True)
-class BodyPlan:
-    """What the paginate stage lays out first: the interviews and their running heads, with the book's style."""
-
-    style: Style
-    blank: PartSpec
-    specs: tuple[PartSpec, ...]
-    heads: Mapping[str, str]  # each interview's running head, by part name
-    head_pieces: tuple[PartSpec, ...]  # the running heads as page furniture (coopbook.pdf.furniture)
-
-    @property
-    def all_heads(self) -> list[str]:
-        """The running heads in reading order."""
-        return [self.heads[spec.name] for spec in self.specs]
-
-
-@dataclass(frozen=True)
-class Started:
-    """A body whose stale parts were handed to the workers before validate, and the scheduler that has them."""
-
-    plan: BodyPlan
-    scheduler: PartScheduler
-
-
-def plan_body(rendered: RenderedBook, context: TemplateContext, templates: Path) -> BodyPlan:
-    """The style, the blank verso, the interviews' parts and their running heads."""
-    specs = interview_specs(rendered, context, templates)
-    heads = {spec.name: running_head(spec.html) for spec in specs}
-    head_pieces = head_specs([heads[spec.name] for spec in specs], context.variables(), templates)
-    return BodyPlan(book_style(context, templates, rendered), blank_spec(context, templates), tuple(specs), heads,
-                    tuple(head_pieces))
-
-
-def start_body(rendered: RenderedBook, book: Book, options: BuildOptions, pool: Pool | None,
-               stack: ExitStack) -> Started | None:
-    """Hand the body's stale parts to the workers now, so that validate runs beside their layout.
-
-    Only with worker processes (one process lays out in turn: validate first, as `check` would). Nothing is
-    started when planning fails: its problem is reported in its turn, after validate's. If validate stops the
-    build, the scheduler's exit stops the workers (a session's are started again by its next build).
-    """
-    if pool is None:
-        return None
-    try:
-        plan = plan_body(rendered, template_context(book), options.templates)
-    except CoopbookError:
-        return None
-    scheduler = stack.enter_context(PartScheduler(plan.style, PartCache(options.cache_dir), plan.blank,
-                                                  options.jobs, options.progress, pool))
-    scheduler.start([*plan.specs, *plan.head_pieces])
-    return Started(plan, scheduler)
-
-
-def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions,
-             pool: Pool | None = None, started: Started | None = None) -> BookPdf:
-    """Paginate stage: the body, then the index with exact folios beside the front matter, then the furniture.
-
-    The page furniture's pieces (coopbook.pdf.furniture) are laid out in the same maps over the workers: the
-    heads with the body, the folios of the body with the index, any folios the index adds after it. The front
-    matter's contents need only where the index opens, known from the body (checked against the laid-out
-    index: were it wrong, the front matter would be laid out again with the right folio).
-    """
-    templates = options.templates
-    with ExitStack() as stack:
-        if started is None:
-            plan = plan_body(rendered, context, templates)
-            scheduler = stack.enter_context(PartScheduler(plan.style, PartCache(options.cache_dir), plan.blank,
-                                                          options.jobs, options.progress, pool))
-        else:
-            plan, scheduler = started.plan, started.scheduler
-        variables, heads, all_heads = context.variables(), plan.heads, plan.all_heads
-        body = scheduler.run(plan.specs, 1, also=plan.head_pieces, early=True)  # PDFs written meanwhile
-        next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
-        body_plan = furniture_plan(body, heads, all_heads, variables, templates)
-        index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates)
-        index_opens = next_folio + 1 - next_folio % 2 if index else None  # the index opens on a recto
-        expected = front_spec(rendered, contents_entries(rendered, body, templates,
-                                                         index_entry(rendered, index_opens, templates)),
-                              context, templates)
-        scheduler.start([expected])  # first: the longest part of this map
-        index_parts = scheduler.run(index, next_folio, run_on=True, also=body_plan.specs, early=True)  # in parallel
-        contents = contents_entries(rendered, body, templates, index_contents(rendered, index_parts, templates))
-        front_matter = front_spec(rendered, contents, context, templates)
-        if front_matter != expected:
-            log.debug("the index opens at another folio than expected: the front matter is laid out again")
-        furniture = furniture_plan(body + index_parts, heads, all_heads, variables, templates)
-        front = scheduler.run([front_matter], 1, recto=False, pad_end=True, also=furniture.specs)
-        pieces = [*plan.head_pieces, *furniture.specs]
-        laid = dict(zip((spec.name for spec in pieces), scheduler.lay_out(pieces), strict=True))
-        body, index_parts = scheduler.complete(body), scheduler.complete(index_parts)
-        cache = scheduler.cache
-    log_book_line_stats([p.layout.lines for p in (*front, *body, *index_parts) if p.layout.kind != "blank"])
-    plan_draws = furniture.draws
-    furniture_laid = Furniture(laid, sum(p.layout.page_count for p in front), plan_draws) if plan_draws else None
-    log.info("%d stale cache entries removed", cache.prune())
-    specs = {s.name: s for s in (*plan.specs, front_matter, *index)}
-    return BookPdf(tuple(front), tuple(body + index_parts),
-                   tuple(specs.get(p.layout.name, plan.blank) for p in (*front, *body, *index_parts)), furniture_laid)
-
-
-def furniture_plan(parts: Sequence[PartResult], heads: Mapping[str, str], all_heads: Sequence[str],
-                   variables: Mapping[str, object], templates: Path) -> FurniturePlan:
-    """The folio and head pieces the body and index pages draw (coopbook.pdf.furniture), from folio 1."""
-    layouts = [p.layout for p in parts]
-    return plan_furniture(page_kinds(layouts), page_heads(layouts, heads), all_heads, 1, variables, templates)
-
-
-def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult], templates: Path) -> list[TocEntry]:
-    """The contents line for the index (its sections are one entry: the PDF bookmarks and EPUB nav list them)."""
-    folios = [part.layout.anchors["index"] for part in index_parts if "index" in part.layout.anchors]
-    return index_entry(rendered, folios[0] if folios else None, templates)
-
-
-def index_entry(rendered: RenderedBook, folio: int | None, templates: Path) -> list[TocEntry]:
-    """The contents line for an index opening at folio (none without an index)."""
-    title = translations(rendered.book.config.language, templates).gettext("Index")
-    return [TocEntry(title, "index", str(folio))] if folio is not None else []
 
 
 def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:
