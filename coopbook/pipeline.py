@@ -1,16 +1,17 @@
 """The build: a list of named stages from content/ to build/, each returning plain data.
 
-load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout
-workers start first, while the process is small. Validate is not run beside paginate: it would report a
-content error ~3 s later at N = 100 (its thread competing with the workers for the cores). `load` reads the
-content; `render`, `validate` and the EPUB stage also read and write the per-interview cache (renderings,
-findings, documents: coopbook.interviewcache), `paginate` the cache of laid-out parts and font subsets (all
-under the output folder's .cache/, skipped with cache=False); only
-`write` writes outputs. A failure in any stage leaves the previous outputs untouched, because the outputs are
-published only once all of them are ready, and as one set (coopbook.edition: staged, committed by a manifest,
-renamed; a kill mid-way is finished by the next build). `validate` is the same pass `coopbook check` runs: its
-errors stop the build, its warnings are handed to the caller and the build goes on (with `strict`, warnings
-stop it too). The stages after validate share one `BuildContext`.
+load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout workers
+start first, while the process is small. With workers, the stale interviews are handed to them as soon as they
+are rendered, and validate runs here beside their layout (its errors stop the workers at once, so a content
+error is reported as soon as without them); the EPUB is made on a worker while this process assembles the PDF
+(coopbook.layout.stage has the paginate stage). `load` reads the content; `render`, `validate` and the EPUB
+stage also read and write the per-interview cache (renderings, findings, documents: coopbook.interviewcache),
+`paginate` the cache of laid-out parts and font subsets (all under the output folder's .cache/, skipped with
+cache=False); only `write` writes outputs. A failure in any stage leaves the previous outputs untouched,
+because the outputs are published only once all of them are ready, and as one set (coopbook.edition: staged,
+committed by a manifest, renamed; a kill mid-way is finished by the next build). `validate` is the same pass
+`coopbook check` runs: its errors stop the build, its warnings are handed to the caller and the build goes on
+(with `strict`, warnings stop it too). The stages after validate share one `BuildContext`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -33,28 +35,15 @@ from .epub.doccache import DocumentCache
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
 from .fsutil import environment_errors, make_folder
-from .i18n import translations
-from .index.model import Index, build_index
+from .index.model import Index
 from .interviewcache import Memos
-from .layout.book import (
-    BookPdf,
-    TocEntry,
-    anchor_folios,
-    blank_spec,
-    book_style,
-    contents_entries,
-    front_spec,
-    index_specs,
-    interview_specs,
-)
-from .layout.cache import PartCache
-from .layout.linestats import log_book_line_stats
-from .layout.part import PartLayout, PartResult
-from .layout.scheduler import PartScheduler, Pool, ProcessPool, Progress
+from .layout.book import BookPdf
+from .layout.part import PartLayout
+from .layout.scheduler import Pool, ProcessPool, Progress
+from .layout.stage import make_index, paginate, start_body
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .markdown.rendercache import render_cache
 from .pdf.book import write_print, write_screen
-from .pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
 from .source.book import Book, load_book
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -141,17 +130,34 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
     """Run every stage for the requested formats and write the outputs atomically (session: warm caches)."""
     make_folder(options.out)
     with environment_errors(), build_lock(options), ExitStack() as workers:
-        pool = workers.enter_context(layout_workers(options, session))
+        with stage("start workers"):
+            pool = workers.enter_context(layout_workers(options, session))
         finish_publishing(options.out)  # complete a publish a kill interrupted, before anything else
-        loaded = load(options.content, session)
-        rendered = render(loaded, session=session, cache_dir=options.cache_dir)
-        accept(validate(loaded, rendered.problems, options.cache_dir, session.warm.stored if session else None),
-               options)
+        with stage("load"):
+            loaded = load(options.content, session)
+        with stage("render"):
+            rendered = render(loaded, session=session, cache_dir=options.cache_dir)
+        started = start_body(rendered.books["pdf"], lambda: template_context(loaded.book), options, pool, workers)
+        with stage("validate"):  # beside the layout of the stale interviews, started above
+            report = validate(loaded, rendered.problems, options.cache_dir, session.warm.stored if session else None)
+        accept(report, options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
                            session.warm.stored if session else None)
-        book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool)
-        workers.close()  # a build's workers stop before assembly (their memory is not held beside the book's)
-        return tuple(write_outputs(products(ctx, book_pdf)))
+        with stage("paginate"):
+            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started)
+        beside = pool if isinstance(pool, ProcessPool) and session is None else None
+        made = products(ctx, book_pdf, beside)
+        workers.close()
+        with stage("write"):
+            return tuple(write_outputs(made))
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Log how long a stage took (debug), to see where a build's time goes."""
+    started = time.perf_counter()
+    yield
+    log.debug("stage %s: %.3f s", name, time.perf_counter() - started)
 
 
 @contextmanager
@@ -174,13 +180,30 @@ def layout_workers(options: BuildOptions, session: BuildSession | None) -> Itera
     pool.close()
 
 
-def products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
-    """The outputs asked for: the PDFs, then the EPUB (not yet saved).
+def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = None) -> list[Product]:
+    """The outputs asked for: the PDFs and the EPUB (not yet saved).
 
-    The EPUB is not made in a forked process beside the PDF's assembly: the fork's copy of the parent's pages
-    counts again in every measure of memory (the largest process, all processes together) for ~2 s at N = 100.
+    With a pool (a build's own, not a watch session's: its per-interview cache is kept in this process), the
+    EPUB is made on one of the layout workers while this process assembles the PDF, and the other workers stop
+    (their memory is not held beside the book's). That worker was forked small, before the book was loaded: a
+    process forked now would copy the parent's pages, counted again in every measure of memory.
     """
-    return [*pdf_products(ctx, book_pdf), *epub_products(ctx, book_pdf)]
+    if pool is None or "epub" not in ctx.options.formats:
+        if pool is not None:
+            pool.close()
+        with stage("pdf"):
+            pdfs = pdf_products(ctx, book_pdf)
+        with stage("epub"):
+            return [*pdfs, *epub_products(ctx, book_pdf)]
+    rendered = ctx.rendered["epub"]
+    index = make_index(rendered, ctx.loaded.registry, book_pdf.anchor_folios)
+    plain = replace(ctx.options, progress=None, on_warnings=None, on_wait=None)
+    epub = pool.call(make_epub, rendered, index, page_markers(book_pdf), ctx.template, plain,
+                     [p.layout for p in book_pdf.all_parts], dict(ctx.render_keys))
+    with stage("pdf"):
+        pdfs = pdf_products(ctx, book_pdf)
+    with stage("epub (the rest of its time beside the PDF)"):
+        return [*pdfs, ("epub", ctx.output(".epub"), epub(), None)]
 
 
 def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
@@ -274,64 +297,6 @@ def template_context(book: Book) -> TemplateContext:
     notes = merge_notes([(i.interviewee.name, n.date, n.note) for i in book.interviews for n in i.editorial_notes])
     return TemplateContext(config=book.config, version=__version__, timestamp=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                            built=when, notes=notes, series_name=book.config.series.name)
-
-
-def make_index(rendered: RenderedBook, registry: Registry, folios: Mapping[str, int] | None) -> Index:
-    """Index stage: the sections book.yaml prints, with print folios when the layout is known."""
-    titles = {item.interview.id: item.interview.short_title for item in rendered.interviews}
-    config = rendered.book.config
-    shown = registry.in_language(config.language)  # headings in the book's language
-    return build_index(shown, rendered.mentions, config.print.indexes, folios, titles, config.language)
-
-
-def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions,
-             pool: Pool | None = None) -> BookPdf:
-    """Paginate stage: the body, then the index with exact folios, then the front matter with the contents.
-
-    The page furniture's pieces (coopbook.pdf.furniture) are laid out in the same maps over the workers: the
-    heads with the body, the folios of the body with the index, any folios the index adds with the front matter.
-    """
-    templates = options.templates
-    style = book_style(context, templates, rendered)
-    cache = PartCache(options.cache_dir)
-    blank = blank_spec(context, templates)
-    body_specs = interview_specs(rendered, context, templates)
-    variables = context.variables()
-    heads = {spec.name: running_head(spec.html) for spec in body_specs}
-    all_heads = [heads[spec.name] for spec in body_specs]
-    head_pieces = head_specs(all_heads, variables, templates)
-    with PartScheduler(style, cache, blank, options.jobs, options.progress, pool) as scheduler:
-        body = scheduler.run(body_specs, 1, also=head_pieces)
-        next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
-        body_plan = furniture_plan(body, heads, all_heads, variables, templates)
-        index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates)
-        index_parts = scheduler.run(index, next_folio, run_on=True, also=body_plan.specs)  # sections in parallel
-        contents = contents_entries(rendered, body, templates, index_contents(rendered, index_parts, templates))
-        front_matter = front_spec(rendered, contents, context, templates)
-        plan = furniture_plan(body + index_parts, heads, all_heads, variables, templates)
-        front = scheduler.run([front_matter], 1, recto=False, pad_end=True, also=plan.specs)
-        pieces = [*head_pieces, *plan.specs]
-        laid = dict(zip((spec.name for spec in pieces), scheduler.lay_out(pieces), strict=True))
-    log_book_line_stats([p.layout.lines for p in (*front, *body, *index_parts) if p.layout.kind != "blank"])
-    furniture = Furniture(laid, sum(p.layout.page_count for p in front), plan.draws) if plan.draws else None
-    log.info("%d stale cache entries removed", cache.prune())
-    specs = {s.name: s for s in (body_specs + [front_matter] + index)}
-    return BookPdf(tuple(front), tuple(body + index_parts),
-                   tuple(specs.get(p.layout.name, blank) for p in (*front, *body, *index_parts)), furniture)
-
-
-def furniture_plan(parts: Sequence[PartResult], heads: Mapping[str, str], all_heads: Sequence[str],
-                   variables: Mapping[str, object], templates: Path) -> FurniturePlan:
-    """The folio and head pieces the body and index pages draw (coopbook.pdf.furniture), from folio 1."""
-    layouts = [p.layout for p in parts]
-    return plan_furniture(page_kinds(layouts), page_heads(layouts, heads), all_heads, 1, variables, templates)
-
-
-def index_contents(rendered: RenderedBook, index_parts: Sequence[PartResult], templates: Path) -> list[TocEntry]:
-    """The contents line for the index (its sections are one entry: the PDF bookmarks and EPUB nav list them)."""
-    folios = [part.layout.anchors["index"] for part in index_parts if "index" in part.layout.anchors]
-    title = translations(rendered.book.config.language, templates).gettext("Index")
-    return [TocEntry(title, "index", str(folios[0]))] if folios else []
 
 
 def page_markers(layout: BookPdf) -> dict[str, list[tuple[int, str]]]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
+from coopbook.errors import ContentError
 from coopbook.pipeline import BuildOptions, build, load
 from coopbook.session import BuildSession
 from tests.conftest import REPO
@@ -63,4 +66,30 @@ def test_a_warm_build_renders_again_only_the_corrected_interview(tmp_path: Path)
     assert [after[key] is entry for key, entry in before.items() if key in after] == [True]  # jurgen's, kept
     assert sorted(key[0] for key in after) == ["jurgen-von-muralt", "maria-perez"]  # the old maria-perez dropped
     cold = build(BuildOptions(content, tmp_path / "cold", ("pdf", "epub"), jobs=1))
+    assert [o.path.read_bytes() for o in warm] == [o.path.read_bytes() for o in cold]
+
+
+def test_a_content_error_found_beside_a_layout_keeps_the_outputs_and_the_next_warm_build_is_whole(
+        tmp_path: Path) -> None:
+    """Validate runs while the corrected interview is laid out: its error stops the build at once, the previous
+    outputs stay, and the session's next build (its workers started again if they were stopped) is the same as a
+    cold one."""
+    content = tmp_path / "content"
+    shutil.copytree(REPO / "tests" / "books" / "mini", content)
+    session = BuildSession(BuildOptions(content, tmp_path / "warm", ("pdf", "epub"), jobs=2))
+    first = build(session.options, session)
+    before = [o.path.read_bytes() for o in first]
+    path = content / "interviews" / "maria-perez.yaml"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("In Colombia", "In Bogotá, [Atlantis]{.nonsense} Colombia"), "utf-8")
+    try:
+        with pytest.raises(ContentError) as stopped:
+            build(session.options, session)
+        assert [p.message for p in stopped.value.problems if p.severity == "error"] == ["unknown index class in span"]
+        assert [o.path.read_bytes() for o in first] == before
+        path.write_text(text.replace("In Colombia", "In Bogotá, Colombia"), "utf-8")
+        warm = build(session.options, session)
+    finally:
+        session.close()
+    cold = build(BuildOptions(content, tmp_path / "cold", ("pdf", "epub"), jobs=2))
     assert [o.path.read_bytes() for o in warm] == [o.path.read_bytes() for o in cold]

@@ -13,22 +13,25 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from ..errors import BuildError, Location, Problem
+from ..errors import BuildError, ContentError, CoopbookError, Location, Problem
 from .cache import PartCache
-from .part import PartResult, PartSpec, Style, lay_out, part_key, placed, write_part
+from .part import PartLayout, PartResult, PartSpec, Style, lay_out, part_key, placed, write_part
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+CALL = "call"  # a worker message that runs a job (ProcessPool.call) instead of laying out a part
 Progress = Callable[[str, str], None]  # (event: "cached" | "laid" | "written", part name)
-Event = tuple[str, int, Any]  # ("laid", task, page count) | ("done", task, PartResult) | ("error", task, message)
+Event = tuple[str, int, Any]  # ("laid", task, PartLayout) | ("done", task, PartResult) | ("error", task, message)
 Finish = Callable[[], PartResult]
-LayOut = Callable[[Style, PartSpec], tuple[int, Finish]]  # lay out: page count, then write on demand
+LayOut = Callable[[Style, PartSpec], tuple[PartLayout, Finish]]  # lay out: its facts, then write on demand
 
 
 class SchedulerStalled(RuntimeError):
@@ -59,11 +62,13 @@ class Pool(Protocol):
         ...
 
 
-def lay_out_and_write(style: Style, spec: PartSpec) -> tuple[int, Finish]:
-    """Lay out one part with WeasyPrint: its page count at once, and the function that writes its PDF."""
+def lay_out_and_write(style: Style, spec: PartSpec) -> tuple[PartLayout, Finish]:
+    """Lay out one part with WeasyPrint: its layout facts at once, and the function that writes its PDF."""
+    started = time.perf_counter()
     document, layout = lay_out(style, spec, 1, placeholders=True)
+    log.debug("laid out %s (%d pages) in %.3f s", spec.name, layout.page_count, time.perf_counter() - started)
     # page furniture (coopbook.pdf.furniture) is drawn inside other pages: untagged
-    return layout.page_count, lambda: write_part(document, layout, style, tagged=spec.kind != "furniture")
+    return layout, lambda: write_part(document, layout, style, tagged=spec.kind != "furniture")
 
 
 class InlinePool:
@@ -86,8 +91,8 @@ class InlinePool:
         """Lay out and write the part now; its events wait in a queue."""
         self.running += 1
         try:
-            pages, finish = self.work(style, spec)
-            self.queue.append(("laid", task, pages))
+            layout, finish = self.work(style, spec)
+            self.queue.append(("laid", task, layout))
             self.queue.append(("done", task, finish()))
         except Exception as exc:  # noqa: BLE001 - reported as a located build error
             log.debug("layout failed: %s", traceback.format_exc())
@@ -118,11 +123,14 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
             return
         if message is None:
             return
+        if message[0] == CALL:
+            _serve_call(conn, message[1], message[2])
+            continue
         task, style, spec = message
         try:
             try:
-                pages, finish = work(style, spec)
-                conn.send(("laid", task, pages))
+                layout, finish = work(style, spec)
+                conn.send(("laid", task, layout))
                 result = finish()
                 del finish
                 conn.send(("done", task, result))
@@ -133,6 +141,21 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
                 conn.send(("error", task, f"{type(exc).__name__}: {exc}"))
         except (BrokenPipeError, EOFError, ConnectionError):  # the build was stopped
             return
+
+
+def _serve_call(conn: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Run one job beside the parent's work and send back its result, or the problems or error it raised."""
+    try:
+        reply: tuple[str, Any] = ("done", function(*args))
+    except CoopbookError as exc:
+        reply = ("problems", (type(exc), exc.problems))
+    except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it there
+        log.debug("worker failed: %s", traceback.format_exc())
+        reply = ("error", f"{type(exc).__name__}: {exc}")
+    try:
+        conn.send(reply)
+    except (BrokenPipeError, EOFError, ConnectionError):  # the build was stopped
+        pass
 
 
 class ProcessPool:
@@ -196,6 +219,53 @@ class ProcessPool:
                 self.free.append(conn)
             yield event
 
+    def call(self, function: Callable[..., T], *args: Any) -> Callable[[], T]:
+        """Run function(*args) on a free worker (beside whatever the parent does next); wait for it with the
+        returned function, which gives its result or raises what it raised (a coopbook error with its problems).
+
+        The worker must be idle and stays out of the pool until its result is read; the other idle workers are
+        stopped first, so the pool's memory is one small worker beside the parent's.
+        """
+        if self.running:
+            raise RuntimeError("a job is handed to a worker only when none is laying out a part")
+        if not self.free:
+            self._spawn()
+        conn = self.free.pop()
+        self._stop_free()
+        conn.send((CALL, function, args))
+
+        def result() -> T:
+            try:
+                kind, payload = conn.recv()
+            except (EOFError, OSError):
+                raise BuildError([Problem(Location(f"{function.__name__} in a worker"), "the worker died")]) from None
+            self.free.append(conn)
+            if kind == "problems":
+                error_type, problems = payload
+                raise error_type(problems)
+            if kind == "error":
+                raise BuildError([Problem(Location(f"{function.__name__} in a worker"), "it failed", payload)])
+            return payload  # type: ignore[no-any-return]
+
+        return result
+
+    def _stop_free(self) -> None:
+        """Stop the idle workers (gracefully): they are started again when parts are submitted."""
+        for conn in self.free:
+            for entry in [w for w in self.workers if w[1] is conn]:
+                process, _ = entry
+                try:
+                    conn.send(None)
+                except (BrokenPipeError, OSError):
+                    pass
+                conn.close()
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+                self.workers.remove(entry)
+        self.free.clear()
+
     def pids(self) -> tuple[int, ...]:
         """The process ids of the running workers (a warm pool keeps the same ones from build to build)."""
         return tuple(process.pid for process, _ in self.workers if process.pid is not None)
@@ -231,72 +301,105 @@ class PartScheduler:
         self.progress = progress or (lambda event, name: None)
         self.blank_result: PartResult | None = None
         self.results: dict[str, PartResult] = {}  # every part this scheduler gave, by key (asked again: no layout)
+        self.tasks: dict[int, tuple[str, PartSpec]] = {}  # every part handed to the pool, by task number
+        self.queue: deque[int] = deque()  # tasks not yet submitted
+        self.waiting: set[str] = set()  # keys queued or being laid out
+        self.facts: dict[str, PartLayout] = {}  # parts laid out whose PDF is still being written, by key
+        self.placed_keys: dict[str, str] = {}  # the key of each part `run(early=True)` placed, by its name
 
     def __enter__(self) -> PartScheduler:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        if self.owns_pool or kind is not None:  # after an error or Ctrl-C even a lent pool's workers are killed
+        # after an error or Ctrl-C even a lent pool's workers are killed, unless the content's problems stopped
+        # the build while none was busy (a watch's workers then stay warm)
+        if self.owns_pool or (kind is not None and (self.pool.busy() or not issubclass(kind, ContentError))):
             self.pool.close(graceful=kind is None)
+
+    def start(self, specs: Sequence[PartSpec]) -> None:
+        """Begin laying out the stale specs on the free workers, without waiting (lay_out collects them)."""
+        for spec in specs:
+            self._want(part_key(self.style, spec), spec)
+        self._submit()
+
+    def _want(self, key: str, spec: PartSpec) -> None:
+        """Take a part from the cache, or queue it for layout (once per key)."""
+        if key in self.results or key in self.waiting:
+            return
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.results[key] = cached
+            self.progress("cached", spec.name)
+            return
+        number = len(self.tasks)
+        self.tasks[number] = (key, spec)
+        self.queue.append(number)
+        self.waiting.add(key)
+
+    def _submit(self) -> None:
+        """Hand queued parts to the pool while it has room."""
+        while self.queue and self.pool.idle():
+            number = self.queue.popleft()
+            self.pool.submit(number, self.style, self.tasks[number][1])
 
     def lay_out(self, specs: Sequence[PartSpec]) -> list[PartResult]:
         """Every spec laid out (at folio 1), in input order: cached ones from the cache, the rest across the pool.
 
         No part depends on another's position, so the stale parts are a plain map over the workers; a spec
-        given twice (same key) is laid out once.
+        given twice (same key) is laid out once, and parts started before (`start`) are not started again.
         """
         keys = [part_key(self.style, spec) for spec in specs]
-        done: dict[str, PartResult] = {}
-        todo: list[tuple[str, PartSpec]] = []
         for key, spec in dict(zip(keys, specs, strict=True)).items():  # each key once, in input order
-            if key in self.results:
-                done[key] = self.results[key]
-                continue
-            cached = self.cache.get(key)
-            if cached is not None:
-                done[key] = cached
-                self.progress("cached", spec.name)
-            else:
-                todo.append((key, spec))
-        tasks = dict(enumerate(todo))
-        queue = deque(tasks)
-        unfinished = len(tasks)
-        while unfinished:
-            while queue and self.pool.idle():
-                number = queue.popleft()
-                self.pool.submit(number, self.style, tasks[number][1])
+            self._want(key, spec)
+        self._wait(keys, lambda key: key in self.results)
+        return [self.results[key] for key in keys]
+
+    def _wait(self, keys: Sequence[str], ready: Callable[[str], bool]) -> None:
+        """Submit and read the workers' reports until every key is ready."""
+        while unfinished := sum(not ready(key) for key in dict.fromkeys(keys)):
+            self._submit()
             if not self.pool.busy():
                 raise SchedulerStalled(f"the layout scheduler stalled with {unfinished} parts unfinished "
-                                       f"({len(queue)} not submitted), but no worker busy")
+                                       f"({len(self.queue)} not submitted), but no worker busy")
             for event, number, payload in self.pool.events():
-                key, spec = tasks[number]
+                key, spec = self.tasks[number]
                 if event == "error":
                     raise BuildError([Problem(Location(f"layout of {spec.name}"),
                                               "the part could not be laid out", str(payload))])
                 if event == "laid":
+                    self.facts[key] = payload
                     self.progress("laid", spec.name)
                 elif event == "done":
-                    if key in done:
+                    if key in self.results:
                         raise SchedulerStalled(f"{spec.name} was laid out twice")
                     self.cache.put(key, payload)
-                    done[key] = payload
-                    unfinished -= 1
+                    self.results[key] = payload
+                    self.facts.pop(key, None)
+                    self.waiting.discard(key)
                     self.progress("written", spec.name)
-        self.results.update(done)
-        return [done[key] for key in keys]
 
-    def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True,
-            pad_end: bool = False, run_on: bool = False, also: Sequence[PartSpec] = ()) -> list[PartResult]:
+    def run(self, specs: Sequence[PartSpec], first_folio: int, recto: bool = True, pad_end: bool = False,
+            run_on: bool = False, also: Sequence[PartSpec] = (), early: bool = False) -> list[PartResult]:
         """Lay out specs and place them in order from first_folio, each opening on a recto (blank versos inserted).
 
         With recto=False the first part opens on first_folio whatever its side. With run_on, only the first part
         opens on a recto and the others follow on the next page. With pad_end, a blank verso is added at the end
         when needed so that what follows opens on a recto. Blanks are one cached page. `also` is laid out in the
-        same map, after specs, but not placed (lay_out gives it again at no cost).
+        same map, after specs, but not placed (lay_out gives it again at no cost). With early, a part is given
+        as soon as its layout is known, before its PDF is written (its pdf empty until `complete`).
         """
+        if early:
+            self.start([*specs, *also])
+            keys = [part_key(self.style, spec) for spec in specs]
+            self._wait(keys, lambda key: key in self.results or key in self.facts)
+            results = [self.results[key] if key in self.results else PartResult(self.facts[key], b"")
+                       for key in keys]
+            self.placed_keys.update((spec.name, key) for spec, key in zip(specs, keys, strict=True))
+        else:
+            results = self.lay_out([*specs, *also])[:len(specs)]
         placed_parts: list[PartResult] = []
         folio = first_folio
-        for n, result in enumerate(self.lay_out([*specs, *also])[:len(specs)]):
+        for n, result in enumerate(results):
             if recto and folio % 2 == 0 and not (run_on and n):
                 placed_parts.append(self._blank(folio))
                 folio += 1
@@ -305,6 +408,14 @@ class PartScheduler:
         if pad_end and folio % 2 == 0:
             placed_parts.append(self._blank(folio))
         return placed_parts
+
+    def complete(self, parts: Sequence[PartResult]) -> list[PartResult]:
+        """Parts placed by `run(early=True)` with their PDFs, waiting for those still being written."""
+        keys = {part.layout.name: self.placed_keys[part.layout.name] for part in parts
+                if part.layout.name in self.placed_keys}
+        self._wait(list(keys.values()), lambda key: key in self.results)
+        return [placed(self.results[keys[part.layout.name]], part.layout.first_folio)
+                if part.layout.name in keys else part for part in parts]
 
     def _blank(self, folio: int) -> PartResult:
         """The blank verso at folio (laid out once; its page carries no folio, so its PDF is the same)."""

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from coopbook.errors import BuildError
+from coopbook.errors import BuildError, ContentError, Location, Problem
 from coopbook.layout.part import PartLayout, PartResult, PartSpec, Style, part_key
 from coopbook.layout.scheduler import Event, Finish, InlinePool, PartScheduler, ProcessPool
 
@@ -73,7 +73,8 @@ def sequential(specs: list[PartSpec], first: int, recto: bool, pad_end: bool,
 
 def result(spec: PartSpec, pages: int) -> PartResult:
     """What a worker returns for a part: its layout facts at folio 1, an anchor on its last page."""
-    return PartResult(PartLayout(spec.name, spec.kind, 1, pages, {f"end-{spec.name}": pages}), b"")
+    return PartResult(PartLayout(spec.name, spec.kind, 1, pages, {f"end-{spec.name}": pages}),
+                      f"%PDF {spec.name}".encode())
 
 
 class DictCache:
@@ -119,7 +120,8 @@ class ModelPool:
         if spec.name == self.failing:
             self.pending[task] = [("error", task, "ValueError: drawn to fail")]
         else:
-            self.pending[task] = [("laid", task, count), ("done", task, result(spec, count))]
+            done = result(spec, count)
+            self.pending[task] = [("laid", task, done.layout), ("done", task, done)]
 
     def events(self) -> Iterator[Event]:
         """One to three reports from workers hypothesis picks."""
@@ -139,13 +141,13 @@ class ModelPool:
         """Nothing to stop."""
 
 
-def fake_work(pages: Callable[[PartSpec], int], failing: str | None) -> Callable[..., tuple[int, Finish]]:
+def fake_work(pages: Callable[[PartSpec], int], failing: str | None) -> Callable[..., tuple[PartLayout, Finish]]:
     """A layout function for the real pools: the drawn page count, no WeasyPrint."""
-    def work(style: Style, spec: PartSpec) -> tuple[int, Finish]:
+    def work(style: Style, spec: PartSpec) -> tuple[PartLayout, Finish]:
         if spec.name == failing:
             raise ValueError("drawn to fail")
-        count = pages(spec)
-        return count, lambda: result(spec, count)
+        done = result(spec, pages(spec))
+        return done.layout, lambda: done
     return work
 
 
@@ -171,8 +173,12 @@ def prefill(cache: DictCache, shape: Shape, body: list[tuple[str, int, int]]) ->
         cache.entries[part_key(STYLE, PartSpec(spec.name, spec.kind, spec.html + "old"))] = result(spec, 99)
 
 
-def schedule_book(shape: Shape, make_pool: Callable[[Callable[[PartSpec], int], str | None], object]) -> None:
-    """Run the body, the index-like tail and the front matter as the build does; compare with the oracle."""
+def schedule_book(shape: Shape, make_pool: Callable[[Callable[[PartSpec], int], str | None], object],
+                  early: int = 0, front_first: bool = False) -> None:
+    """Run the body, the index-like tail and the front matter as the build does; compare with the oracle.
+
+    early: how many body parts are started (`start`) before the body is run (and the front matter too, with
+    front_first), as the build starts the body before validate and the front matter beside the index."""
     pages = pages_of(shape)
     failing = None if shape.failing is None or shape.failing >= len(shape.body) else f"part-{shape.failing}"
     specs = specs_of(shape)
@@ -184,8 +190,12 @@ def schedule_book(shape: Shape, make_pool: Callable[[Callable[[PartSpec], int], 
     front = PartSpec("front", "front", "<front>")
     try:
         with scheduler:
-            body = scheduler.run(specs, 1)
+            scheduler.start([*specs[:early], *([front] if front_first else [])])
+            facts_first = bool(early) or front_first  # and the body's parts given before their PDFs are written
+            body = scheduler.run(specs, 1, early=facts_first)
             front_parts = scheduler.run([front], 1, recto=False, pad_end=True)
+            if facts_first:
+                body = scheduler.complete(body)
     except BuildError as exc:
         assert failing is not None, exc
         assert exc.problems[0].location.path == f"layout of {failing}"
@@ -195,7 +205,9 @@ def schedule_book(shape: Shape, make_pool: Callable[[Callable[[PartSpec], int], 
              r.layout.first_folio, r.layout.page_count) for r in body] == body_oracle
     assert [(r.layout.name.partition("-")[0], r.layout.first_folio, r.layout.page_count)
             for r in front_parts] == sequential([front], 1, False, True, pages)
-    for part in body:  # anchors move with the part
+    for part in body:  # anchors move with the part; each part has its own PDF (`complete` after early=True)
+        own = part.layout.name.partition("-")[0] if part.layout.kind == "blank" else part.layout.name
+        assert part.pdf == f"%PDF {own}".encode()
         if part.layout.kind != "blank":
             assert part.layout.anchors == {f"end-{part.layout.name}": part.layout.folios[-1]}
     laid = getattr(pool, "submitted", None)
@@ -268,6 +280,21 @@ def test_process_pool_at_length(shape: Shape) -> None:
     schedule_book(shape, lambda pages, failing: ProcessPool(max(2, shape.jobs), fake_work(pages, failing)))
 
 
+@settings(max_examples=200, **COMMON)
+@given(shape=SHAPES, data=st.data(), early=st.integers(0, 14), front_first=st.booleans())
+def test_parts_started_early_are_laid_out_once(shape: Shape, data: st.DataObject, early: int,
+                                               front_first: bool) -> None:
+    """Parts handed over before they are asked for (`start`) are laid out once and placed as the oracle says."""
+    schedule_book(shape, model_pool(shape, data), early, front_first)
+
+
+@settings(max_examples=15, **COMMON)
+@given(shape=SHAPES, early=st.integers(0, 14), front_first=st.booleans())
+def test_parts_started_early_on_the_process_pool(shape: Shape, early: int, front_first: bool) -> None:
+    schedule_book(shape, lambda pages, failing: ProcessPool(max(2, shape.jobs), fake_work(pages, failing)),
+                  early, front_first)
+
+
 class SilentPool(InlinePool):
     """A broken pool that accepts work and never reports: the scheduler must say so, not spin."""
 
@@ -281,3 +308,39 @@ def test_a_stalled_pool_is_an_internal_error_not_a_spin() -> None:
     with pytest.raises(SchedulerStalled, match="no worker busy"):
         with PartScheduler(STYLE, DictCache(), BLANK, pool=SilentPool()) as scheduler:  # type: ignore[arg-type]
             scheduler.run([PartSpec("part-0", "interview", "x")], 1)
+
+
+def twice(text: str) -> str:
+    """A job for a worker."""
+    return text * 2
+
+
+def refuse(path: str) -> str:
+    """A job that finds a content problem."""
+    raise ContentError([Problem(Location(path, 3, 1), "not allowed", "x")])
+
+
+def crash(_: str) -> str:
+    """A job that fails."""
+    raise ValueError("broken")
+
+
+def test_a_job_beside_the_parent_gives_its_result_or_raises_its_problems() -> None:
+    """`ProcessPool.call` (the EPUB made beside the PDF's assembly): the result, or the same located problems."""
+    pool = ProcessPool(2, fake_work(lambda spec: 1, None))
+    try:
+        pool.start()
+        result = pool.call(twice, "ab")
+        assert len(pool.workers) == 1, "the idle workers stop while the job runs"
+        assert result() == "abab"
+        with pytest.raises(ContentError) as refused:
+            pool.call(refuse, "content/interviews/a.yaml")()
+        assert [p.format() for p in refused.value.problems] == [
+            "content/interviews/a.yaml:3:1: error: not allowed (x)"]
+        with pytest.raises(BuildError, match="ValueError: broken"):
+            pool.call(crash, "")()
+        with PartScheduler(STYLE, DictCache(), BLANK, pool=pool) as scheduler:  # the pool lays out again after
+            assert [r.layout.page_count for r in scheduler.lay_out(specs_of(Shape((1, 1), 1, 2, frozenset(),
+                                                                                   None)))] == [1, 1]
+    finally:
+        pool.close()
