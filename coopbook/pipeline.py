@@ -292,7 +292,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
     heads with the body, the folios of the body with the index, any folios the index adds with the front matter.
     """
     templates = options.templates
-    style = book_style(context, templates, rendered)
+    style = book_style(context, templates, rendered, options.cache_dir)
     cache = PartCache(options.cache_dir)
     blank = blank_spec(context, templates)
     body_specs = interview_specs(rendered, context, templates)
