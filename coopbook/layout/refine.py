@@ -25,6 +25,12 @@ unless it has more pages, loose lines or faults than the first (then the first i
 says how many of the changed paragraphs show in it the lines their trials chose (all of them:
 tests/layout/test_refine.py).
 
+Since a paragraph's choice is a function of the paragraph alone, it is remembered (coopbook.layout.memo, under
+the build's cache folder: keyed by the paragraph's HTML, what the selectors see of its context, the footnotes
+before it if it holds one, the style and coopbook's code): a candidate the memo knows takes its remembered
+remedies without a trial, so a rebuild after a one-word correction tries only the paragraph corrected. The first
+and final full layouts are always made (the rule that keeps the final layout compares it with the first).
+
 Remedies name characters by *ink offset* and are applied to the HTML by coopbook.layout.retouch.
 """
 
