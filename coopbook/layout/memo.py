@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,7 +147,8 @@ def _place(element: Any, parent: Any) -> str:
 def choice_record(choice: Choice) -> dict[str, Any]:
     """A choice as plain JSON data."""
     return {"remedies": [[r.start, r.end, r.classes] for r in choice.remedies],
-            "lines": [list(line) for line in choice.lines]}
+            "lines": [[line, hyphenated, loose, gap if math.isfinite(gap) else None]  # JSON has no infinity
+                      for line, hyphenated, loose, gap in choice.lines]}
 
 
 def choice_from_record(record: Any, payload: bytes) -> Choice:
@@ -161,5 +163,5 @@ def choice_from_record(record: Any, payload: bytes) -> Choice:
     lines = []
     for item in items(data["lines"]):
         line, hyphenated, loose, gap = items(item)
-        lines.append((text(line), flag(hyphenated), flag(loose), float(number(gap))))
+        lines.append((text(line), flag(hyphenated), flag(loose), math.inf if gap is None else float(number(gap))))
     return Choice(tuple(remedies), tuple(lines))

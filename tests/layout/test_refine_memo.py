@@ -4,6 +4,7 @@ gives a clean build's bytes; a paragraph's key follows what can change its lines
 from __future__ import annotations
 
 import logging
+import math
 import re
 import shutil
 from pathlib import Path
@@ -101,7 +102,8 @@ def test_an_entry_reads_back_and_a_corrupt_one_is_a_miss(tmp_path: Path, caplog:
     without a folder nothing is read or written."""
     store = memo.Memo(tmp_path / "memo", "style")
     choice = memo.Choice((Remedy(0, 0, "fix-word-spacing-tighter"), Remedy(3, 9, "fix-hyphens-manual")),
-                         (("A line of text", True, False, 1.25), ("last", False, False, 0.0)))
+                         (("A line of text", True, False, 1.25), ("Lone", False, True, math.inf),
+                          ("last", False, False, 0.0)))
     store.put("ab" * 32, choice)
     assert store.get("ab" * 32) == choice
     assert store.get("cd" * 32) is None
