@@ -135,3 +135,20 @@ def test_the_stylesheets_use_only_the_selectors_a_key_covers() -> None:
         pseudo = set(re.findall(r"::?([a-z-]+)", css))
         assert pseudo <= SELECTORS_COVERED, (sheet.name, pseudo - SELECTORS_COVERED)
         assert "~" not in css, sheet.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("book", ["multilingual", "spanish"])
+def test_every_paragraph_from_the_memo_gives_a_clean_builds_bytes(
+        book: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the laid-out parts removed but the memo kept, every part is laid out again and every candidate
+    paragraph takes its remembered remedies (no trial at all): the PDF is a clean --no-cache build's."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    content = REPO / "tests" / "books" / book
+    _build(content, tmp_path / "out", caplog)
+    shutil.rmtree(tmp_path / "out" / ".cache" / "parts")
+    pdf, parts = _build(content, tmp_path / "out", caplog)
+    assert parts and sum(p["known"] for p in parts.values()) > 0, parts
+    assert all(p["tried"] == 0 and p["trials"] == 0 for p in parts.values()), parts
+    clean, _ = _build(content, tmp_path / "clean", caplog, cache=False)
+    assert pdf == clean
