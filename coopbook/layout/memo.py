@@ -73,7 +73,8 @@ class Memo:
     def put(self, key: str, choice: Choice) -> None:
         """Keep a choice under key, atomically."""
         if self.folder is not None:
-            atomic_write(self._path(key), seal(KIND, key, choice_record(choice), b""))
+            # not flushed to disk first: a crash may lose a choice (a miss: tried again), and a build writes hundreds
+            atomic_write(self._path(key), seal(KIND, key, choice_record(choice), b""), durable=False)
 
 
 def memo_folder(cache_dir: Path | None) -> Path | None:
