@@ -78,12 +78,13 @@ def fsync_folder(path: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes, shown: Path | None = None, *, overwrite: bool = True,
-                 mode: int = 0o644) -> bool:
+                 mode: int = 0o644, durable: bool = True) -> bool:
     """Write data to path through a temporary file in the same folder, flushed to disk, then rename over it.
 
     Without `overwrite`, an existing path is left alone and False returned (the new file is linked into place,
     which fails instead of replacing). A failure is reported as an EnvironmentProblem naming `shown` (default:
-    path), and leaves path as it was.
+    path), and leaves path as it was. Unless durable, the file is not flushed to disk first (an entry a crash
+    may lose or truncate, which a sealed entry's reader takes for a miss).
     """
     make_folder(path.parent)
     try:
@@ -94,7 +95,8 @@ def atomic_write(path: Path, data: bytes, shown: Path | None = None, *, overwrit
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         if overwrite:
             os.replace(tmp, path)

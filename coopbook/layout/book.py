@@ -24,6 +24,7 @@ from ..markdown.fragments import RenderedBook
 from ..source.resources import Image, used_images, walk_refs
 from ..templating import TemplateContext, render_template
 from .geometry import page_geometry
+from .memo import memo_folder
 from .part import PartResult, PartSpec, Style
 
 if TYPE_CHECKING:
@@ -83,13 +84,15 @@ def anchor_folios(parts: Sequence[PartResult]) -> dict[str, int]:
     return folios
 
 
-def book_style(context: TemplateContext, templates: Path, rendered: RenderedBook | None = None) -> Style:
-    """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size."""
+def book_style(context: TemplateContext, templates: Path, rendered: RenderedBook | None = None,
+               cache_dir: Path | None = None) -> Style:
+    """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size, and
+    the feedback step's memo in the cache folder, if any."""
     config = context.config
     geometry = render_template("css/geometry.css.j2", templates, geometry=page_geometry(config.print))
     if rendered is None:
-        return Style.create(templates, geometry)
-    return Style.create(templates, geometry, rendered.book.root, book_images(rendered))
+        return Style.create(templates, geometry, memo=memo_folder(cache_dir))
+    return Style.create(templates, geometry, rendered.book.root, book_images(rendered), memo_folder(cache_dir))
 
 
 def book_images(rendered: RenderedBook) -> tuple[Image, ...]:

@@ -20,6 +20,8 @@ from typing import Any, get_args
 from ..fsutil import ENTRY_FORMAT, BadEntry, atomic_write, make_folder, prune_entries, read_entry, seal
 from ..records import fields, items, number, pair, text, whole
 from .linestats import LineStats
+from .memo import FOLDER as MEMO
+from .memo import prune as prune_memo
 from .part import PartKind, PartLayout, PartResult
 from .partpdf import FontGlyphs, FontUsage
 
@@ -56,8 +58,12 @@ class PartCache:
         atomic_write(self._path(key), seal(KIND, key, part_record(result), result.pdf))
 
     def prune(self, keep_seconds: float = KEEP_SECONDS) -> int:
-        """Remove entries (of any format) not used for keep_seconds; return how many were removed."""
-        return 0 if self.folder is None else prune_entries(self.folder, "*/*.part", keep_seconds)
+        """Remove entries (of any format) not used for keep_seconds, and the paragraph memo's (coopbook.layout.memo);
+        return how many were removed."""
+        if self.folder is None:
+            return 0
+        memo = prune_memo(self.folder.parent / MEMO, keep_seconds)
+        return prune_entries(self.folder, "*/*.part", keep_seconds) + memo
 
 
 # ---- the JSON record of a part ----------------------------------------------------------------------------

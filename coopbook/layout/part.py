@@ -25,6 +25,7 @@ from ..source.resources import BookFetcher, Image, image_sources
 from ..templating import render_template, template_files
 from .indexlinks import add_locator_links
 from .linestats import LineStats, log_line_stats
+from .memo import Memo
 from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, PART_FORMAT, FontUsage, pack_part, write_part_pdf
 from .refine import REFINE_STEP, refine
@@ -45,10 +46,11 @@ class Style:
     font_programs: frozenset[str] = frozenset()
     content: Path | None = None
     images: tuple[tuple[str, str, str], ...] = ()  # (reference as written, real path, SHA-256) of each used image
+    memo: Path | None = None  # the feedback step's memo folder (coopbook.layout.memo); None: no memo
 
     @classmethod
     def create(cls, templates: Path, geometry: str, content: Path | None = None,
-               images: Sequence[Image] = ()) -> Style:
+               images: Sequence[Image] = (), memo: Path | None = None) -> Style:
         """Style for a book: templates, CSS, fonts and tool versions in its digest, and the used images' hashes."""
         digest = hashlib.sha256()
         for path in template_files(templates):
@@ -57,7 +59,7 @@ class Style:
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
         digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}\0{REFINE_STEP}\0{PART_FORMAT}".encode())
         used = tuple(sorted((image.ref, str(image.path), image.digest()) for image in images))
-        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used)
+        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used, memo)
 
 
 def font_programs(templates: Path) -> dict[str, bytes]:
@@ -160,7 +162,8 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
         elements = retouch(source.etree_element, retouches, hidden)
         return source.render(stylesheets=stylesheets, font_config=fonts), elements
 
-    document = refine(render, spec.name) if refined else render(())[0]
+    memo = Memo(style.memo, f"{style.digest}\0{style.images}\0{first_folio}\0{placeholders}")
+    document = refine(render, spec.name, memo) if refined else render(())[0]
     fetch.raise_refused()
     stats = log_line_stats(spec.name, document)
     anchors: dict[str, int] = {}

@@ -25,6 +25,12 @@ unless it has more pages, loose lines or faults than the first (then the first i
 says how many of the changed paragraphs show in it the lines their trials chose (all of them:
 tests/layout/test_refine.py).
 
+Since a paragraph's choice is a function of the paragraph alone, it is remembered (coopbook.layout.memo, under
+the build's cache folder: keyed by the paragraph's HTML, what the selectors see of its context, the footnotes
+before it if it holds one, the style and coopbook's code): a candidate the memo knows takes its remembered
+remedies without a trial, so a rebuild after a one-word correction tries only the paragraph corrected. The first
+and final full layouts are always made (the rule that keeps the final layout compares it with the first).
+
 Remedies name characters by *ink offset* and are applied to the HTML by coopbook.layout.retouch.
 """
 
@@ -38,6 +44,7 @@ from typing import Any
 from weasyprint import Document
 
 from .linestats import Line, Paragraph, paragraphs
+from .memo import Choice, Memo, Shape
 from .remedies import Setting, intrusion, variants
 from .retouch import Remedy, Retouch, inked, nodes, text_of
 
@@ -80,15 +87,34 @@ def rank(setting: Setting, first: Setting) -> tuple[float, int, int, float]:
             intrusion(setting.retouch.remedies))
 
 
-def refine(render: Render, name: str) -> Document:
-    """Lay the part out; try its faulty or hyphenated paragraphs (alone) with remedies; lay it out again with
-    each one's best, if any changed and that is no worse than the first layout."""
+def refine(render: Render, name: str, memo: Memo | None = None) -> Document:
+    """Lay the part out; try its faulty or hyphenated paragraphs (alone) with remedies, but for those the memo
+    knows; lay it out again with each one's best, if any changed and that is no worse than the first layout."""
     first = measure(*render((), frozenset()), ())
     candidates = {key: setting for key, setting in first.settings.items()
                   if setting.faults or setting.hyphenated}
     if not candidates:
         log.debug("%s: 1 full layout, 0 trials (no faulty or hyphenated paragraph)", name)
         return first.document
+    keys = memo.keys(first.elements, sorted(candidates), FOOTNOTE) if memo is not None else {}
+    known = {key: found for key in sorted(keys) if memo is not None and (found := memo.get(keys[key])) is not None}
+    best, trials, shown = _trials(render, name, first, {k: s for k, s in candidates.items() if k not in known})
+    chosen = {key: (Retouch(*_place(first.settings[key].retouch), found.remedies), found.lines)
+              for key, found in known.items() if found.remedies}
+    for key, setting in best.items():
+        if memo is not None and key in keys:
+            memo.put(keys[key], Choice(setting.retouch.remedies, shape(setting.lines)))
+        if setting.retouch.remedies:
+            chosen[key] = (setting.retouch, shape(setting.lines))
+    kept = _final(render, name, first, chosen, f"{len(candidates)} candidates: {len(candidates) - len(known)} "
+                  f"tried in {trials} trial layouts ({shown} paragraph settings), {len(known)} from the memo")
+    return kept.document
+
+
+def _trials(render: Render, name: str, first: Attempt,
+            candidates: dict[int, Setting]) -> tuple[dict[int, Setting], int, int]:
+    """Each candidate's best setting from its own trials (in rounds, then retries); how many trial layouts and
+    paragraph settings were laid out."""
     best = dict(candidates)
     seen = {key: [setting] for key, setting in candidates.items()}  # each paragraph's settings, as laid out
     tried = {key: {()} for key in candidates}
@@ -128,26 +154,23 @@ def refine(render: Render, name: str) -> Document:
                   "with %s", name, key, rank(first.settings[key], first.settings[key]),
                   rank(setting, first.settings[key]), found_at[key], len(seen[key]) - 1,
                   " ".join(f"{r.start}:{r.end} {r.classes}" for r in setting.retouch.remedies) or "none")
-    chosen = {key: setting for key, setting in best.items() if setting.retouch.remedies}
-    kept = _final(render, name, first, chosen, trials, shown)
-    return kept.document
+    return best, trials, shown
 
 
-def _final(render: Render, name: str, first: Attempt, chosen: dict[int, Setting], trials: int,
-           shown: int) -> Attempt:
-    """The part laid out in full with the chosen remedies, unless it is worse than the first layout."""
-    tried = sum(1 for setting in first.settings.values() if setting.faults or setting.hyphenated)
-    summary = (f"{name}: {len(first.settings)} paragraphs, {tried} tried in {trials} trial layouts "
-               f"({shown} paragraph settings)")
+def _final(render: Render, name: str, first: Attempt, chosen: dict[int, tuple[Retouch, Shape]],
+           done: str) -> Attempt:
+    """The part laid out in full with the chosen remedies (and the lines their trials showed), unless it is
+    worse than the first layout."""
+    summary = f"{name}: {len(first.settings)} paragraphs, {done}"
     if not chosen:
         log.debug("%s, none changed; 1 full layout", summary)
         return first
-    retouches = [setting.retouch for _, setting in sorted(chosen.items())]
+    retouches = [retouch for _, (retouch, _) in sorted(chosen.items())]
     final = measure(*render(retouches, frozenset()), retouches)
-    same = sum(_lines(final.settings.get(key)) == _lines(setting) for key, setting in chosen.items())
-    for key, setting in chosen.items():
-        if _lines(final.settings.get(key)) != _lines(setting):
-            log.debug("%s: paragraph %d: its trial's lines %s, its final lines %s", name, key, _lines(setting),
+    same = sum(_lines(final.settings.get(key)) == lines for key, (_, lines) in chosen.items())
+    for key, (_, lines) in chosen.items():
+        if _lines(final.settings.get(key)) != lines:
+            log.debug("%s: paragraph %d: its trial's lines %s, its final lines %s", name, key, lines,
                       _lines(final.settings.get(key)))
     worse = (len(final.document.pages) > len(first.document.pages) or final.loose > first.loose
              or final.faults > first.faults)
@@ -170,13 +193,13 @@ def _next(seen: list[Setting], first: Setting, tried: set[tuple[Remedy, ...]],
     return found[:limit]
 
 
-def shape(lines: Sequence[Line]) -> tuple[tuple[str, bool, bool, float], ...]:
+def shape(lines: Sequence[Line]) -> Shape:
     """Lines as a reader sees them: texts, breaks, looseness and gaps to a hundredth (a layout's floating point
     noise aside), to compare a paragraph's lines in a trial and in a full layout."""
     return tuple((line.text, line.hyphenated, line.loose, round(line.gap, 2)) for line in lines)
 
 
-def _lines(setting: Setting | None) -> tuple[tuple[str, bool, bool, float], ...] | None:
+def _lines(setting: Setting | None) -> Shape | None:
     return None if setting is None else shape(setting.lines)
 
 

@@ -76,13 +76,14 @@ class Started:
     scheduler: PartScheduler
 
 
-def plan_body(rendered: RenderedBook, context: TemplateContext, templates: Path) -> BodyPlan:
-    """The style, the blank verso, the interviews' parts and their running heads."""
+def plan_body(rendered: RenderedBook, context: TemplateContext, templates: Path,
+              cache_dir: Path | None = None) -> BodyPlan:
+    """The style (with the paragraph memo under cache_dir, if any), the blank verso, the parts and their heads."""
     specs = interview_specs(rendered, context, templates)
     heads = {spec.name: running_head(spec.html) for spec in specs}
     head_pieces = head_specs([heads[spec.name] for spec in specs], context.variables(), templates)
-    return BodyPlan(book_style(context, templates, rendered), blank_spec(context, templates), tuple(specs), heads,
-                    tuple(head_pieces))
+    style = book_style(context, templates, rendered, cache_dir)
+    return BodyPlan(style, blank_spec(context, templates), tuple(specs), heads, tuple(head_pieces))
 
 
 def start_body(rendered: RenderedBook, context: Callable[[], TemplateContext], options: BuildOptions,
@@ -96,7 +97,7 @@ def start_body(rendered: RenderedBook, context: Callable[[], TemplateContext], o
     if pool is None:
         return None
     try:
-        plan = plan_body(rendered, context(), options.templates)
+        plan = plan_body(rendered, context(), options.templates, options.cache_dir)
     except CoopbookError:
         return None
     scheduler = stack.enter_context(PartScheduler(plan.style, PartCache(options.cache_dir), plan.blank,
@@ -117,7 +118,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
     templates = options.templates
     with ExitStack() as stack:
         if started is None:
-            plan = plan_body(rendered, context, templates)
+            plan = plan_body(rendered, context, templates, options.cache_dir)
             scheduler = stack.enter_context(PartScheduler(plan.style, PartCache(options.cache_dir), plan.blank,
                                                           options.jobs, options.progress, pool))
         else:

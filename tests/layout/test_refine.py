@@ -23,7 +23,7 @@ def _probe(differ: list, checked: list) -> refine.Render:
     """A stand-in for refine.refine: lays the part out in full, then twice in trials (every other paragraph
     shown, then the rest), and records every paragraph whose trial lines differ from its full-layout lines."""
 
-    def probe(render: Render, name: str) -> object:
+    def probe(render: Render, name: str, memo: object = None) -> object:
         first = refine.measure(*render((), frozenset()), ())
         keys = sorted(first.settings)
         for group in (keys[0::2], keys[1::2]):
@@ -122,7 +122,7 @@ def test_a_trial_keeps_the_footnotes_numbers(footnote: str, kept: bool, monkeypa
     monkeypatch.setattr(refine, "FOOTNOTE", footnote)
     numbers: list[list[str]] = []
 
-    def probe(render: Render, name: str) -> object:
+    def probe(render: Render, name: str, memo: object = None) -> object:
         first = refine.measure(*render((), frozenset()), ())
         elements = first.elements
         last = max(n for n, e in enumerate(elements) if e.tag == "p")
