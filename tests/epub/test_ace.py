@@ -95,7 +95,7 @@ def checked_documents(report: dict[str, Any]) -> set[str]:
     return {Path(subject["earl:testSubject"]["url"]).name for subject in report.get("assertions", [])}
 
 
-@pytest.mark.parametrize("which", ["real", "mini", "spanish"])
+@pytest.mark.parametrize("which", ["real", "mini", "spanish", "multilingual"])
 def test_ace_reports_no_violation(request: pytest.FixtureRequest, which: str, tmp_path: Path) -> None:
     path = request.getfixturevalue(f"{which}_book")["epub"].path
     report = run_ace(path, tmp_path / "ace")
