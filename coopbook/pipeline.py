@@ -146,7 +146,10 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
                            session.warm.stored if session else None)
         with stage("paginate"):
             book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started)
-        beside = pool if isinstance(pool, ProcessPool) and session is None and fits_beside(book_pdf) else None
+        own = pool if isinstance(pool, ProcessPool) and session is None else None  # a session's stay warm
+        beside = own if own is not None and fits_beside(book_pdf) else None
+        if own is not None and beside is None:
+            own.close()  # the workers' memory is not held beside the book's while it is assembled
         made = products(ctx, book_pdf, beside)
         workers.close()
         with stage("write"):

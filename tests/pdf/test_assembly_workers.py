@@ -29,3 +29,22 @@ def test_workers_stop_before_assembly(tmp_path: Path, monkeypatch: pytest.Monkey
     outputs = build(BuildOptions(tmp_path / "content", tmp_path / "build", ("pdf",), jobs=2, cache=False))
     assert [o.format for o in outputs] == ["pdf"] and outputs[0].path.stat().st_size > 0
     assert alive == [0]
+
+
+@pytest.mark.parametrize(("beside_pages", "workers"), [(10**6, 1), (1, 0)])
+def test_with_the_epub_only_its_worker_stays_and_none_for_a_large_book(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside_pages: int, workers: int) -> None:
+    """The EPUB is made on one worker beside the assembly; a book over EPUB_BESIDE_PAGES keeps none alive."""
+    shutil.copytree(REPO / "tests" / "books" / "mini", tmp_path / "content")
+    alive: list[int] = []
+    real = pipeline.write_screen
+
+    def counting(*args: Any) -> bytes:
+        alive.append(len(multiprocessing.active_children()))
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "write_screen", counting)
+    monkeypatch.setattr(pipeline, "EPUB_BESIDE_PAGES", beside_pages)
+    outputs = build(BuildOptions(tmp_path / "content", tmp_path / "build", ("pdf", "epub"), jobs=2, cache=False))
+    assert sorted(o.format for o in outputs) == ["epub", "pdf"]
+    assert alive == [workers]
