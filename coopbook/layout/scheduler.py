@@ -305,7 +305,9 @@ class PartScheduler:
         self.queue: deque[int] = deque()  # tasks not yet submitted
         self.waiting: set[str] = set()  # keys queued or being laid out
         self.facts: dict[str, PartLayout] = {}  # parts laid out whose PDF is still being written, by key
-        self.placed_keys: dict[str, str] = {}  # the key of each part `run(early=True)` placed, by its name
+        # the key of each part `run(early=True)` placed, by its kind and name (an interview may be called
+        # "index-people", as an index section is)
+        self.placed_keys: dict[tuple[str, str], str] = {}
 
     def __enter__(self) -> PartScheduler:
         return self
@@ -394,7 +396,7 @@ class PartScheduler:
             self._wait(keys, lambda key: key in self.results or key in self.facts)
             results = [self.results[key] if key in self.results else PartResult(self.facts[key], b"")
                        for key in keys]
-            self.placed_keys.update((spec.name, key) for spec, key in zip(specs, keys, strict=True))
+            self.placed_keys.update(((spec.kind, spec.name), key) for spec, key in zip(specs, keys, strict=True))
         else:
             results = self.lay_out([*specs, *also])[:len(specs)]
         placed_parts: list[PartResult] = []
@@ -411,11 +413,11 @@ class PartScheduler:
 
     def complete(self, parts: Sequence[PartResult]) -> list[PartResult]:
         """Parts placed by `run(early=True)` with their PDFs, waiting for those still being written."""
-        keys = {part.layout.name: self.placed_keys[part.layout.name] for part in parts
-                if part.layout.name in self.placed_keys}
+        named = [(part.layout.kind, part.layout.name) for part in parts]
+        keys = {name: self.placed_keys[name] for name in named if name in self.placed_keys}
         self._wait(list(keys.values()), lambda key: key in self.results)
-        return [placed(self.results[keys[part.layout.name]], part.layout.first_folio)
-                if part.layout.name in keys else part for part in parts]
+        return [placed(self.results[keys[name]], part.layout.first_folio) if name in keys else part
+                for name, part in zip(named, parts, strict=True)]
 
     def _blank(self, folio: int) -> PartResult:
         """The blank verso at folio (laid out once; its page carries no folio, so its PDF is the same)."""

@@ -148,9 +148,10 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
     plan_draws = furniture.draws
     furniture_laid = Furniture(laid, sum(p.layout.page_count for p in front), plan_draws) if plan_draws else None
     log.info("%d stale cache entries removed", cache.prune())
-    specs = {s.name: s for s in (*plan.specs, front_matter, *index)}
+    specs = {(s.kind, s.name): s for s in (*plan.specs, front_matter, *index)}  # an interview may share a name
+    parts = (*front, *body, *index_parts)
     return BookPdf(tuple(front), tuple(body + index_parts),
-                   tuple(specs.get(p.layout.name, plan.blank) for p in (*front, *body, *index_parts)), furniture_laid)
+                   tuple(specs.get((p.layout.kind, p.layout.name), plan.blank) for p in parts), furniture_laid)
 
 
 def furniture_plan(parts: Sequence[PartResult], heads: Mapping[str, str], all_heads: Sequence[str],
