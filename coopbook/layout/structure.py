@@ -75,8 +75,8 @@ def _is_element(value: object) -> bool:
     return isinstance(value, pikepdf.Dictionary) and "/S" in value
 
 
-def _kids(value: object) -> list[object]:
-    """A /K value as a list (it may be absent, one object or an array)."""
+def kids(value: object) -> list[object]:
+    """A structure element's /K value as a list (it may be absent, one object or an array)."""
     if value is None:
         return []
     return list(value) if isinstance(value, pikepdf.Array) else [value]
@@ -84,14 +84,14 @@ def _kids(value: object) -> list[object]:
 
 def _elements(root: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
     """Every structure element under root, parents after their children (so a span's spans fold first)."""
-    stack: list[tuple[pikepdf.Dictionary, bool]] = [(kid, False) for kid in _kids(root.get("/K")) if _is_element(kid)]
+    stack: list[tuple[pikepdf.Dictionary, bool]] = [(kid, False) for kid in kids(root.get("/K")) if _is_element(kid)]
     while stack:
         element, expanded = stack.pop()
         if expanded:
             yield element
             continue
         stack.append((element, True))
-        stack.extend((kid, False) for kid in _kids(element.get("/K")) if _is_element(kid))
+        stack.extend((kid, False) for kid in kids(element.get("/K")) if _is_element(kid))
 
 
 def _bare_span(value: object) -> bool:
@@ -101,18 +101,18 @@ def _bare_span(value: object) -> bool:
 
 def _fold_children(element: pikepdf.Dictionary, folded: dict[tuple[int, int], pikepdf.Dictionary]) -> None:
     """Replace element's bare Span children by their own children, marked content keeping its page."""
-    kids = _kids(element.get("/K"))
-    if not any(_bare_span(kid) for kid in kids):
+    children = kids(element.get("/K"))
+    if not any(_bare_span(kid) for kid in children):
         return
     merged: list[object] = []
-    for kid in kids:
+    for kid in children:
         if not _bare_span(kid):
             merged.append(kid)
             continue
         span: pikepdf.Dictionary = kid  # type: ignore[assignment]
         folded[span.objgen] = element
         page = span.get("/Pg")
-        for inner in _kids(span.get("/K")):
+        for inner in kids(span.get("/K")):
             if isinstance(inner, int):
                 merged.append(_marked(element, page, inner))
             else:

@@ -25,6 +25,7 @@ import pikepdf
 import weasyprint
 
 from ..layout.partpdf import LINK_SCHEME, STRIPPED_KEY, FontUsage
+from ..layout.structure import kids
 from .catalog import document_info, name_tree, outline_root, page_labels, structure_root, write
 from .furniture import Furniture, draw_over
 from .subset import FontStats, font_program, install_fonts, merge_usage
@@ -105,11 +106,6 @@ def _opened(data: bytes, path: Path) -> Iterator[pikepdf.Pdf]:
             yield pdf
     finally:
         path.unlink(missing_ok=True)
-
-
-def _kids(value: pikepdf.Object) -> list[pikepdf.Object]:
-    """A /K value as a list (it may be one object or an array)."""
-    return list(value) if isinstance(value, pikepdf.Array) else [value]
 
 
 @dataclass(frozen=True)
@@ -305,8 +301,8 @@ class _Joiner:
                 for key, value in struct[name].items():
                     if key not in merged:
                         merged[key] = value
-        for element in _kids(struct.get("/K", pikepdf.Array())):
-            children = _kids(element.get("/K", pikepdf.Array()))
+        for element in kids(struct.get("/K", pikepdf.Array())):
+            children = kids(element.get("/K", pikepdf.Array()))
             if element.get("/S") == "/Document" and all(isinstance(k, pikepdf.Dictionary) and "/S" in k
                                                        for k in children):
                 if "/NS" in element and "/NS" not in self.struct_extras:
@@ -404,7 +400,7 @@ class _Joiner:
         element = self.parent_tree.pop(link.key, None) if link.key is not None else None
         if isinstance(element, pikepdf.Dictionary) and "/K" in element:
             element.K = pikepdf.Array([
-                kid for kid in _kids(element.K)
+                kid for kid in kids(element.K)
                 if not (isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"
                         and kid.Obj.objgen == link.annot.objgen)])
 
