@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
@@ -34,6 +34,7 @@ from .editorial.check import CheckReport, validate
 from .epub.doccache import DocumentCache
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
+from .formats import FORMATS, Format  # noqa: F401 - FORMATS is public here (coopbook.FORMATS)
 from .fsutil import environment_errors, make_folder
 from .index.model import Index
 from .interviewcache import Memos
@@ -54,8 +55,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Format = Literal["pdf", "print", "epub"]
-FORMATS: tuple[Format, ...] = ("pdf", "print", "epub")
 EPUB_BESIDE_PAGES = 4000  # over this, the EPUB is made after the PDF (memory: see fits_beside)
 END_OF_TEXT = 10**12  # a page-break marker offset past any text: the marker goes at the end
 

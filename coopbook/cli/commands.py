@@ -1,4 +1,8 @@
-"""The coopbook command line: build, check, index, import, new, watch. Maps errors to exit statuses (status.py)."""
+"""The coopbook command line: build, check, index, import, new, watch. Maps errors to exit statuses (status.py).
+
+Each command imports what it runs when it runs (`--version` and `--help` import no pipeline; `build` imports
+WeasyPrint only in its layout workers, or when it lays out a part itself), so the workers start early.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import __version__
-from ..editorial.check import check_content
-from ..editorial.importer import ImportResult, import_article, write_import
-from ..editorial.scaffold import add_to_order, new_interview
-from ..editorial.watch import watch
 from ..errors import (
     ContentError,
     CoopbookError,
@@ -26,15 +27,12 @@ from ..errors import (
     Problems,
     display_path,
 )
-from ..index.model import index_as_text
-from ..layout.csswarnings import TemplateWarnings, read_stylesheets
-from ..markdown.fragments import render_book
-from ..pipeline import FORMATS, BuildOptions, Format, build, load, make_index, paginate, template_context
-from ..source.yamlreader import load_yaml, read_text
-from ..templating import TEMPLATES
-from .progress import BuildProgress
+from ..formats import FORMATS, Format
 from .reporting import out_console, plural, print_rebuild, problem_counts, report, report_wait
 from .status import ExitStatus, exit_statuses_help
+
+if TYPE_CHECKING:
+    from ..editorial.importer import ImportResult
 
 EXIT_CODES = exit_statuses_help()
 
@@ -102,6 +100,9 @@ def main(click_ctx: click.Context, content: Path, out: Path, debug: bool) -> Non
 
 def show_weasyprint_warnings(debug: bool) -> None:
     """WeasyPrint's warnings (about our templates and CSS) as located lines; with --debug, its raw log."""
+    from ..layout.csswarnings import TemplateWarnings  # no WeasyPrint: only a handler for its logger
+    from ..templating import TEMPLATES
+
     weasyprint = logging.getLogger("weasyprint")
     for handler in [h for h in weasyprint.handlers if isinstance(h, TemplateWarnings)]:
         weasyprint.removeHandler(handler)
@@ -127,6 +128,11 @@ def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_c
     """Build the book's outputs into the output folder (default: all formats); report what check reports."""
 
     def action() -> ExitStatus:
+        from ..layout.csswarnings import read_stylesheets
+        from ..pipeline import BuildOptions, build
+        from ..templating import TEMPLATES
+        from .progress import BuildProgress
+
         started = time.perf_counter()
         read_stylesheets(TEMPLATES)
         live = out_console.is_terminal and not os.environ.get("CI")
@@ -154,6 +160,8 @@ def check_command(ctx: Context, strict: bool) -> None:
     """Validate the content without building; report every problem at once, then a summary line."""
 
     def action() -> ExitStatus:
+        from ..editorial.check import check_content
+
         result = check_content(ctx.content)
         report(result.problems)
         read = f"{plural(result.interviews, 'interview')}; " if result.interviews else ""
@@ -173,6 +181,10 @@ def index_command(ctx: Context, pages: bool) -> None:
     """Print the back-of-book index as text."""
 
     def action() -> ExitStatus:
+        from ..index.model import index_as_text
+        from ..markdown.fragments import render_book
+        from ..pipeline import BuildOptions, load, make_index, paginate, template_context
+
         loaded = load(ctx.content)
         rendered = render_book(loaded.book, "pdf", loaded.registry)
         folios = None
@@ -194,6 +206,9 @@ def import_command(ctx: Context, article: Path, force: bool, add: bool) -> None:
     """Draft content/interviews/<id>.yaml from a plain-text interview article (ARTICLE.txt)."""
 
     def action() -> ExitStatus:
+        from ..editorial.importer import import_article, write_import
+        from ..source.yamlreader import read_text
+
         require_book(ctx)
         problems = Problems()
         shown = display_path(article)
@@ -232,6 +247,8 @@ def new_command(ctx: Context, name: str, add: bool) -> None:
     """Start content/interviews/<id>.yaml for the interviewee NAME, from the template, dated today."""
 
     def action() -> ExitStatus:
+        from ..editorial.scaffold import new_interview
+
         require_book(ctx)
         path = new_interview(ctx.content, name, today=dt.date.today())
         print(f"wrote {display_path(path)}: replace every TODO, then run coopbook check")
@@ -243,6 +260,9 @@ def new_command(ctx: Context, name: str, add: bool) -> None:
 
 def order_step(ctx: Context, interview_id: str, add: bool) -> None:
     """Add the id to book.yaml's order (with --add), or remind the editor to do it."""
+    from ..editorial.scaffold import add_to_order
+    from ..source.yamlreader import load_yaml
+
     book_yaml = ctx.content / "book.yaml"
     shown = display_path(book_yaml)
     doc = load_yaml(book_yaml, shown, Problems())
@@ -266,6 +286,10 @@ def watch_command(ctx: Context, formats: tuple[str, ...]) -> None:
     """Build, then rebuild whenever content/ or templates/ change (default: the screen PDF); Ctrl-C stops."""
 
     def action() -> ExitStatus:
+        from ..editorial.watch import watch
+        from ..layout.csswarnings import read_stylesheets
+        from ..pipeline import BuildOptions
+
         if not ctx.content.is_dir():
             raise ContentError([Problem(Location(display_path(ctx.content)), "content folder not found",
                                         hint="run from the book's folder or pass --content DIR")])

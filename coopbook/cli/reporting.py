@@ -7,12 +7,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
-from ..editorial.watch import Rebuild
 from ..errors import Problem, capped, display_path
+
+if TYPE_CHECKING:
+    from ..editorial.watch import Rebuild
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)

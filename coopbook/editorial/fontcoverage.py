@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
-
 from ..errors import Problem, Problems
 from ..source.book import Book
 from ..source.yamlreader import YamlDoc, string_values
@@ -25,6 +23,8 @@ SHOWN = 8  # characters named in one warning
 @lru_cache(maxsize=4)
 def covered_characters(fonts: Path = TEMPLATES / "fonts") -> frozenset[int]:
     """Every code point some font in the folder maps to a glyph (read once per folder)."""
+    from fontTools.ttLib import TTFont  # when a check reads the fonts (not cached), not at start-up
+
     codes: set[int] = set()
     for path in sorted(p for p in fonts.iterdir() if p.suffix.lower() in FONT_SUFFIXES):
         font = TTFont(path, lazy=True)

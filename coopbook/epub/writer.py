@@ -14,10 +14,10 @@ import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ebooklib import epub
 from lxml import etree
 
 from ..errors import ContentError, Location, Problem, display_path
@@ -31,6 +31,9 @@ from ..source.resources import Refused, image_sources, package_name, resolve_ima
 from ..templating import TEMPLATES, TemplateContext, render_template
 from .doccache import DocumentCache
 from .pagelist import insert_page_markers
+
+if TYPE_CHECKING:  # ebooklib is imported where the EPUB is packed (on a layout worker, beside the PDF)
+    from ebooklib import epub
 
 PageMarkers = Mapping[str, Sequence[tuple[int, str]]]
 IMG_SRC_ATTR = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)"')
@@ -289,6 +292,8 @@ def svg_to_png(svg: str) -> bytes:
 def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover: Cover, stylesheet: str,
                context: TemplateContext, templates: Path = TEMPLATES, nav_pages: Sequence[str] = ()) -> bytes:
     """Assemble the EPUB with ebooklib and return reproducible zip bytes (nav_pages: the contents' print pages)."""
+    from ebooklib import epub
+
     config = rendered.book.config
     modified: dt.datetime = context.built
     book = epub.EpubBook()
@@ -326,7 +331,7 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     spine = [item for _, item in items]
     book.spine = [(spine[0], "no"), *spine[1:3], nav, *spine[3:]]
     buffer = io.BytesIO()
-    writer = _Writer(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False})
+    writer = _writer_type()(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False})
     writer.process()
     writer.write()
     return reproducible_zip(buffer.getvalue(), modified)
@@ -339,6 +344,8 @@ def _pack_images(book: epub.EpubBook, rendered: RenderedBook, documents: Sequenc
     A reference is percent-encoded (`images/caf%C3%A9%20%26.png`): the file read is the decoded name, and a name
     that is not plain ASCII is packed under a plain one (EPUBCheck warns about spaces and other characters).
     """
+    from ebooklib import epub
+
     root = rendered.book.root
     owners = {interview_file(i.id): rendered.book.sources[i.id].path for i in rendered.book.interviews
               if i.id in rendered.book.sources}
@@ -371,12 +378,17 @@ def _rename_images(xhtml: str, names: Mapping[str, str]) -> str:
     return IMG_SRC_ATTR.sub(rename, xhtml)
 
 
-class _Writer(epub.EpubWriter):
+@cache
+def _writer_type() -> type[epub.EpubWriter]:
     """ebooklib's writer, with the book's language on the OPF `<package>` (`xml:lang`), which ebooklib omits."""
+    from ebooklib import epub
 
-    def _write_opf_file(self, root: Any) -> None:
-        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
-        super()._write_opf_file(root)
+    class Writer(epub.EpubWriter):
+        def _write_opf_file(self, root: Any) -> None:
+            root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+            super()._write_opf_file(root)
+
+    return Writer
 
 
 def _metadata(book: epub.EpubBook, rendered: RenderedBook, context: TemplateContext, templates: Path,

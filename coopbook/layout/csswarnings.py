@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from weasyprint import CSS
-
 from ..errors import Location, Problem, display_path
 from .part import STYLESHEETS
 
@@ -46,12 +44,16 @@ class TemplateWarnings(logging.Handler):
 def read_stylesheets(templates: Path) -> None:
     """Read the PDF's stylesheets once here, so that a handler reports their warnings now, and only once:
     layout workers forked later inherit its record of what was said and read the same warnings again."""
+    from weasyprint import CSS
+
     for name in STYLESHEETS:
         CSS(filename=str(templates / "css" / name))
 
 
 def stylesheet_source(frame: FrameType | None) -> tuple[str | None, str | None]:
     """The file name or the text of the WeasyPrint stylesheet being read further up the stack, if any."""
+    from weasyprint import CSS  # imported already: WeasyPrint is logging
+
     while frame is not None:
         if frame.f_code.co_name == "__init__" and isinstance(frame.f_locals.get("self"), CSS):
             filename, string = frame.f_locals.get("filename"), frame.f_locals.get("string")

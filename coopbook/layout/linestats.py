@@ -12,10 +12,11 @@ import logging
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from weasyprint import Document
-from weasyprint.formatting_structure import boxes
+if TYPE_CHECKING:  # WeasyPrint is imported where a part is laid out, not with the data here
+    from weasyprint import Document
+    from weasyprint.formatting_structure import boxes
 
 log = logging.getLogger(__name__)
 HYPHENS = ("\u2010", "-", "\u00ad")
@@ -70,16 +71,17 @@ class LineStats:
 
 def paragraphs(document: Document) -> list[Paragraph]:
     """Every paragraph of running text (blocks of lines, not margin boxes or footnotes), in reading order."""
+    from weasyprint.formatting_structure import boxes
     found: dict[int, tuple[int, Any, list[Line], dict[int, Any]]] = {}
     langs: dict[int, str | None] = {}
     for number, page in enumerate(document.pages):
         for child in page._page_box.children:
             if isinstance(child, boxes.MarginBox | boxes.FootnoteAreaBox):
                 continue
-            for block, line_box in _lines(child):
+            for block, line_box in _lines(child, boxes.LineBox):
                 key = id(block.element) if block.element is not None else id(block)
                 _, _, lines, inline = found.setdefault(key, (number, block.element, [], {}))
-                texts = list(_texts(line_box))
+                texts = list(_texts(line_box, boxes.TextBox))
                 lines.append(_line(texts, line_box, block))
                 inline.update((id(t.element), t.element) for t in texts if t.element is not None)
                 langs.setdefault(key, texts[0].style["lang"] if texts else None)
@@ -104,17 +106,17 @@ def line_stats(document: Document) -> LineStats:
     return LineStats(full, hyphenated, longest, loose)
 
 
-def _lines(box: boxes.Box) -> Iterator[tuple[boxes.Box, boxes.LineBox]]:
+def _lines(box: boxes.Box, line_type: type[boxes.LineBox]) -> Iterator[tuple[boxes.Box, boxes.LineBox]]:
     children = getattr(box, "children", None) or ()
-    if any(isinstance(child, boxes.LineBox) for child in children):
+    if any(isinstance(child, line_type) for child in children):
         for child in children:
-            if isinstance(child, boxes.LineBox):
+            if isinstance(child, line_type):
                 yield box, child
             else:
-                yield from _lines(child)
+                yield from _lines(child, line_type)
         return
     for child in children:
-        yield from _lines(child)
+        yield from _lines(child, line_type)
 
 
 def _line(texts: list[boxes.TextBox], line_box: boxes.LineBox, block: boxes.Box) -> Line:
@@ -141,14 +143,14 @@ def _gap(text: boxes.TextBox) -> float:
     return (normal + spacing + text.justification_spacing) / normal
 
 
-def _texts(box: boxes.Box) -> Iterator[boxes.TextBox]:
+def _texts(box: boxes.Box, text_type: type[boxes.TextBox]) -> Iterator[boxes.TextBox]:
     if "::" in (getattr(box, "element_tag", "") or ""):
         return
-    if isinstance(box, boxes.TextBox):
+    if isinstance(box, text_type):
         yield box
         return
     for child in getattr(box, "children", None) or ():
-        yield from _texts(child)
+        yield from _texts(child, text_type)
 
 
 def log_line_stats(name: str, document: Document) -> LineStats:

@@ -9,9 +9,11 @@ counts the same way to put the EPUB's page-break marker N right before its Kth c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from weasyprint import Document
-from weasyprint.formatting_structure import boxes
+if TYPE_CHECKING:  # the EPUB counts with this module too, without WeasyPrint
+    from weasyprint import Document
+    from weasyprint.formatting_structure import boxes
 
 # the hyphenation character, soft hyphens, and the zero-width space WeasyPrint adds to a one-space text box
 # between inline boxes of a justified line (which would shift every later page start by one)
@@ -25,6 +27,7 @@ def countable(text: str) -> int:
 
 def page_text_offsets(document: Document) -> tuple[int, ...]:
     """For each page of a laid-out part, the count of running-text characters before its first one."""
+    from weasyprint.formatting_structure import boxes
     offsets: list[int] = []
     seen = 0
     for page in document.pages:
@@ -32,15 +35,15 @@ def page_text_offsets(document: Document) -> tuple[int, ...]:
         for child in page._page_box.children:
             if isinstance(child, boxes.MarginBox | boxes.FootnoteAreaBox):
                 continue
-            seen += sum(countable(text) for text in _flow_texts(child))
+            seen += sum(countable(text) for text in _flow_texts(child, boxes.TextBox))
     return tuple(offsets)
 
 
-def _flow_texts(box: boxes.Box) -> Iterator[str]:
+def _flow_texts(box: boxes.Box, text_type: type[boxes.TextBox]) -> Iterator[str]:
     if "::" in (getattr(box, "element_tag", "") or ""):  # ::marker, ::before, ::after, ::footnote-call
         return
-    if isinstance(box, boxes.TextBox):
+    if isinstance(box, text_type):
         yield box.text
         return
     for child in getattr(box, "children", None) or ():
-        yield from _flow_texts(child)
+        yield from _flow_texts(child, text_type)

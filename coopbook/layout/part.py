@@ -10,30 +10,34 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
-from typing import Literal
-
-import weasyprint
-from weasyprint import CSS, HTML, Document
-from weasyprint.text.fonts import FontConfiguration
+from typing import TYPE_CHECKING, Literal
 
 from .. import __version__
-from ..source.resources import BookFetcher, Image, image_sources
+from ..source.resources import Image, image_sources
 from ..templating import render_template, template_files
-from .indexlinks import add_locator_links
-from .linestats import LineStats, log_line_stats
+from .linestats import LineStats
 from .memo import Memo
-from .pagestarts import page_text_offsets
 from .partpdf import LINK_SCHEME, PART_FORMAT, FontUsage, pack_part, write_part_pdf
 from .refine import REFINE_STEP, refine
 from .retouch import Retouch, retouch
 
+if TYPE_CHECKING:  # WeasyPrint is imported by the layout itself (a worker imports it as it starts: ENGINE)
+    from weasyprint import CSS, Document
+    from weasyprint.text.fonts import FontConfiguration
+
+    from ..source.fetcher import BookFetcher
+
 PartKind = Literal["front", "interview", "index", "blank", "furniture"]
 STYLESHEETS = ("fonts.css", "book.css", "pdf.css")
 LAYOUT_FOLDERS = ("css", "fonts", "pdf", "partials")  # what the PDF parts are made from (not epub/, bench/)
+ENGINE = ("weasyprint", "weasyprint.text.fonts", "coopbook.source.fetcher", "coopbook.layout.indexlinks",
+          "coopbook.layout.pagestarts", "pikepdf", "fontTools.subset")  # what lay_out needs
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class Style:
             if path.relative_to(templates).parts[0] not in LAYOUT_FOLDERS:
                 continue
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
-        digest.update(f"{geometry}\0{__version__}\0{weasyprint.__version__}\0{REFINE_STEP}\0{PART_FORMAT}".encode())
+        digest.update(f"{geometry}\0{__version__}\0{version('weasyprint')}\0{REFINE_STEP}\0{PART_FORMAT}".encode())
         used = tuple(sorted((image.ref, str(image.path), image.digest()) for image in images))
         return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used, memo)
 
@@ -123,14 +127,25 @@ def part_key(style: Style, spec: PartSpec) -> str:
     return digest.hexdigest()
 
 
+def import_engine() -> None:
+    """Import what laying out a part needs (WeasyPrint, pikepdf...): a layout worker does it as it starts."""
+    for name in ENGINE:
+        importlib.import_module(name)
+
+
 @cache
 def fetcher(style: Style) -> BookFetcher:
     """The only way a part's layout reads a file: the templates' CSS and fonts and the images the book uses."""
+    from ..source.fetcher import BookFetcher
+
     return BookFetcher(style.templates, LAYOUT_FOLDERS, (Path(path) for _, path, _ in style.images))
 
 
 @cache
 def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
     fonts = FontConfiguration()
     css_dir = style.templates / "css"
     fetch = fetcher(style)
@@ -147,6 +162,12 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     turned back into links to named destinations when the parts are assembled. Unless refined is False (to
     measure what it does), lines that break the text block's rules are set again (coopbook.layout.refine).
     """
+    from weasyprint import CSS, HTML
+
+    from .indexlinks import add_locator_links
+    from .linestats import log_line_stats
+    from .pagestarts import page_text_offsets
+
     fonts, sheets = _stylesheets(style)
     html = spec.html.replace('href="#', f'href="{LINK_SCHEME}') if placeholders else spec.html
     folio_css = render_template("css/folio.css.j2", style.templates, first_folio=first_folio)

@@ -12,12 +12,10 @@ import io
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pikepdf
-import weasyprint
-
-from .structure import fold_spans, mark_orphans
+if TYPE_CHECKING:  # the contract's records need neither: only writing and packing a part do
+    import weasyprint
 
 LINK_SCHEME = "x-coopbook:"
 STRIPPED_KEY = "/CoopbookProgram"
@@ -102,6 +100,10 @@ def pack_part(part_pdf: bytes, known: Collection[str]) -> bytes:
     The structure tree loses its attribute-less `Span` elements, and content that WeasyPrint tags outside the
     tree becomes an artifact (coopbook.layout.structure): the same tags for a reader, a third of the objects.
     """
+    import pikepdf
+
+    from .structure import fold_spans, mark_orphans
+
     with pikepdf.open(io.BytesIO(part_pdf)) as pdf:
         for obj in pdf.objects:
             if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/FontDescriptor":

@@ -39,14 +39,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from weasyprint import Document
+from typing import TYPE_CHECKING, Any
 
 from .linestats import Line, Paragraph, paragraphs
 from .memo import Choice, Memo, Shape
 from .remedies import Setting, intrusion, variants
 from .retouch import Remedy, Retouch, inked, nodes, text_of
+
+if TYPE_CHECKING:
+    from weasyprint import Document
 
 log = logging.getLogger(__name__)
 REFINE_STEP = "refine 4"  # in every part's cache key: a change to these rules changes the pages
@@ -59,7 +60,7 @@ BASES = 3  # a paragraph's best settings a round builds on
 FOOTNOTE = "footnote"  # the class of a footnote's element (templates/css/pdf.css): its block is never hidden
 # Render: the part laid out with these retouches and these elements (by position) hidden ->
 # the document, the parsed elements in order.
-Render = Callable[[Sequence[Retouch], frozenset[int]], tuple[Document, list[Any]]]
+Render = Callable[[Sequence[Retouch], frozenset[int]], tuple["Document", list[Any]]]
 
 
 @dataclass(frozen=True)

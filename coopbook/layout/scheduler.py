@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..errors import BuildError, ContentError, CoopbookError, Location, Problem
 from .cache import PartCache
-from .part import PartLayout, PartResult, PartSpec, Style, lay_out, part_key, placed, write_part
+from .part import PartLayout, PartResult, PartSpec, Style, import_engine, lay_out, part_key, placed, write_part
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,7 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     for other in inherited:  # the parent's ends of every pipe: without them, the parent's death is an EOF here
         other.close()
+    import_engine()  # the parent forks before importing WeasyPrint: the import runs here, beside its first stages
     while True:
         try:
             message = conn.recv()
@@ -159,7 +160,7 @@ def _serve_call(conn: Connection, function: Callable[..., Any], args: tuple[Any,
 
 
 class ProcessPool:
-    """Worker processes (forked, so WeasyPrint is already imported), started on first use (again after close).
+    """Worker processes (forked), started on first use (again after close); each imports WeasyPrint as it starts.
 
     A pool may serve several builds (a watch session keeps one): each worker keeps its fonts and parsed
     stylesheets between parts, so a warm worker lays out a part without reading the book's CSS and fonts again.

@@ -18,11 +18,11 @@ import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote
 
 import pikepdf
-import weasyprint
 
 from ..layout.partpdf import LINK_SCHEME, STRIPPED_KEY, FontUsage
 from ..layout.structure import kids
@@ -385,7 +385,7 @@ class _Joiner:
         info = self.info
         out.trailer.Info = out.make_indirect(document_info(
             info.title, info.authors, info.subject, info.keywords, info.creator, info.created, info.modified,
-            f"WeasyPrint {weasyprint.__version__} + coopbook"))
+            f"WeasyPrint {version('weasyprint')} + coopbook"))
         return stats
 
     def _drop(self, link: _Pending) -> None:

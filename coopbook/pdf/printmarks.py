@@ -15,7 +15,8 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterable
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 
 import pikepdf
 
@@ -31,7 +32,7 @@ PDF_VERSION = "1.6"  # PDF/X-4 is based on PDF 1.6
 PROFILE = TEMPLATES / "icc" / "CoatedFOGRA39-coopbook.icc"
 CONDITION_ID = "FOGRA39"
 CONDITION = "Coated FOGRA39 (ISO 12647-2:2004/Amd 1), offset on coated paper, 115 g/m2"
-SRGB = files("weasyprint") / "pdf" / "sRGB2014.icc"  # DeviceRGB left in figures is read as sRGB
+SRGB_NAME = ("pdf", "sRGB2014.icc")  # WeasyPrint's sRGB profile: DeviceRGB left in figures is read as sRGB
 SINGLE_INK = {"rg": "g", "RG": "G"}  # RGB black → gray 0 (the black ink alone)
 
 
@@ -120,13 +121,20 @@ def declare_pdfx(pdf: pikepdf.Pdf, profile: bytes) -> None:
     pdf.docinfo.Trapped = pikepdf.Name("/False")
 
 
+def srgb_profile() -> Path:
+    """WeasyPrint's sRGB profile, found beside its package without importing WeasyPrint."""
+    spec = find_spec("weasyprint")
+    assert spec is not None and spec.origin is not None, "WeasyPrint is a dependency"
+    return Path(spec.origin).parent.joinpath(*SRGB_NAME)
+
+
 def add_bleed_and_marks(pdf_bytes: bytes, bleed: str) -> bytes:
     """Return the print variant of a screen PDF: single-ink black, bleed, crop marks, even pages, PDF/X-4 intent."""
     b = millimetres(bleed) * POINTS_PER_MM
     slug = b + MARK_OFFSET + MARK_LENGTH
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         seen: set[tuple[int, int]] = set()
-        srgb = pdf.make_stream(SRGB.read_bytes())
+        srgb = pdf.make_stream(srgb_profile().read_bytes())
         srgb.N = 3
         default_rgb = pdf.make_indirect(pikepdf.Array([pikepdf.Name.ICCBased, srgb]))
         for page in pdf.pages:

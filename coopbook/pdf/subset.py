@@ -20,8 +20,6 @@ from typing import Any
 
 import fontTools
 import pikepdf
-from fontTools import subset as ft_subset
-from fontTools.ttLib import TTFont
 
 from ..fsutil import ENTRY_FORMAT, BadEntry, atomic_write, discard_entry, seal, unseal
 from ..layout.partpdf import FontUsage, Width
@@ -108,6 +106,9 @@ def subset_tag(program: str, glyph_hash: str) -> str:
 
 def subset_program(data: bytes, glyphs: Iterable[int], notdef_outline: bool) -> bytes:
     """Subset a font program to glyph ids, keeping ids (fontTools, WeasyPrint's options and dropped tables)."""
+    from fontTools import subset as ft_subset  # only on a subset the cache does not have: not at start-up
+    from fontTools.ttLib import TTFont
+
     options = ft_subset.Options(retain_gids=True, passthrough_tables=True, ignore_missing_glyphs=True,
                                 hinting=False, desubroutinize=True, notdef_outline=notdef_outline)
     options.drop_tables += ["GSUB", "GPOS", "SVG"]

@@ -18,7 +18,6 @@ import pytest
 from click.testing import CliRunner, Result
 from rich.console import Console
 
-from coopbook.cli import commands as cli
 from coopbook.cli import reporting
 from coopbook.cli.commands import main
 from coopbook.cli.status import ExitStatus
@@ -362,7 +361,7 @@ def test_an_internal_error_exits_3_without_a_traceback(book: Path, monkeypatch: 
     def boom(content: Path) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "check_content", boom)
+    monkeypatch.setattr("coopbook.editorial.check.check_content", boom)  # the command imports it when it runs
     result = invoke(book, "check")
     assert result.exit_code == 3
     assert result.stderr.splitlines() == ["internal error: RuntimeError: boom (run with --debug for the traceback)"]

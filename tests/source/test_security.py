@@ -29,7 +29,8 @@ from coopbook.layout.book import book_style, interview_specs
 from coopbook.layout.part import PartSpec, Style, lay_out, part_key, write_part
 from coopbook.markdown.fragments import render_book
 from coopbook.pipeline import load, template_context
-from coopbook.source.resources import MAX_IMAGE_BYTES, RefusedURL, is_safe_link, resolve_image
+from coopbook.source.fetcher import RefusedURL
+from coopbook.source.resources import MAX_IMAGE_BYTES, is_safe_link, resolve_image
 from coopbook.templating import TEMPLATES
 
 from readers import NS, Epub, epubcheck
