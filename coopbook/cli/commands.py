@@ -112,6 +112,14 @@ def show_weasyprint_warnings(debug: bool) -> None:
         weasyprint.addHandler(TemplateWarnings(TEMPLATES, lambda problem: report([problem])))
 
 
+def stylesheet_warnings(templates: Path, jobs: int) -> None:
+    """Say the PDF stylesheets' warnings once: read here with one job, else by the first layout worker as it starts
+    (this process forks its workers before it imports WeasyPrint)."""
+    from ..layout.csswarnings import read_stylesheets, read_stylesheets_in_a_worker
+
+    (read_stylesheets_in_a_worker if jobs > 1 else read_stylesheets)(templates)
+
+
 FORMAT_OPTION = click.option(
     "--format", "formats", type=click.Choice([*FORMATS, "all"]), multiple=True, show_default=True,
     help="What to make (repeatable): pdf (screen), print (trim, bleed, marks), epub, or all.")
@@ -128,18 +136,18 @@ def build_command(ctx: Context, formats: tuple[str, ...], jobs: int | None, no_c
     """Build the book's outputs into the output folder (default: all formats); report what check reports."""
 
     def action() -> ExitStatus:
-        from ..layout.csswarnings import read_stylesheets
         from ..pipeline import BuildOptions, build
         from ..templating import TEMPLATES
         from .progress import BuildProgress
 
         started = time.perf_counter()
-        read_stylesheets(TEMPLATES)
         live = out_console.is_terminal and not os.environ.get("CI")
         warnings: list[Problem] = []  # printed once the progress bar is gone
+        workers = jobs or os.cpu_count() or 1
+        stylesheet_warnings(TEMPLATES, workers)
         with BuildProgress(out_console, live) as progress:
             options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("all",)),
-                                   jobs=jobs or os.cpu_count() or 1, cache=not no_cache, progress=progress,
+                                   jobs=workers, cache=not no_cache, progress=progress,
                                    strict=strict, on_warnings=warnings.extend, on_wait=report_wait)
             outputs = build(options)
         report(warnings)
@@ -287,7 +295,6 @@ def watch_command(ctx: Context, formats: tuple[str, ...]) -> None:
 
     def action() -> ExitStatus:
         from ..editorial.watch import watch
-        from ..layout.csswarnings import read_stylesheets
         from ..pipeline import BuildOptions
 
         if not ctx.content.is_dir():
@@ -296,7 +303,7 @@ def watch_command(ctx: Context, formats: tuple[str, ...]) -> None:
         options = BuildOptions(ctx.content, ctx.out, chosen_formats(formats or ("pdf",)), on_wait=report_wait)
         print(f"watching {display_path(options.content)} and {display_path(options.templates)}; "
               "Ctrl-C to stop", flush=True)
-        read_stylesheets(options.templates)
+        stylesheet_warnings(options.templates, options.jobs)
         try:
             watch(options, print_rebuild, debug=ctx.debug)
         except KeyboardInterrupt:

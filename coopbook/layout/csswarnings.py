@@ -9,6 +9,7 @@ template (recognised by its first line, a comment).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -29,11 +30,16 @@ class TemplateWarnings(logging.Handler):
         self.templates = templates
         self.sink = sink
         self.seen: set[Problem] = set()  # a stylesheet is read again by each layout worker: say it once
+        self.deferred: Path | None = None  # templates whose stylesheets the first layout worker reads (see below)
+        self.left: frozenset[str] = frozenset()  # stylesheets whose warnings another process reports
 
     def emit(self, record: logging.LogRecord) -> None:
         """Turn the record into a located problem and pass it on."""
         try:
-            problem = weasyprint_problem(record.getMessage(), stylesheet_source(sys._getframe()), self.templates)
+            source = stylesheet_source(sys._getframe())
+            if source[0] is not None and os.path.realpath(source[0]) in self.left:
+                return
+            problem = weasyprint_problem(record.getMessage(), source, self.templates)
             if problem not in self.seen:
                 self.seen.add(problem)
                 self.sink(problem)
@@ -48,6 +54,30 @@ def read_stylesheets(templates: Path) -> None:
 
     for name in STYLESHEETS:
         CSS(filename=str(templates / "css" / name))
+
+
+def read_stylesheets_in_a_worker(templates: Path) -> None:
+    """Leave the stylesheets to the build's first layout worker (`worker_started`): it reads them as it starts, so
+    their warnings are said once, and early, and this process need not import WeasyPrint before it forks."""
+    for handler in _handlers():
+        handler.deferred = templates
+        handler.left = frozenset(os.path.realpath(templates / "css" / name) for name in STYLESHEETS)
+
+
+def worker_started(first: bool) -> None:
+    """In a layout worker as it starts: the first reads the stylesheets left to it; the others leave their
+    warnings to it (each reads the same stylesheets again for its layouts)."""
+    for handler in _handlers():
+        if handler.deferred is None:
+            continue
+        if first:
+            handler.left = frozenset()
+            read_stylesheets(handler.deferred)
+        handler.deferred = None
+
+
+def _handlers() -> list[TemplateWarnings]:
+    return [h for h in logging.getLogger("weasyprint").handlers if isinstance(h, TemplateWarnings)]
 
 
 def stylesheet_source(frame: FrameType | None) -> tuple[str | None, str | None]:

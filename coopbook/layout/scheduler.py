@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..errors import BuildError, ContentError, CoopbookError, Location, Problem
 from .cache import PartCache
+from .csswarnings import worker_started
 from .part import PartLayout, PartResult, PartSpec, Style, import_engine, lay_out, part_key, placed, write_part
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,12 @@ class InlinePool:
         self.running = 0
 
 
-def _worker(conn: Connection, inherited: list[Connection], work: LayOut) -> None:
+def _worker(conn: Connection, inherited: list[Connection], work: LayOut, first: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     for other in inherited:  # the parent's ends of every pipe: without them, the parent's death is an EOF here
         other.close()
     import_engine()  # the parent forks before importing WeasyPrint: the import runs here, beside its first stages
+    worker_started(first)  # the pool's first worker reads the stylesheets (their warnings said once)
     while True:
         try:
             message = conn.recv()
@@ -172,6 +174,7 @@ class ProcessPool:
         self.workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         self.free: list[Connection] = []
         self.running: dict[Connection, int] = {}  # a busy worker's pipe -> its task
+        self.spawned = 0  # workers started over the pool's life (the first reads the stylesheets)
 
     def idle(self) -> bool:
         """True when a worker is free or another may be started."""
@@ -190,8 +193,9 @@ class ProcessPool:
         context = multiprocessing.get_context("fork")
         parent, child = context.Pipe()
         inherited = [conn for _, conn in self.workers] + [parent]
-        process = context.Process(target=_worker, args=(child, inherited, self.work), daemon=True)
+        process = context.Process(target=_worker, args=(child, inherited, self.work, self.spawned == 0), daemon=True)
         process.start()
+        self.spawned += 1
         child.close()
         self.workers.append((process, parent))
         self.free.append(parent)

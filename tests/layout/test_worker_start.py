@@ -1,0 +1,62 @@
+"""A layout worker's start: forked from a parent that has not imported WeasyPrint, it imports the engine at once,
+and the first worker reads the PDF's stylesheets, so each of their warnings is said once."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from coopbook.layout.csswarnings import TemplateWarnings, read_stylesheets_in_a_worker
+from coopbook.pipeline import BuildOptions, build
+from coopbook.templating import TEMPLATES
+
+WORKERS = """
+import sys
+from coopbook.layout.scheduler import ProcessPool
+
+def engine_loaded() -> bool:
+    return "weasyprint" in sys.modules and "weasyprint.text.fonts" in sys.modules
+
+pool = ProcessPool(2)
+pool.start()
+try:
+    in_worker = pool.call(engine_loaded)()
+finally:
+    pool.close()
+print(in_worker, "weasyprint" in sys.modules)
+"""
+
+
+def test_a_worker_imports_the_engine_as_it_starts(repo: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", WORKERS], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]  # in the worker, not in the parent
+
+
+def test_a_stylesheet_warning_is_said_once_with_workers(repo: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    with (templates / "css" / "pdf.css").open("a", encoding="utf-8") as css:
+        css.write("\np { colour: red; }\n")  # an unknown property: WeasyPrint warns, with its line and column
+    said = tmp_path / "said.txt"
+
+    def sink(problem: object) -> None:  # runs in whichever process warns: appends, one line per warning
+        with said.open("a", encoding="utf-8") as out:
+            out.write(f"{problem.format()}\n")  # type: ignore[attr-defined]
+
+    shutil.copytree(repo / "tests" / "books" / "mini", tmp_path / "content")
+    handler = TemplateWarnings(templates, sink)
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        read_stylesheets_in_a_worker(templates)
+        build(BuildOptions(tmp_path / "content", tmp_path / "out", ("pdf",), templates=templates, jobs=2,
+                           cache=False))
+    finally:
+        logger.removeHandler(handler)
+    lines = said.read_text("utf-8").splitlines()
+    assert len(lines) == 1, lines
+    assert "pdf.css:" in lines[0] and "colour" in lines[0]
