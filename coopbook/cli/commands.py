@@ -113,7 +113,7 @@ def show_weasyprint_warnings(debug: bool) -> None:
 
 
 def stylesheet_warnings(templates: Path, jobs: int) -> None:
-    """Say the PDF stylesheets' warnings once: read here with one job, else by the first layout worker as it starts
+    """Say the PDF stylesheets' warnings once: read here with one job, else by one layout worker as it starts
     (this process forks its workers before it imports WeasyPrint)."""
     from ..layout.csswarnings import read_stylesheets, read_stylesheets_in_a_worker
 

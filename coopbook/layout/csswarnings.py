@@ -30,7 +30,7 @@ class TemplateWarnings(logging.Handler):
         self.templates = templates
         self.sink = sink
         self.seen: set[Problem] = set()  # a stylesheet is read again by each layout worker: say it once
-        self.deferred: Path | None = None  # templates whose stylesheets the first layout worker reads (see below)
+        self.deferred: Path | None = None  # templates whose stylesheets one layout worker reads (see below)
         self.left: frozenset[str] = frozenset()  # stylesheets whose warnings another process reports
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -57,20 +57,20 @@ def read_stylesheets(templates: Path) -> None:
 
 
 def read_stylesheets_in_a_worker(templates: Path) -> None:
-    """Leave the stylesheets to the build's first layout worker (`worker_started`): it reads them as it starts, so
+    """Leave the stylesheets to one layout worker (`worker_started`): it reads them as it starts, so
     their warnings are said once, and early, and this process need not import WeasyPrint before it forks."""
     for handler in _handlers():
         handler.deferred = templates
         handler.left = frozenset(os.path.realpath(templates / "css" / name) for name in STYLESHEETS)
 
 
-def worker_started(first: bool) -> None:
-    """In a layout worker as it starts: the first reads the stylesheets left to it; the others leave their
+def worker_started(reader: bool) -> None:
+    """In a layout worker as it starts: one (the reader) reads the stylesheets left to it; the others leave their
     warnings to it (each reads the same stylesheets again for its layouts)."""
     for handler in _handlers():
         if handler.deferred is None:
             continue
-        if first:
+        if reader:
             handler.left = frozenset()
             read_stylesheets(handler.deferred)
         handler.deferred = None

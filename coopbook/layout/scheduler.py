@@ -113,12 +113,13 @@ class InlinePool:
         self.running = 0
 
 
-def _worker(conn: Connection, inherited: list[Connection], work: LayOut, first: bool) -> None:
+def _worker(conn: Connection, inherited: list[Connection], work: LayOut, eager: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     for other in inherited:  # the parent's ends of every pipe: without them, the parent's death is an EOF here
         other.close()
-    import_engine()  # the parent forks before importing WeasyPrint: the import runs here, beside its first stages
-    worker_started(first)  # the pool's first worker reads the stylesheets (their warnings said once)
+    if eager:  # the parent forks before importing WeasyPrint: the import runs here, beside its first stages
+        import_engine()
+    worker_started(eager)  # the eager worker reads the stylesheets (their warnings said once)
     while True:
         try:
             message = conn.recv()
@@ -162,8 +163,11 @@ def _serve_call(conn: Connection, function: Callable[..., Any], args: tuple[Any,
 
 
 class ProcessPool:
-    """Worker processes (forked), started on first use (again after close); each imports WeasyPrint as it starts.
+    """Worker processes (forked), started on first use (again after close).
 
+    The parent forks them before it imports WeasyPrint (it may never need it). One worker, the one that gets the
+    first part, imports the layout engine as it starts, beside the parent's first stages; the others import it
+    with their first part, so a rebuild of one part spends no second import on a shared core.
     A pool may serve several builds (a watch session keeps one): each worker keeps its fonts and parsed
     stylesheets between parts, so a warm worker lays out a part without reading the book's CSS and fonts again.
     """
@@ -174,7 +178,7 @@ class ProcessPool:
         self.workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         self.free: list[Connection] = []
         self.running: dict[Connection, int] = {}  # a busy worker's pipe -> its task
-        self.spawned = 0  # workers started over the pool's life (the first reads the stylesheets)
+        self.eager = False  # a worker that imported the engine as it started (and read the stylesheets) ran
 
     def idle(self) -> bool:
         """True when a worker is free or another may be started."""
@@ -187,15 +191,16 @@ class ProcessPool:
     def start(self) -> None:
         """Start every worker now (before the parent starts threads or grows: a fork copies the parent)."""
         while len(self.workers) < self.jobs:
-            self._spawn()
+            self._spawn(eager=len(self.workers) == self.jobs - 1)  # the last started is the first given a part
 
-    def _spawn(self) -> None:
+    def _spawn(self, eager: bool = True) -> None:
+        eager = eager and not self.eager  # one worker in the pool's life
         context = multiprocessing.get_context("fork")
         parent, child = context.Pipe()
         inherited = [conn for _, conn in self.workers] + [parent]
-        process = context.Process(target=_worker, args=(child, inherited, self.work, self.spawned == 0), daemon=True)
+        process = context.Process(target=_worker, args=(child, inherited, self.work, eager), daemon=True)
         process.start()
-        self.spawned += 1
+        self.eager |= eager
         child.close()
         self.workers.append((process, parent))
         self.free.append(parent)

@@ -1,5 +1,5 @@
-"""A layout worker's start: forked from a parent that has not imported WeasyPrint, it imports the engine at once,
-and the first worker reads the PDF's stylesheets, so each of their warnings is said once."""
+"""A layout worker's start: forked from a parent that has not imported WeasyPrint, the worker that gets the first
+part imports the engine at once and reads the PDF's stylesheets, so each of their warnings is said once."""
 
 from __future__ import annotations
 
