@@ -36,6 +36,17 @@ def test_version_and_help_import_no_heavy_library(args: list[str], repo: Path) -
     assert imported_after(code, repo) == []
 
 
+@pytest.mark.parametrize("command", [["new", "Jane Doe"], ["import", "article.txt"]])
+def test_new_and_import_import_no_heavy_library(command: list[str], repo: Path, tmp_path: Path) -> None:
+    shutil.copytree(repo / "tests" / "books" / "mini", tmp_path / "mini")
+    (tmp_path / "article.txt").write_text("Ms Jane Doe, Officer\n\nQ: Where?\nA: Here.\n", encoding="utf-8")
+    args = ["--content", str(tmp_path / "mini"), *command]
+    code = (f"import os\nfrom coopbook.cli.commands import main\nos.chdir({str(tmp_path)!r})\n"
+            f"try:\n    main({args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass")
+    assert imported_after(code, repo) == []
+    assert sorted(p.name for p in (tmp_path / "mini" / "interviews").glob("jane-doe*.yaml")) == ["jane-doe.yaml"]
+
+
 def test_check_imports_no_weasyprint(repo: Path, tmp_path: Path) -> None:
     shutil.copytree(repo / "tests" / "books" / "mini", tmp_path / "mini")
     code = ("from pathlib import Path\nfrom coopbook.editorial.check import check_content\n"
