@@ -7,6 +7,7 @@ a worker process and cached on disk: WeasyPrint documents cannot be pickled, PDF
 
 from __future__ import annotations
 
+import atexit
 import copy
 import dataclasses
 import hashlib
@@ -152,6 +153,11 @@ def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
     sheets = [CSS(filename=str(css_dir / name), font_config=fonts, url_fetcher=fetch) for name in STYLESHEETS]
     sheets.append(CSS(string=style.geometry, base_url=str(css_dir) + "/", font_config=fonts, url_fetcher=fetch))
     return fonts, tuple(sheets)
+
+
+# at exit, before modules are torn down (WeasyPrint, imported after this module, is torn down first): each font
+# configuration then removes its temporary folder
+atexit.register(_stylesheets.cache_clear)
 
 
 def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: bool = False,
