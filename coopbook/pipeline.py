@@ -43,7 +43,8 @@ from .layout.scheduler import Pool, ProcessPool, Progress
 from .layout.stage import make_index, paginate, start_body
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .markdown.rendercache import render_cache
-from .pdf.book import write_print, write_screen
+from .pdf.assemble import Joiner
+from .pdf.book import Feed, screen_joiner, write_print, write_screen
 from .source.book import Book, load_book
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 Format = Literal["pdf", "print", "epub"]
 FORMATS: tuple[Format, ...] = ("pdf", "print", "epub")
 EPUB_BESIDE_PAGES = 4000  # over this, the EPUB is made after the PDF (memory: see fits_beside)
+JOIN_BESIDE_PAGES = 2000  # the pages of the screen PDF joined while the layout workers live (memory: see build)
 END_OF_TEXT = 10**12  # a page-break marker offset past any text: the marker goes at the end
 
 
@@ -144,13 +146,16 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         accept(report, options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
                            session.warm.stored if session else None)
-        with stage("paginate"):
-            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started)
+        joiner = workers.enter_context(screen_joiner(ctx.template, options.templates)) \
+            if {"pdf", "print"} & set(options.formats) else None
+        with stage("paginate"):  # the parts' PDFs are joined into the screen PDF while the workers lay out
+            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started,
+                                Feed(joiner, JOIN_BESIDE_PAGES) if joiner is not None else None)
         own = pool if isinstance(pool, ProcessPool) and session is None else None  # a session's stay warm
         beside = own if own is not None and fits_beside(book_pdf) else None
         if own is not None and beside is None:
             own.close()  # the workers' memory is not held beside the book's while it is assembled
-        made = products(ctx, book_pdf, beside)
+        made = products(ctx, book_pdf, beside, joiner)
         workers.close()
         with stage("write"):
             return tuple(write_outputs(made))
@@ -194,8 +199,9 @@ def layout_workers(options: BuildOptions, session: BuildSession | None) -> Itera
     pool.close()
 
 
-def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = None) -> list[Product]:
-    """The outputs asked for: the PDFs and the EPUB (not yet saved).
+def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = None,
+             joiner: Joiner | None = None) -> list[Product]:
+    """The outputs asked for: the PDFs and the EPUB (not yet saved); joiner: the screen PDF's, fed while paginating.
 
     With a pool (a build's own, not a watch session's: its per-interview cache is kept in this process), the
     EPUB is made on one of the layout workers while this process assembles the PDF, and the other workers stop
@@ -206,7 +212,7 @@ def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = No
         if pool is not None:
             pool.close()
         with stage("pdf"):
-            pdfs = pdf_products(ctx, book_pdf)
+            pdfs = pdf_products(ctx, book_pdf, joiner)
         with stage("epub"):
             return [*pdfs, *epub_products(ctx, book_pdf)]
     rendered = ctx.rendered["epub"]
@@ -215,17 +221,18 @@ def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = No
     epub = pool.call(make_epub, rendered, index, page_markers(book_pdf), ctx.template, plain,
                      [p.layout for p in book_pdf.all_parts], dict(ctx.render_keys))
     with stage("pdf"):
-        pdfs = pdf_products(ctx, book_pdf)
+        pdfs = pdf_products(ctx, book_pdf, joiner)
     with stage("epub (the rest of its time beside the PDF)"):
         return [*pdfs, ("epub", ctx.output(".epub"), epub(), None)]
 
 
-def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
-    """PDF stage: the screen PDF and, from it, the print PDF, as the formats ask (not yet saved)."""
+def pdf_products(ctx: BuildContext, book_pdf: BookPdf, joiner: Joiner | None = None) -> list[Product]:
+    """PDF stage: the screen PDF (the rest of joiner's assembly, if given) and, from it, the print PDF, as the
+    formats ask (not yet saved)."""
     formats = ctx.options.formats
     products: list[Product] = []
     if "pdf" in formats or "print" in formats:
-        screen = write_screen(book_pdf, ctx.template, ctx.options.cache_dir, ctx.options.templates)
+        screen = write_screen(book_pdf, ctx.template, ctx.options.cache_dir, ctx.options.templates, joiner)
         if "pdf" in formats:
             products.append(("pdf", ctx.output(".pdf"), screen, book_pdf.page_count))
         if "print" in formats:

@@ -57,6 +57,10 @@ class Pool(Protocol):
         """Wait until a worker reports, then yield every report that is ready (nothing when none is busy)."""
         ...
 
+    def ready(self) -> bool:
+        """True when a report can be read without waiting (or none will come)."""
+        ...
+
     def close(self, graceful: bool = True) -> None:
         """Stop the workers: let them finish (graceful), or kill them (after an error or Ctrl-C)."""
         ...
@@ -97,6 +101,10 @@ class InlinePool:
         except Exception as exc:  # noqa: BLE001 - reported as a located build error
             log.debug("layout failed: %s", traceback.format_exc())
             self.queue.append(("error", task, f"{type(exc).__name__}: {exc}"))
+
+    def ready(self) -> bool:
+        """Always: the reports are queued as a part is submitted."""
+        return True
 
     def events(self) -> Iterator[Event]:
         """The queued reports, in order."""
@@ -203,6 +211,10 @@ class ProcessPool:
         conn.send((task, style, spec))
         self.running[conn] = task
 
+    def ready(self) -> bool:
+        """True when a busy worker has sent a report (or died), or when none is busy."""
+        return not self.running or bool(wait(list(self.running), 0))
+
     def events(self) -> Iterator[Event]:
         """Block until a busy worker reports, then yield what the ready workers sent."""
         if not self.running:
@@ -308,6 +320,10 @@ class PartScheduler:
         # the key of each part `run(early=True)` placed, by its kind and name (an interview may be called
         # "index-people", as an index section is)
         self.placed_keys: dict[tuple[str, str], str] = {}
+        self.arrived: list[PartResult] = []  # every part with its PDF, as it came (from the cache or a worker)
+        # work done while the workers work: called with `arrived` whenever no report is waiting, until it
+        # returns False (e.g. the assembly of the parts arrived so far, coopbook.pdf.book.Feed)
+        self.idle: Callable[[Sequence[PartResult]], bool] | None = None
 
     def __enter__(self) -> PartScheduler:
         return self
@@ -331,6 +347,7 @@ class PartScheduler:
         cached = self.cache.get(key)
         if cached is not None:
             self.results[key] = cached
+            self.arrived.append(cached)
             self.progress("cached", spec.name)
             return
         number = len(self.tasks)
@@ -363,6 +380,9 @@ class PartScheduler:
             if not self.pool.busy():
                 raise SchedulerStalled(f"the layout scheduler stalled with {unfinished} parts unfinished "
                                        f"({len(self.queue)} not submitted), but no worker busy")
+            if self.idle is not None:  # one piece of work at a time, looking for a report in between
+                while not self.pool.ready() and self.idle(self.arrived):
+                    pass
             for event, number, payload in self.pool.events():
                 key, spec = self.tasks[number]
                 if event == "error":
@@ -376,6 +396,7 @@ class PartScheduler:
                         raise SchedulerStalled(f"{spec.name} was laid out twice")
                     self.cache.put(key, payload)
                     self.results[key] = payload
+                    self.arrived.append(payload)
                     self.facts.pop(key, None)
                     self.waiting.discard(key)
                     self.progress("written", spec.name)

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import logging
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ from .partcopy import (
 from .subset import FontStats, font_program, install_fonts, merge_usage
 
 log = logging.getLogger(__name__)
+
+COPY_PAGES = 4000  # a book up to this size is numbered by a copy in memory, a larger one through a file
 
 
 @dataclass(frozen=True)
@@ -146,15 +149,14 @@ class Joiner:
     def _identity(data: bytes, piece: bool) -> tuple[bool, bytes]:
         return piece, hashlib.sha256(data).digest()
 
-    def has(self, data: bytes, piece: bool = False) -> bool:
-        """Whether these bytes (as a part, or as a furniture piece) are in already."""
-        return self._identity(data, piece) in self.parts
-
-    def add(self, data: bytes, usage: FontUsage | None, name: str, piece: bool = False) -> None:
-        """Copy a part (or a furniture piece: its pages as forms) into the output, once; name is for messages."""
+    def add(self, data: bytes, usage: FontUsage | None, name: str, piece: bool = False) -> bool:
+        """Copy a part (or a furniture piece: its pages as forms) into the output, once (False: it was in);
+        name is for messages."""
         identity = self._identity(data, piece)
-        if identity not in self.parts:
-            self.parts[identity] = self._copy(data, usage, name, piece)
+        if identity in self.parts:
+            return False
+        self.parts[identity] = self._copy(data, usage, name, piece)
+        return True
 
     def _copy(self, data: bytes, usage: FontUsage | None, name: str, piece: bool) -> _Part:
         if usage is None:
@@ -227,9 +229,11 @@ class Joiner:
                furniture: Furniture | None, cache_dir: Path | None) -> Assembled:
         """The book's PDF from its parts in order (those not yet in are added now) and its furniture."""
         order = []
+        before = len(self.parts)
         for number, (data, usage) in enumerate(parts):
             self.add(data, usage, str(number))
             order.append(self.parts[self._identity(data, False)])
+        log.debug("finish: %d parts and pieces joined before, %d now", before, len(self.parts) - before)
         pieces = []
         if furniture is not None:
             for name in furniture.used():
@@ -244,20 +248,45 @@ class Joiner:
         book.catalog()
         version = max((p.version for p in (*order, *pieces)), default="1.4")
         pages, dropped = len(self.out.pages), tuple(sorted(book.dropped))
-        first, final = self.folder / "joined.pdf", self.folder / "book.pdf"
-        self.out.save(first, min_version=version,
-                      **{**SAVE_OPTIONS, "object_stream_mode": pikepdf.ObjectStreamMode.disable})
-        self.close()  # the book's objects are freed before it is read again
-        with pikepdf.open(first) as joined:
-            del joined.trailer["/ID"]
-            write(joined, version, final)
-        first.unlink()
+        final = self.folder / "book.pdf"
+        started = time.perf_counter()
+        if pages <= COPY_PAGES:
+            self._save_copy(version, final)
+        else:
+            self._save_twice(version, final)
+        log.debug("finish: numbered and saved in %.3f s", time.perf_counter() - started)
         pdf = final.read_bytes()
         final.unlink()
         if dropped:
             log.warning("dropped %d links to %d ids with no destination in the book: %s", len(dropped),
                         len(set(dropped)), ", ".join(sorted(set(dropped))[:10]))
         return Assembled(pdf, pages, dropped, fonts)
+
+    def _save_copy(self, version: str, path: Path) -> None:
+        """Save the output copied into a new PDF in a fixed order: its pages in order, then the catalog's entries
+        and the document info (qpdf numbers objects as they are created, so their numbers follow the book)."""
+        with pikepdf.new() as final:
+            pages = [final.copy_foreign(page.obj) for page in self.out.pages]  # each page with what it uses
+            for page in pages:
+                final.pages.append(pikepdf.Page(page))
+            for key, value in sorted(self.out.Root.items()):
+                if key not in ("/Pages", "/Type"):
+                    final.Root[key] = _carry(final, value)
+            final.trailer.Info = final.copy_foreign(self.out.trailer.Info)
+            write(final, version, path)
+        self.close()
+
+    def _save_twice(self, version: str, path: Path) -> None:
+        """Save the output without object streams (objects numbered as qpdf reaches them from the trailer), free
+        it, then save that file: less memory than a copy, for a large book."""
+        first = self.folder / "joined.pdf"
+        self.out.save(first, min_version=version,
+                      **{**SAVE_OPTIONS, "object_stream_mode": pikepdf.ObjectStreamMode.disable})
+        self.close()
+        with pikepdf.open(first) as joined:
+            del joined.trailer["/ID"]
+            write(joined, version, path)
+        first.unlink()
 
 
 class _Book:
@@ -388,6 +417,17 @@ class _Book:
         out.trailer.Info = out.make_indirect(document_info(
             info.title, info.authors, info.subject, info.keywords, info.creator, info.created, info.modified,
             f"WeasyPrint {weasyprint.__version__} + coopbook"))
+
+
+def _carry(final: pikepdf.Pdf, value: object) -> object:
+    """A catalog entry of the output for the final PDF: indirect objects copied, direct ones rebuilt around them."""
+    if isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream) and value.is_indirect:
+        return final.copy_foreign(value)
+    if isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _carry(final, item) for key, item in sorted(value.items())})
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([_carry(final, item) for item in value])
+    return value
 
 
 def _copied(part: _Part) -> Copied:
