@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import time
 import traceback
@@ -27,6 +28,7 @@ from .part import PartLayout, PartResult, PartSpec, Style, lay_out, part_key, pl
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+CORES = os.cpu_count() or 1  # idle work is done while fewer workers than this are busy
 CALL = "call"  # a worker message that runs a job (ProcessPool.call) instead of laying out a part
 Progress = Callable[[str, str], None]  # (event: "cached" | "laid" | "written", part name)
 Event = tuple[str, int, Any]  # ("laid", task, PartLayout) | ("done", task, PartResult) | ("error", task, message)
@@ -321,8 +323,8 @@ class PartScheduler:
         # "index-people", as an index section is)
         self.placed_keys: dict[tuple[str, str], str] = {}
         self.arrived: list[PartResult] = []  # every part with its PDF, as it came (from the cache or a worker)
-        # work done while the workers work: called with `arrived` whenever no report is waiting, until it
-        # returns False (e.g. the assembly of the parts arrived so far, coopbook.pdf.book.Feed)
+        # work done while the workers work, on a core none of them uses: called with `arrived` whenever no
+        # report is waiting, until it returns False (e.g. the assembly of the parts so far, coopbook.pdf.book.Feed)
         self.idle: Callable[[Sequence[PartResult]], bool] | None = None
 
     def __enter__(self) -> PartScheduler:
@@ -380,8 +382,8 @@ class PartScheduler:
             if not self.pool.busy():
                 raise SchedulerStalled(f"the layout scheduler stalled with {unfinished} parts unfinished "
                                        f"({len(self.queue)} not submitted), but no worker busy")
-            if self.idle is not None:  # one piece of work at a time, looking for a report in between
-                while not self.pool.ready() and self.idle(self.arrived):
+            if self.idle is not None and self.pool.busy() < CORES:  # only on a core no worker is using,
+                while not self.pool.ready() and self.idle(self.arrived):  # a piece at a time, reports read between
                     pass
             for event, number, payload in self.pool.events():
                 key, spec = self.tasks[number]

@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pytest
 from test_scheduler import BLANK, STYLE, DictCache, result
 
+from coopbook.layout import scheduler as scheduler_module
 from coopbook.layout.part import PartLayout, PartResult, PartSpec, Style, part_key
 from coopbook.layout.scheduler import Finish, InlinePool, PartScheduler, ProcessPool
 
@@ -38,7 +40,9 @@ def cache_with_parts() -> DictCache:
     return cache
 
 
-def test_idle_work_sees_every_arrived_part_while_a_worker_lays_out(tmp_path: Path) -> None:
+def test_idle_work_sees_every_arrived_part_while_a_worker_lays_out(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scheduler_module, "CORES", 2)  # one worker busy leaves a core for the idle work
     flag = tmp_path / "idle-ran"
     calls: list[list[str]] = []
     taken: list[str] = []
@@ -71,3 +75,18 @@ def test_one_process_never_calls_the_idle_work() -> None:
         scheduler.idle = lambda arrived: called.append(len(arrived)) is None and False
         scheduler.run([*CACHED, STALE], 1)
     assert called == [] and [p.layout.name for p in scheduler.arrived][:3] == [s.name for s in CACHED]
+
+
+def test_no_idle_work_while_the_workers_use_every_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent's idle work would take a core from a worker: with every core busy, it waits instead."""
+    monkeypatch.setattr(scheduler_module, "CORES", 1)
+    called: list[int] = []
+
+    def work(style: Style, spec: PartSpec) -> tuple[PartLayout, Finish]:
+        done = result(spec, 2)
+        return done.layout, lambda: done
+
+    with PartScheduler(STYLE, cache_with_parts(), BLANK, 2, pool=ProcessPool(2, work)) as scheduler:  # type: ignore[arg-type]
+        scheduler.idle = lambda arrived: called.append(len(arrived)) is None and False
+        scheduler.run([*CACHED, STALE], 1)
+    assert called == [] and len(scheduler.arrived) == len(CACHED) + 2  # the stale part and the blank
