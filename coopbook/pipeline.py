@@ -3,8 +3,10 @@
 load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout workers
 start first, while the process is small. With workers, the stale interviews are handed to them as soon as they
 are rendered, and validate runs here beside their layout (its errors stop the workers at once, so a content
-error is reported as soon as without them); the EPUB is made on a worker while this process assembles the PDF
-(coopbook.layout.stage has the paginate stage). `load` reads the content; `render`, `validate` and the EPUB
+error is reported as soon as without them); while paginate waits for the workers, this process joins the parts
+that have arrived into the screen PDF (coopbook.pdf.book.Feed), so the pdf stage finishes the assembly; the
+EPUB is made on a worker while this process finishes the PDF (coopbook.layout.stage has the paginate stage).
+`load` reads the content; `render`, `validate` and the EPUB
 stage also read and write the per-interview cache (renderings, findings, documents: coopbook.interviewcache),
 `paginate` the cache of laid-out parts and font subsets (all under the output folder's .cache/, skipped with
 cache=False); only `write` writes outputs. A failure in any stage leaves the previous outputs untouched,
@@ -146,9 +148,11 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         accept(report, options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
                            session.warm.stored if session else None)
+        # the parts' PDFs are joined into the screen PDF while the workers lay out, up to JOIN_BESIDE_PAGES pages:
+        # a large book joins the rest after its workers stop (memory: see fits_beside)
         joiner = workers.enter_context(screen_joiner(ctx.template, options.templates)) \
             if {"pdf", "print"} & set(options.formats) else None
-        with stage("paginate"):  # the parts' PDFs are joined into the screen PDF while the workers lay out
+        with stage("paginate"):
             book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started,
                                 Feed(joiner, JOIN_BESIDE_PAGES) if joiner is not None else None)
         own = pool if isinstance(pool, ProcessPool) and session is None else None  # a session's stay warm

@@ -5,7 +5,10 @@ full fonts, the book's font programs left out), with every in-book link written 
 `assemble` makes from the ordered parts the PDF that a one-pass `Document.copy(all_pages).write_pdf(pdf_tags=True)`
 gives: pages in order, links as GoTo named destinations in one name tree, the parts' outlines in order, page labels, one
 structure tree, each font program embedded once and subset to the glyphs the whole book uses, document info,
-and the same bytes for the same inputs. Parts are opened one at a time, so memory follows the output.
+and the same bytes for the same inputs. The `Joiner` behind it takes parts in any order (the build feeds it each
+part as its PDF arrives, while the others are laid out) and decides everything that depends on the order at
+`finish`, so the bytes depend only on the parts in the book's order. Parts are opened one at a time, so memory
+follows the output.
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ from .subset import FontStats, font_program, install_fonts, merge_usage
 
 log = logging.getLogger(__name__)
 
-COPY_PAGES = 4000  # a book up to this size is numbered by a copy in memory, a larger one through a file
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,8 @@ class Joiner:
         for number, (data, usage) in enumerate(parts):
             self.add(data, usage, str(number))
             order.append(self.parts[self._identity(data, False)])
-        log.debug("finish: %d parts and pieces joined before, %d now", before, len(self.parts) - before)
+        log.debug("finish: %d parts and pieces joined before, %d now (%d font dictionaries kept as templates)",
+                  before, len(self.parts) - before, len(self.templates))
         pieces = []
         if furniture is not None:
             for name in furniture.used():
@@ -248,12 +251,12 @@ class Joiner:
         book.catalog()
         version = max((p.version for p in (*order, *pieces)), default="1.4")
         pages, dropped = len(self.out.pages), tuple(sorted(book.dropped))
+        del book, order, pieces  # nothing but the output holds the book's objects now
+        self.parts.clear()
+        self.templates.clear()
         final = self.folder / "book.pdf"
         started = time.perf_counter()
-        if pages <= COPY_PAGES:
-            self._save_copy(version, final)
-        else:
-            self._save_twice(version, final)
+        self._save_twice(version, final)
         log.debug("finish: numbered and saved in %.3f s", time.perf_counter() - started)
         pdf = final.read_bytes()
         final.unlink()
@@ -262,27 +265,18 @@ class Joiner:
                         len(set(dropped)), ", ".join(sorted(set(dropped))[:10]))
         return Assembled(pdf, pages, dropped, fonts)
 
-    def _save_copy(self, version: str, path: Path) -> None:
-        """Save the output copied into a new PDF in a fixed order: its pages in order, then the catalog's entries
-        and the document info (qpdf numbers objects as they are created, so their numbers follow the book)."""
-        with pikepdf.new() as final:
-            pages = [final.copy_foreign(page.obj) for page in self.out.pages]  # each page with what it uses
-            for page in pages:
-                final.pages.append(pikepdf.Page(page))
-            for key, value in sorted(self.out.Root.items()):
-                if key not in ("/Pages", "/Type"):
-                    final.Root[key] = _carry(final, value)
-            final.trailer.Info = final.copy_foreign(self.out.trailer.Info)
-            write(final, version, path)
-        self.close()
-
     def _save_twice(self, version: str, path: Path) -> None:
-        """Save the output without object streams (objects numbered as qpdf reaches them from the trailer), free
-        it, then save that file: less memory than a copy, for a large book."""
+        """Save the output without object streams (its objects numbered as qpdf reaches them from the trailer,
+        whatever order they were made in), free it, then save that file as the book.
+
+        qpdf numbers the objects of each generated object stream in the order they were made: saved once, the
+        bytes would follow the order of adds. Through the file, the peak memory is one save's (measured at N=100:
+        213 MiB against 208 MiB joined in order; a copy into a new PDF in memory instead peaked at 262 MiB)."""
         first = self.folder / "joined.pdf"
         self.out.save(first, min_version=version,
                       **{**SAVE_OPTIONS, "object_stream_mode": pikepdf.ObjectStreamMode.disable})
         self.close()
+        self.out = pikepdf.new()  # the book's objects are freed (nothing else holds them now) before it is read
         with pikepdf.open(first) as joined:
             del joined.trailer["/ID"]
             write(joined, version, path)
@@ -417,17 +411,6 @@ class _Book:
         out.trailer.Info = out.make_indirect(document_info(
             info.title, info.authors, info.subject, info.keywords, info.creator, info.created, info.modified,
             f"WeasyPrint {weasyprint.__version__} + coopbook"))
-
-
-def _carry(final: pikepdf.Pdf, value: object) -> object:
-    """A catalog entry of the output for the final PDF: indirect objects copied, direct ones rebuilt around them."""
-    if isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream) and value.is_indirect:
-        return final.copy_foreign(value)
-    if isinstance(value, pikepdf.Dictionary):
-        return pikepdf.Dictionary({key: _carry(final, item) for key, item in sorted(value.items())})
-    if isinstance(value, pikepdf.Array):
-        return pikepdf.Array([_carry(final, item) for item in value])
-    return value
 
 
 def _copied(part: _Part) -> Copied:
