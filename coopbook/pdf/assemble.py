@@ -19,7 +19,7 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -84,8 +84,8 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
                     furniture: Furniture | None = None) -> Assembled:
     """Join the part PDFs, in order, into the book's PDF; report the links dropped and the font work.
 
-    `parts` is read once, in order, one part at a time (a lazy sequence keeps memory low: each part, and each
-    furniture piece, is open only while it is copied, from a temporary file); `usage[i]` must describe `parts[i]`
+    `parts` is read once, in order, one part at a time (each part, and each furniture piece, is open only while
+    it is copied, from a temporary file; the joiner keeps its bytes); `usage[i]` must describe `parts[i]`
     (from `write_part_pdf`); subset fonts are cached in `cache_dir`.
     `programs` gives, by hash, the font programs that parts left out (see `coopbook.layout.partpdf.pack_part`).
     `furniture` (coopbook.pdf.furniture) is drawn over the pages it covers; its fonts are subset with the parts'.
@@ -93,7 +93,7 @@ def assemble_report(parts: Sequence[bytes], usage: Sequence[FontUsage], info: As
     if len(parts) != len(usage):
         raise ValueError(f"{len(parts)} parts but {len(usage)} font usages")
     with joining(info.lang, programs or {}) as joiner:
-        return joiner.finish(list(zip(parts, usage, strict=True)), info, furniture, cache_dir)
+        return joiner.finish(zip(parts, usage, strict=True), info, furniture, cache_dir)
 
 
 @contextlib.contextmanager
@@ -227,7 +227,7 @@ class Joiner:
 
     # ---- the book, in order ----
 
-    def finish(self, parts: Sequence[tuple[bytes, FontUsage | None]], info: AssemblyInfo,
+    def finish(self, parts: Iterable[tuple[bytes, FontUsage | None]], info: AssemblyInfo,
                furniture: Furniture | None, cache_dir: Path | None) -> Assembled:
         """The book's PDF from its parts in order (those not yet in are added now) and its furniture."""
         order = []
