@@ -3,8 +3,10 @@
 load -> render (tag) -> validate -> template context -> paginate -> index -> epub -> write. The layout workers
 start first, while the process is small. With workers, the stale interviews are handed to them as soon as they
 are rendered, and validate runs here beside their layout (its errors stop the workers at once, so a content
-error is reported as soon as without them); the EPUB is made on a worker while this process assembles the PDF
-(coopbook.layout.stage has the paginate stage). `load` reads the content; `render`, `validate` and the EPUB
+error is reported as soon as without them); while paginate waits for the workers, this process joins the parts
+that have arrived into the screen PDF (coopbook.pdf.book.Feed), so the pdf stage finishes the assembly; the
+EPUB is made on a worker while this process finishes the PDF (coopbook.layout.stage has the paginate stage).
+`load` reads the content; `render`, `validate` and the EPUB
 stage also read and write the per-interview cache (renderings, findings, documents: coopbook.interviewcache),
 `paginate` the cache of laid-out parts and font subsets (all under the output folder's .cache/, skipped with
 cache=False); only `write` writes outputs. A failure in any stage leaves the previous outputs untouched,
@@ -44,7 +46,8 @@ from .layout.scheduler import Pool, ProcessPool, Progress
 from .layout.stage import make_index, paginate, start_body
 from .markdown.fragments import TARGETS, RenderedBook, Target, render_books
 from .markdown.rendercache import render_cache
-from .pdf.book import write_print, write_screen
+from .pdf.assemble import Joiner
+from .pdf.book import Feed, screen_joiner, write_print, write_screen
 from .source.book import Book, load_book
 from .source.registry import Registry
 from .source.registryfiles import load_registry
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EPUB_BESIDE_PAGES = 4000  # over this, the EPUB is made after the PDF (memory: see fits_beside)
+JOIN_BESIDE_PAGES = 2000  # the pages of the screen PDF joined while the layout workers live (memory: see build)
 END_OF_TEXT = 10**12  # a page-break marker offset past any text: the marker goes at the end
 
 
@@ -143,13 +147,18 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         accept(report, options)
         ctx = BuildContext(options, loaded, rendered.books, template_context(loaded.book), rendered.keys,
                            session.warm.stored if session else None)
+        # the parts' PDFs are joined into the screen PDF while the workers lay out, up to JOIN_BESIDE_PAGES pages:
+        # a large book joins the rest after its workers stop (memory: see fits_beside)
+        joiner = workers.enter_context(screen_joiner(ctx.template, options.templates)) \
+            if {"pdf", "print"} & set(options.formats) else None
         with stage("paginate"):
-            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started)
+            book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started,
+                                Feed(joiner, JOIN_BESIDE_PAGES) if joiner is not None else None)
         own = pool if isinstance(pool, ProcessPool) and session is None else None  # a session's stay warm
         beside = own if own is not None and fits_beside(book_pdf) else None
         if own is not None and beside is None:
             own.close()  # the workers' memory is not held beside the book's while it is assembled
-        made = products(ctx, book_pdf, beside)
+        made = products(ctx, book_pdf, beside, joiner)
         workers.close()
         with stage("write"):
             return tuple(write_outputs(made))
@@ -193,8 +202,9 @@ def layout_workers(options: BuildOptions, session: BuildSession | None) -> Itera
     pool.close()
 
 
-def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = None) -> list[Product]:
-    """The outputs asked for: the PDFs and the EPUB (not yet saved).
+def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = None,
+             joiner: Joiner | None = None) -> list[Product]:
+    """The outputs asked for: the PDFs and the EPUB (not yet saved); joiner: the screen PDF's, fed while paginating.
 
     With a pool (a build's own, not a watch session's: its per-interview cache is kept in this process), the
     EPUB is made on one of the layout workers while this process assembles the PDF, and the other workers stop
@@ -205,7 +215,7 @@ def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = No
         if pool is not None:
             pool.close()
         with stage("pdf"):
-            pdfs = pdf_products(ctx, book_pdf)
+            pdfs = pdf_products(ctx, book_pdf, joiner)
         with stage("epub"):
             return [*pdfs, *epub_products(ctx, book_pdf)]
     rendered = ctx.rendered["epub"]
@@ -214,17 +224,18 @@ def products(ctx: BuildContext, book_pdf: BookPdf, pool: ProcessPool | None = No
     epub = pool.call(make_epub, rendered, index, page_markers(book_pdf), ctx.template, plain,
                      [p.layout for p in book_pdf.all_parts], dict(ctx.render_keys))
     with stage("pdf"):
-        pdfs = pdf_products(ctx, book_pdf)
+        pdfs = pdf_products(ctx, book_pdf, joiner)
     with stage("epub (the rest of its time beside the PDF)"):
         return [*pdfs, ("epub", ctx.output(".epub"), epub(), None)]
 
 
-def pdf_products(ctx: BuildContext, book_pdf: BookPdf) -> list[Product]:
-    """PDF stage: the screen PDF and, from it, the print PDF, as the formats ask (not yet saved)."""
+def pdf_products(ctx: BuildContext, book_pdf: BookPdf, joiner: Joiner | None = None) -> list[Product]:
+    """PDF stage: the screen PDF (the rest of joiner's assembly, if given) and, from it, the print PDF, as the
+    formats ask (not yet saved)."""
     formats = ctx.options.formats
     products: list[Product] = []
     if "pdf" in formats or "print" in formats:
-        screen = write_screen(book_pdf, ctx.template, ctx.options.cache_dir, ctx.options.templates)
+        screen = write_screen(book_pdf, ctx.template, ctx.options.cache_dir, ctx.options.templates, joiner)
         if "pdf" in formats:
             products.append(("pdf", ctx.output(".pdf"), screen, book_pdf.page_count))
         if "print" in formats:

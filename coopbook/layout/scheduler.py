@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import time
 import traceback
@@ -28,6 +29,7 @@ from .part import PartLayout, PartResult, PartSpec, Style, import_engine, lay_ou
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+CORES = os.cpu_count() or 1  # idle work is done while fewer workers than this are busy
 CALL = "call"  # a worker message that runs a job (ProcessPool.call) instead of laying out a part
 Progress = Callable[[str, str], None]  # (event: "cached" | "laid" | "written", part name)
 Event = tuple[str, int, Any]  # ("laid", task, PartLayout) | ("done", task, PartResult) | ("error", task, message)
@@ -56,6 +58,10 @@ class Pool(Protocol):
 
     def events(self) -> Iterator[Event]:
         """Wait until a worker reports, then yield every report that is ready (nothing when none is busy)."""
+        ...
+
+    def ready(self) -> bool:
+        """True when a report can be read without waiting (or none will come)."""
         ...
 
     def close(self, graceful: bool = True) -> None:
@@ -98,6 +104,10 @@ class InlinePool:
         except Exception as exc:  # noqa: BLE001 - reported as a located build error
             log.debug("layout failed: %s", traceback.format_exc())
             self.queue.append(("error", task, f"{type(exc).__name__}: {exc}"))
+
+    def ready(self) -> bool:
+        """Always: the reports are queued as a part is submitted."""
+        return True
 
     def events(self) -> Iterator[Event]:
         """The queued reports, in order."""
@@ -213,6 +223,10 @@ class ProcessPool:
         conn.send((task, style, spec))
         self.running[conn] = task
 
+    def ready(self) -> bool:
+        """True when a busy worker has sent a report (or died), or when none is busy."""
+        return not self.running or bool(wait(list(self.running), 0))
+
     def events(self) -> Iterator[Event]:
         """Block until a busy worker reports, then yield what the ready workers sent."""
         if not self.running:
@@ -318,6 +332,10 @@ class PartScheduler:
         # the key of each part `run(early=True)` placed, by its kind and name (an interview may be called
         # "index-people", as an index section is)
         self.placed_keys: dict[tuple[str, str], str] = {}
+        self.arrived: list[PartResult] = []  # every part with its PDF, as it came (from the cache or a worker)
+        # work done while the workers work, on a core none of them uses: called with `arrived` whenever no
+        # report is waiting, until it returns False (e.g. the assembly of the parts so far, coopbook.pdf.book.Feed)
+        self.idle: Callable[[Sequence[PartResult]], bool] | None = None
 
     def __enter__(self) -> PartScheduler:
         return self
@@ -341,6 +359,7 @@ class PartScheduler:
         cached = self.cache.get(key)
         if cached is not None:
             self.results[key] = cached
+            self.arrived.append(cached)
             self.progress("cached", spec.name)
             return
         number = len(self.tasks)
@@ -373,6 +392,9 @@ class PartScheduler:
             if not self.pool.busy():
                 raise SchedulerStalled(f"the layout scheduler stalled with {unfinished} parts unfinished "
                                        f"({len(self.queue)} not submitted), but no worker busy")
+            if self.idle is not None and self.pool.busy() < CORES:  # only on a core no worker is using,
+                while not self.pool.ready() and self.idle(self.arrived):  # a piece at a time, reports read between
+                    pass
             for event, number, payload in self.pool.events():
                 key, spec = self.tasks[number]
                 if event == "error":
@@ -386,6 +408,7 @@ class PartScheduler:
                         raise SchedulerStalled(f"{spec.name} was laid out twice")
                     self.cache.put(key, payload)
                     self.results[key] = payload
+                    self.arrived.append(payload)
                     self.facts.pop(key, None)
                     self.waiting.discard(key)
                     self.progress("written", spec.name)

@@ -107,13 +107,15 @@ def start_body(rendered: RenderedBook, context: Callable[[], TemplateContext], o
 
 
 def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContext, options: BuildOptions,
-             pool: Pool | None = None, started: Started | None = None) -> BookPdf:
+             pool: Pool | None = None, started: Started | None = None,
+             idle: Callable[[Sequence[PartResult]], bool] | None = None) -> BookPdf:
     """Paginate stage: the body, then the index with exact folios beside the front matter, then the furniture.
 
     The page furniture's pieces (coopbook.pdf.furniture) are laid out in the same maps over the workers: the
     heads with the body, the folios of the body with the index, any folios the index adds after it. The front
     matter's contents need only where the index opens, known from the body (checked against the laid-out
-    index: were it wrong, the front matter would be laid out again with the right folio).
+    index: were it wrong, the front matter would be laid out again with the right folio). `idle` is called
+    while this process waits for the workers, with the parts whose PDFs have arrived (the scheduler's `idle`).
     """
     templates = options.templates
     with ExitStack() as stack:
@@ -123,6 +125,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
                                                           options.jobs, options.progress, pool))
         else:
             plan, scheduler = started.plan, started.scheduler
+        scheduler.idle = idle
         variables, heads, all_heads = context.variables(), plan.heads, plan.all_heads
         body = scheduler.run(plan.specs, 1, also=plan.head_pieces, early=True)  # PDFs written meanwhile
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
