@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import copy
 import dataclasses
+import gc
 import hashlib
 import importlib
 from collections.abc import Mapping, Sequence
@@ -155,9 +156,17 @@ def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
     return fonts, tuple(sheets)
 
 
-# at exit, before modules are torn down (WeasyPrint, imported after this module, is torn down first): each font
-# configuration then removes its temporary folder
-atexit.register(_stylesheets.cache_clear)
+def release_fonts() -> None:
+    """Drop the cached font configurations, so that each removes its temporary folder (WeasyPrint's, under /tmp).
+
+    Run at exit, before modules are torn down (WeasyPrint, imported after this module, is torn down first), and by
+    a layout worker as it stops (a forked worker ends in os._exit: no atexit handler runs there).
+    """
+    _stylesheets.cache_clear()
+    gc.collect()  # a configuration held in a reference cycle (a laid-out document's) is freed now, not never
+
+
+atexit.register(release_fonts)
 
 
 def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: bool = False,

@@ -24,7 +24,18 @@ from typing import Any, Protocol, TypeVar
 from ..errors import BuildError, ContentError, CoopbookError, Location, Problem
 from .cache import PartCache
 from .csswarnings import worker_started
-from .part import PartLayout, PartResult, PartSpec, Style, import_engine, lay_out, part_key, placed, write_part
+from .part import (
+    PartLayout,
+    PartResult,
+    PartSpec,
+    Style,
+    import_engine,
+    lay_out,
+    part_key,
+    placed,
+    release_fonts,
+    write_part,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +98,9 @@ class InlinePool:
         self.running = 0
 
     def idle(self) -> bool:
-        """Always: a part is laid out as soon as it is submitted."""
-        return True
+        """When the reports of the part before have been read (a part is laid out as soon as it is submitted):
+        each part is cached before the next one starts, so a build stopped midway keeps what it finished."""
+        return not self.running
 
     def busy(self) -> int:
         """Parts whose events have not all been read yet."""
@@ -130,6 +142,14 @@ def _worker(conn: Connection, inherited: list[Connection], work: LayOut, eager: 
     if eager:  # the parent forks before importing WeasyPrint: the import runs here, beside its first stages
         import_engine()
     worker_started(eager)  # the eager worker reads the stylesheets (their warnings said once)
+    try:
+        _serve(conn, work)
+    finally:
+        release_fonts()  # a forked worker ends in os._exit: its fonts' temporary folders are removed here
+
+
+def _serve(conn: Connection, work: LayOut) -> None:
+    """A worker's loop: lay out the parts and run the jobs the parent sends, until it says stop or goes away."""
     while True:
         try:
             message = conn.recv()

@@ -4,6 +4,7 @@ part imports the engine at once and reads the PDF's stylesheets, so each of thei
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -60,3 +61,19 @@ def test_a_stylesheet_warning_is_said_once_with_workers(repo: Path, tmp_path: Pa
     lines = said.read_text("utf-8").splitlines()
     assert len(lines) == 1, lines
     assert "pdf.css:" in lines[0] and "colour" in lines[0]
+
+
+def test_workers_leave_no_font_folder_behind(repo: Path, tmp_path: Path) -> None:
+    """Each font configuration's temporary folder (WeasyPrint's, weasyprint-*) is removed when a build ends, in the
+    layout workers (which end in os._exit) as in the parent."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    shutil.copytree(repo / "tests" / "books" / "mini", tmp_path / "content")
+    env = {**os.environ, "TMPDIR": str(temporary), "SOURCE_DATE_EPOCH": "1600000000"}
+    for jobs in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "coopbook", "--content", str(tmp_path / "content"), "--out",
+                               str(tmp_path / f"out-{jobs}"), "build", "--format", "pdf", "--jobs", jobs],
+                              cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / f"out-{jobs}" / "test-anthology.pdf").stat().st_size > 0
+        assert sorted(p.name for p in temporary.glob("weasyprint-*")) == []
