@@ -344,3 +344,22 @@ def test_a_job_beside_the_parent_gives_its_result_or_raises_its_problems() -> No
                                                                                    None)))] == [1, 1]
     finally:
         pool.close()
+
+
+def test_one_process_caches_each_part_before_it_lays_out_the_next() -> None:
+    """With one process, a build stopped midway (Ctrl-C in the third part) keeps the parts it finished."""
+    cache = DictCache()
+    specs = [PartSpec(f"part-{n}", "interview", f"<p>{n}</p>") for n in range(4)]
+    laid: list[str] = []
+
+    def work(style: Style, spec: PartSpec) -> tuple[PartLayout, Finish]:
+        if spec.name == "part-2":
+            raise KeyboardInterrupt
+        laid.append(spec.name)
+        done = result(spec, 2)
+        return done.layout, lambda: done
+
+    with pytest.raises(KeyboardInterrupt), PartScheduler(STYLE, cache, BLANK, 1, pool=InlinePool(work)) as scheduler:
+        scheduler.run(specs, 1)
+    assert laid == ["part-0", "part-1"]
+    assert set(cache.entries) == {part_key(STYLE, spec) for spec in specs[:2]}
