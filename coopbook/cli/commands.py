@@ -60,12 +60,22 @@ def run_guarded(ctx: Context, action: Callable[[], ExitStatus], *, wrote: bool =
     except KeyboardInterrupt:
         print("interrupted; the previous outputs are untouched.", file=sys.stderr)
         sys.exit(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:  # `coopbook build | head -1`: the reader went away; the work itself is not at fault
+        quiet_stdout()
+        sys.exit(ExitStatus.CLOSED_PIPE)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback without --debug
         if ctx.debug:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         sys.exit(ExitStatus.INTERNAL)
     sys.exit(code)
+
+
+def quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit does not fail again on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def chosen_formats(formats: Sequence[str]) -> tuple[Format, ...]:

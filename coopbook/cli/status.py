@@ -14,6 +14,7 @@ class ExitStatus(IntEnum):
     INTERNAL = 3
     ENVIRONMENT = 4
     INTERRUPTED = 130
+    CLOSED_PIPE = 141  # 128 + SIGPIPE: what a program stopped by a closed pipe ends with
 
     @property
     def meaning(self) -> str:
@@ -28,6 +29,7 @@ MEANINGS = {
     ExitStatus.INTERNAL: "internal error (rerun with --debug for the traceback)",
     ExitStatus.ENVIRONMENT: "the build could not write or read its files (a full disk, a read-only or missing folder)",
     ExitStatus.INTERRUPTED: "interrupted (Ctrl-C); the previous outputs are untouched",
+    ExitStatus.CLOSED_PIPE: "what read its output stopped reading (a closed pipe, as `| head`): it says no more",
 }
 
 

@@ -227,3 +227,18 @@ def test_deep_nesting_is_refused(content_copy: Path, monkeypatch: pytest.MonkeyP
     code, lines, _ = run_check(content_copy, monkeypatch)
     assert code == 1
     assert f"content/{INTERVIEW}:1:44: error: nesting is deeper than 40 levels" in lines
+
+
+def test_a_closed_pipe_ends_the_command_quietly_with_its_own_status(mini_copy: Path, tmp_path: Path) -> None:
+    """`coopbook build | head -1`: the reader goes away; the build's outputs stay written and no internal error
+    or traceback is said (exit 141, as a program stopped by SIGPIPE)."""
+    out = tmp_path / "out"
+    for args in (["build", "--format", "pdf"], ["check"]):
+        read, write = os.pipe()
+        os.close(read)  # nobody reads: the first line written fails
+        with os.fdopen(write, "wb") as stdout:
+            done = subprocess.run(coopbook(mini_copy, out, *args), stdout=stdout, stderr=subprocess.PIPE, text=True,
+                                  timeout=300)
+        assert done.returncode == 141, done.stderr
+        assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert_valid_pdf(out / "test-anthology.pdf")
