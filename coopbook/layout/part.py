@@ -13,6 +13,8 @@ import dataclasses
 import gc
 import hashlib
 import importlib
+import os
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -149,6 +151,7 @@ def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
+    _made.append((os.getpid(), weakref.ref(fonts)))
     css_dir = style.templates / "css"
     fetch = fetcher(style)
     sheets = [CSS(filename=str(css_dir / name), font_config=fonts, url_fetcher=fetch) for name in STYLESHEETS]
@@ -156,12 +159,23 @@ def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
     return fonts, tuple(sheets)
 
 
+# each font configuration made here, with the process that made it: a forked worker shares its parent's (and the
+# parent's temporary font folder) until it stops, and must not remove that folder then
+_made: list[tuple[int, weakref.ref[FontConfiguration]]] = []
+
+
 def release_fonts() -> None:
-    """Drop the cached font configurations, so that each removes its temporary folder (WeasyPrint's, under /tmp).
+    """Drop the cached font configurations, so that each this process made removes its temporary folder
+    (WeasyPrint's, under /tmp); those a forked worker inherited keep their parent's folder.
 
     Run at exit, before modules are torn down (WeasyPrint, imported after this module, is torn down first), and by
     a layout worker as it stops (a forked worker ends in os._exit: no atexit handler runs there).
     """
+    for pid, made in _made:
+        inherited = made()
+        if inherited is not None and pid != os.getpid():
+            inherited._folder = None  # WeasyPrint's FontConfiguration.__del__ removes `_folder`: the parent's here
+    _made[:] = [(pid, made) for pid, made in _made if pid == os.getpid() and made() is not None]
     _stylesheets.cache_clear()
     gc.collect()  # a configuration held in a reference cycle (a laid-out document's) is freed now, not never
 

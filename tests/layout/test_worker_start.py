@@ -77,3 +77,38 @@ def test_workers_leave_no_font_folder_behind(repo: Path, tmp_path: Path) -> None
         assert done.returncode == 0, done.stderr
         assert (tmp_path / f"out-{jobs}" / "test-anthology.pdf").stat().st_size > 0
         assert sorted(p.name for p in temporary.glob("weasyprint-*")) == []
+
+
+SHARED_FONTS = """
+import sys
+from pathlib import Path
+from coopbook.layout import part
+from coopbook.pipeline import BuildOptions, build
+
+def folders_exist() -> bool:  # holds no configuration once it returns (a reference would keep it alive)
+    folders = [ref()._folder for _, ref in part._made if ref() is not None]
+    return bool(folders) and all(folder is not None and folder.exists() for folder in folders)
+
+content, out = Path(sys.argv[1]), Path(sys.argv[2])
+made = []
+for n, jobs in enumerate((1, 2, 2, 1)):  # the workers fork from a parent whose fonts are laid out and cached
+    build(BuildOptions(content, out / str(n), ("pdf",), jobs=jobs, cache=False))
+    made.append((out / str(n) / "test-anthology.pdf").read_bytes())
+    print(n, folders_exist())
+print(len(set(made)))
+"""
+
+
+def test_workers_leave_their_parents_font_folder(repo: Path, tmp_path: Path) -> None:
+    """A worker forked from a process that has laid out before (a watch session, a test run) shares its cached
+    fonts, and their folder: as it stops, it removes its own folders, never that one (the next build's text
+    would be drawn with .notdef glyphs, or fail)."""
+    shutil.copytree(repo / "tests" / "books" / "mini", tmp_path / "content")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1600000000"}
+    done = subprocess.run([sys.executable, "-c", SHARED_FONTS, str(tmp_path / "content"), str(tmp_path / "out")],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:4] == ["0 True", "1 True", "2 True", "3 True"], done.stderr  # the parent's folders are there
+    assert lines[4:] == ["1"], done.stderr  # the four builds' PDFs are one
+    assert ".notdef" not in done.stderr
