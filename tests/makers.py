@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from coopbook.source.registryfiles import load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCE = "I worked with farmers' cooperatives in Ghana and Kenya for many years. "
+BUILD_SECONDS = 240  # a command-line build's time limit: a hang fails there; a slow machine never comes close
 
 
 def make_book(root: Path, sentences: list[int], questions: int = 1) -> Path:
@@ -36,6 +40,15 @@ def make_book(root: Path, sentences: list[int], questions: int = 1) -> Path:
         (content / "interviews" / f"{ident}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
     (content / "book.yaml").write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True), "utf-8")
     return content
+
+
+def build_with_cli(content: Path, out: Path, jobs: int, *args: str) -> None:
+    """Build with the command line, as an editor does (`coopbook build --jobs N ARGS`), SOURCE_DATE_EPOCH fixed,
+    under BUILD_SECONDS (a hang fails the test instead of stalling the suite); it must succeed."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1600000000", "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "coopbook", "--content", str(content), "--out", str(out), "build",
+                           "--jobs", str(jobs), *args], capture_output=True, text=True, env=env, timeout=BUILD_SECONDS)
+    assert done.returncode == 0, done.stderr
 
 
 def build_copy(factory: pytest.TempPathFactory, name: str, source: Path,

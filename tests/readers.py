@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 import subprocess
 import unicodedata
@@ -62,6 +63,13 @@ def linked_number(words: list[Word], rect: tuple[float, float, float, float]) ->
     if not numbers:
         return ""
     return numbers[0] if x < (word.x1 + word.x2) / 2 else numbers[-1]
+
+
+def openers(pdf: bytes, count: int) -> list[int]:
+    """The 0-based page index where each interview of a tests/makers.make_book book opens (its destination)."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return [reader.get_destination_page_number(reader.named_destinations[f"interview-person-{n:02d}"])
+            for n in range(count)]
 
 
 def pdf_pages(path: Path) -> list[str]:

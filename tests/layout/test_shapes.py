@@ -10,37 +10,21 @@ EPUBCheck.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pypdf
 import pytest
 
-from makers import make_book
-from readers import epubcheck
+from makers import build_with_cli, make_book
+from readers import epubcheck, openers
 
 pytestmark = pytest.mark.slow  # builds with subprocesses, several times
-
-BUILD_SECONDS = 240  # a hang fails here; a slow machine never comes close
 
 
 def build(content: Path, out: Path, jobs: int) -> dict[str, bytes]:
     """Build PDF and EPUB from clean with the command line; return the outputs' bytes."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1600000000", "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "coopbook", "--content", str(content), "--out", str(out), "build",
-                           "--format", "pdf", "--format", "epub", "--jobs", str(jobs)],
-                          capture_output=True, text=True, env=env, timeout=BUILD_SECONDS)
-    assert done.returncode == 0, done.stderr
+    build_with_cli(content, out, jobs, "--format", "pdf", "--format", "epub")
     return {kind: (out / f"ilo-coop-100.{kind}").read_bytes() for kind in ("pdf", "epub")}
-
-
-def openers(pdf: bytes, count: int) -> list[int]:
-    """The 0-based physical page index where each interview's name is printed as a heading."""
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    return [reader.get_destination_page_number(reader.named_destinations[f"interview-person-{n:02d}"])
-            for n in range(count)]
 
 
 SHAPES = {

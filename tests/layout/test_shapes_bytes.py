@@ -11,9 +11,6 @@ EPUB), which must equal a clean `--no-cache` build with one worker.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -21,12 +18,11 @@ import pypdf
 import pytest
 import yaml
 
-from makers import SENTENCE, make_book
-from readers import epubcheck
+from makers import SENTENCE, build_with_cli, make_book
+from readers import epubcheck, openers
 
 pytestmark = pytest.mark.slow  # builds with subprocesses, several times
 
-BUILD_SECONDS = 240  # a hang fails here; a slow machine never comes close
 # Sentences (one line each) that fill an interview's first page exactly, and its first two pages exactly:
 # one sentence more spills onto the next page.
 ONE_PAGE, TWO_PAGES = 24, 61
@@ -35,21 +31,10 @@ PLAIN = "I worked with the farmers of the valley for many long years and learned
 
 def build(content: Path, out: Path, jobs: int, cache: bool) -> dict[str, bytes]:
     """Build the screen PDF, print PDF and EPUB with the command line; return each output's bytes by name."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1600000000", "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "coopbook", "--content", str(content), "--out", str(out), "build",
-                           "--format", "all", "--jobs", str(jobs), *([] if cache else ["--no-cache"])],
-                          capture_output=True, text=True, env=env, timeout=BUILD_SECONDS)
-    assert done.returncode == 0, done.stderr
+    build_with_cli(content, out, jobs, "--format", "all", *([] if cache else ["--no-cache"]))
     outputs = {path.name: path.read_bytes() for path in sorted(out.iterdir()) if path.suffix in (".pdf", ".epub")}
     assert sorted(outputs) == ["ilo-coop-100-print.pdf", "ilo-coop-100.epub", "ilo-coop-100.pdf"], sorted(outputs)
     return outputs
-
-
-def openers(pdf: bytes, count: int) -> list[int]:
-    """The 0-based page index where each interview opens."""
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    return [reader.get_destination_page_number(reader.named_destinations[f"interview-person-{n:02d}"])
-            for n in range(count)]
 
 
 def texts(pdf: bytes) -> list[str]:
