@@ -36,7 +36,7 @@ from .editorial.check import CheckReport, validate
 from .epub.doccache import DocumentCache
 from .epub.writer import build_epub, contents_pages, epub_documents, make_cover
 from .errors import BuildError, ContentError, Location, Problem, Problems
-from .formats import FORMATS, Format  # noqa: F401 - FORMATS is public here (coopbook.FORMATS)
+from .formats import FORMATS, Format, makes_screen_pdf  # noqa: F401 - FORMATS is public here (coopbook.FORMATS)
 from .fsutil import environment_errors, make_folder
 from .index.model import Index
 from .interviewcache import Memos
@@ -150,7 +150,7 @@ def build(options: BuildOptions, session: BuildSession | None = None) -> tuple[O
         # the parts' PDFs are joined into the screen PDF while the workers lay out, up to JOIN_BESIDE_PAGES pages:
         # a large book joins the rest after its workers stop (memory: see fits_beside)
         joiner = workers.enter_context(screen_joiner(ctx.template, options.templates)) \
-            if {"pdf", "print"} & set(options.formats) else None
+            if makes_screen_pdf(options.formats) else None
         with stage("paginate"):
             book_pdf = paginate(ctx.rendered["pdf"], loaded.registry, ctx.template, options, pool, started,
                                 Feed(joiner, JOIN_BESIDE_PAGES) if joiner is not None else None)
@@ -234,7 +234,7 @@ def pdf_products(ctx: BuildContext, book_pdf: BookPdf, joiner: Joiner | None = N
     formats ask (not yet saved)."""
     formats = ctx.options.formats
     products: list[Product] = []
-    if "pdf" in formats or "print" in formats:
+    if makes_screen_pdf(formats):
         screen = write_screen(book_pdf, ctx.template, ctx.options.cache_dir, ctx.options.templates, joiner)
         if "pdf" in formats:
             products.append(("pdf", ctx.output(".pdf"), screen, book_pdf.page_count))
