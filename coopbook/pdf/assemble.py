@@ -45,8 +45,6 @@ from .subset import FontStats, font_program, install_fonts, merge_usage
 
 log = logging.getLogger(__name__)
 
-
-
 @dataclass(frozen=True)
 class AssemblyInfo:
     """The book's metadata and the page facts the assembled PDF needs."""
