@@ -207,9 +207,10 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
 
     parsed = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch)
 
-    def render(retouches: Sequence[Retouch], hidden: frozenset[int] = frozenset()) -> tuple[Document, list]:
+    def render(retouches: Sequence[Retouch], hidden: frozenset[int] = frozenset(),
+               muted: frozenset[int] = frozenset()) -> tuple[Document, list]:
         source = copy.deepcopy(parsed, {id(fetch): fetch})  # a fresh tree for each layout, parsed once
-        elements = retouch(source.etree_element, retouches, hidden)
+        elements = retouch(source.etree_element, retouches, hidden, muted)
         return source.render(stylesheets=stylesheets, font_config=fonts), elements
 
     memo = Memo(style.memo, f"{style.digest}\0{style.images}\0{first_folio}\0{placeholders}")

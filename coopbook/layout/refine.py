@@ -11,19 +11,19 @@ a hyphenated word made unbreakable, a loose line's words tracked by a hair, the 
 tighter or wider or its tracking ±0.005 to ±0.020 em, and combinations of these.
 
 A paragraph's line breaks depend only on itself and its measure (verso and recto measures are the same), so the
-trials lay out the candidates only: every other block is hidden (`HIDDEN`, display: none, which keeps the tree
-and so selectors like `p + p`), except the blocks that hold footnotes (a hidden footnote would renumber the
-calls that follow). A trial sets each candidate with its next variant; each paragraph keeps, from its own
-trials alone, the setting with the fewest faults, then the fewest hyphenated full lines, then the fewest added
-lines, then the least intrusive remedies (coopbook.layout.remedies.intrusion): a function of the paragraph
-alone, so a correction elsewhere never changes it. A paragraph tries its variants in rounds (`ROUNDS`), each
-built on its best settings so far, in the order remedies helped most, until one has no fault and no hyphen; a
-round that does not better it is its last, but for the retries (`RETRIES`): further rounds for every paragraph
-not yet perfect (they only add trials, so a paragraph's setting is never worse than without them). Then the
-part is laid out in full once more, with the chosen remedies, if any paragraph changed; that layout is kept
-unless it has more pages, loose lines or faults than the first (then the first is kept). Its debug log line
-says how many of the changed paragraphs show in it the lines their trials chose (all of them:
-tests/layout/test_refine.py).
+trials lay out the candidates only: every other block is hidden (`HIDDEN`, display: none, which keeps the tree and
+so selectors like `p + p`), except the footnotes and the blocks that hold them (a hidden footnote would renumber
+the calls that follow), whose own text is emptied (`trial_blocks`: it would cost pages of layout). A trial sets
+each candidate with its next variant; each paragraph keeps, from its own trials alone, the setting with the fewest
+faults, then the fewest hyphenated full lines, then the fewest added lines, then the least intrusive remedies
+(coopbook.layout.remedies.intrusion): a function of the paragraph alone, so a correction elsewhere never changes
+it. A paragraph tries its variants in rounds (`ROUNDS`), each built on its best settings so far, in the order
+remedies helped most, until one has no fault and no hyphen; a round that does not better it is its last, but for
+the retries (`RETRIES`): further rounds for every paragraph not yet perfect (they only add trials, so a paragraph's
+setting is never worse than without them). Then the part is laid out in full once more, with the chosen remedies,
+if any paragraph changed; that layout is kept unless it has more pages, loose lines or faults than the first (then
+the first is kept). Its debug log line says how many of the changed paragraphs show in it the lines their trials
+chose (all of them: tests/layout/test_refine.py).
 
 Since a paragraph's choice is a function of the paragraph alone, it is remembered (coopbook.layout.memo, under
 the build's cache folder: keyed by the paragraph's HTML, what the selectors see of its context, the footnotes
@@ -58,9 +58,9 @@ RETRIES = (12,)  # then the variants each paragraph not yet perfect tries in eac
 # round before bettered it or not (a narrow measure's paragraphs find a setting without hyphens late, if at all)
 BASES = 3  # a paragraph's best settings a round builds on
 FOOTNOTE = "footnote"  # the class of a footnote's element (templates/css/pdf.css): its block is never hidden
-# Render: the part laid out with these retouches and these elements (by position) hidden ->
-# the document, the parsed elements in order.
-Render = Callable[[Sequence[Retouch], frozenset[int]], tuple["Document", list[Any]]]
+# Render: the part laid out with these retouches, these elements (by position) hidden and these muted (their own
+# text emptied: TrialBlocks) -> the document, the parsed elements in order.
+Render = Callable[..., tuple["Document", list[Any]]]
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,8 @@ def _trials(render: Render, name: str, first: Attempt,
                          if number < len(found) and not _perfect(best[key])]
             if not retouches:
                 continue
-            hidden = hidden_blocks(first.elements, [item.element for item in retouches])
-            attempt = measure(*render(retouches, hidden), retouches)
+            blocks = trial_blocks(first.elements, [item.element for item in retouches])
+            attempt = measure(*render(retouches, blocks.hidden, blocks.muted), retouches)
             trials += 1
             shown += len(retouches)
             for item in retouches:
@@ -216,18 +216,32 @@ def _perfect(setting: Setting) -> bool:
 def hidden_blocks(elements: Sequence[Any], shown: Iterable[int]) -> frozenset[int]:
     """The elements (by position) to hide so that a trial lays out only the paragraphs shown (and their
     ancestors), and the footnotes with what holds them: the largest subtrees of the body without either."""
+    return trial_blocks(elements, shown).hidden
+
+
+@dataclass(frozen=True)
+class TrialBlocks:
+    """What a trial layout leaves out (elements by position): the blocks it hides, and the blocks kept only for
+    the footnotes they hold, whose own text it empties (`muted`: their footnotes keep their calls' numbers)."""
+
+    hidden: frozenset[int]
+    muted: frozenset[int]
+
+
+def trial_blocks(elements: Sequence[Any], shown: Iterable[int]) -> TrialBlocks:
+    """The blocks a trial of the paragraphs shown hides, and those it mutes: a block that holds a footnote but no
+    paragraph shown keeps its footnotes (and so every call's number) but not its text, which costs pages to lay
+    out and changes no line of the paragraphs shown (a paragraph's lines depend on itself and its measure)."""
     parents = {id(child): parent for parent in elements for child in parent}
     position = {id(element): n for n, element in enumerate(elements)}
-    whole = {id(elements[key]) for key in shown}
-    whole |= {id(e) for e in elements if FOOTNOTE in str(e.get("class") or "").split()}
-    holding = set()
-    for key in list(whole):
-        parent = parents.get(key)
-        while parent is not None and id(parent) not in holding:
-            holding.add(id(parent))
-            parent = parents.get(id(parent))
+    tried = {id(elements[key]) for key in shown}
+    footnotes = {id(e) for e in elements if FOOTNOTE in str(e.get("class") or "").split()}
+    whole = tried | footnotes
+    holding = _ancestors(whole, parents)
+    holding_tried = _ancestors(tried, parents)
     body = next((e for e in elements if isinstance(e.tag, str) and e.tag.rsplit("}", 1)[-1] == "body"), None)
     hidden: set[int] = set()
+    muted: set[int] = set()
     stack = [body] if body is not None else []
     while stack:
         for child in stack.pop():
@@ -235,9 +249,22 @@ def hidden_blocks(elements: Sequence[Any], shown: Iterable[int]) -> frozenset[in
                 continue
             if id(child) in holding:
                 stack.append(child)
+                if id(child) not in holding_tried:
+                    muted.add(position[id(child)])
             else:
                 hidden.add(position[id(child)])
-    return frozenset(hidden)
+    return TrialBlocks(frozenset(hidden), frozenset(muted))
+
+
+def _ancestors(found: set[int], parents: dict[int, Any]) -> set[int]:
+    """The ids of the ancestors of the elements found (by id)."""
+    holding: set[int] = set()
+    for key in found:
+        parent = parents.get(key)
+        while parent is not None and id(parent) not in holding:
+            holding.add(id(parent))
+            parent = parents.get(id(parent))
+    return holding
 
 
 def measure(document: Document, elements: list[Any], retouches: Sequence[Retouch]) -> Attempt:

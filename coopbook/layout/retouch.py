@@ -68,10 +68,17 @@ def text_of(node: Node) -> str:
     return (node.holder.tail if node.tail else node.holder.text) or ""
 
 
-def retouch(root: Any, retouches: Sequence[Retouch], hidden: Collection[int] = ()) -> list[Any]:
-    """Apply remedies to a freshly parsed tree, and hide the elements at these positions, emptied (a trial layout
-    of some paragraphs); its elements in order, as parsed (before any span is added or hidden one emptied)."""
+def retouch(root: Any, retouches: Sequence[Retouch], hidden: Collection[int] = (),
+            muted: Collection[int] = ()) -> list[Any]:
+    """Apply remedies to a freshly parsed tree, hide the elements at these positions, emptied, and empty the muted
+    ones' own text (a trial layout of some paragraphs); its elements in order, as parsed (before any span is
+    added or hidden one emptied)."""
     elements = list(root.iter())
+    for n in muted:  # a block kept for the footnotes it holds: its children stay (hidden, or footnotes)
+        element = elements[n]
+        element.text = None
+        for child in element:
+            child.tail = None
     for n in hidden:  # emptied too: what a hidden element holds costs nothing to style
         element = elements[n]
         element.set("class", " ".join(filter(None, [element.get("class"), HIDDEN])))

@@ -31,8 +31,8 @@ def _probe(differ: list, checked: list) -> refine.Render:
                 continue
             retouches = [Retouch(s.retouch.element, s.retouch.shown, s.retouch.ink, ())
                          for s in (first.settings[key] for key in group)]
-            hidden = refine.hidden_blocks(first.elements, group)
-            trial = refine.measure(*render(retouches, hidden), retouches)
+            blocks = refine.trial_blocks(first.elements, group)
+            trial = refine.measure(*render(retouches, blocks.hidden, blocks.muted), retouches)
             assert len(trial.document.pages) <= len(first.document.pages)
             for key in group:
                 full = refine.shape(first.settings[key].lines)
@@ -73,6 +73,7 @@ def test_hidden_blocks_keep_the_paragraphs_tried_their_ancestors_and_footnotes()
     assert names == ["T", "Three", "a", "d"]
     retouch(source.etree_element, [], hidden)
     assert elements[at["a"]].get("class") == HIDDEN
+    assert refine.trial_blocks(elements, [at["b"]]).hidden == hidden
     css = (Path(part.__file__).parents[2] / "templates" / "css" / "pdf.css").read_text("utf-8")
     assert re.search(rf"^\.{HIDDEN} {{ display: none !important; }}$", css, re.M)
 
@@ -91,6 +92,23 @@ def test_the_final_layout_shows_the_lines_the_trials_chose(book: str, caplog: py
         assert same and same.group(1) == same.group(2), message
         assert message.endswith("final kept"), message
 
+
+
+def test_a_trial_empties_the_text_of_the_blocks_it_keeps_only_for_their_footnotes() -> None:
+    """A block kept for the footnote it holds (not for a paragraph tried) loses its own text and its children's
+    tails in a trial, not the footnote; a block that holds a paragraph tried keeps its text."""
+    source = HTML(string='<body><p id=a>One</p><div id=w>Around<p id=b>Two</p><p id=c>Four<em>x</em> tail'
+                         '<span class="footnote">n</span> end</p></div><p id=d>Five<span class="footnote">m</span>'
+                         ' after</p></body>')
+    elements = list(source.etree_element.iter())
+    at = {e.get("id") or e.text: n for n, e in enumerate(elements)}
+    blocks = refine.trial_blocks(elements, [at["b"]])
+    assert sorted(elements[n].get("id") for n in blocks.muted) == ["c", "d"]
+    assert sorted(elements[n].get("id") or elements[n].text for n in blocks.hidden) == ["a", "x"]
+    retouch(source.etree_element, [], blocks.hidden, blocks.muted)
+    c, d, w = elements[at["c"]], elements[at["d"]], elements[at["w"]]
+    assert "".join(c.itertext()) == "n" and "".join(d.itertext()) == "m"
+    assert w.text == "Around" and elements[at["b"]].text == "Two"
 
 
 def _calls(document: object) -> list[str]:
@@ -127,7 +145,8 @@ def test_a_trial_keeps_the_footnotes_numbers(footnote: str, kept: bool, monkeypa
         elements = first.elements
         last = max(n for n, e in enumerate(elements) if e.tag == "p")
         retouches = [Retouch(last, frozenset({last}), 0, ())]
-        trial, _ = render(retouches, refine.hidden_blocks(elements, [last]))
+        blocks = refine.trial_blocks(elements, [last])
+        trial, _ = render(retouches, blocks.hidden, blocks.muted)
         numbers.extend([_calls(first.document), _calls(trial)])
         return first.document
 
