@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 INDEX_PAGE_LINES = 100  # about the lines of one index page (two columns of ~50)
+TRIAL_PAGE_HEIGHT = "5000mm"  # a trial layout's page (templates/css/trial.css.j2): the paragraphs tried on one page
 
 @dataclass(frozen=True)
 class TocEntry:
@@ -89,10 +90,12 @@ def book_style(context: TemplateContext, templates: Path, rendered: RenderedBook
     """The style every part is laid out with: templates, CSS, fonts, the images the book uses, the trim size, and
     the feedback step's memo in the cache folder, if any."""
     config = context.config
-    geometry = render_template("css/geometry.css.j2", templates, geometry=page_geometry(config.print))
+    page = page_geometry(config.print)
+    geometry = render_template("css/geometry.css.j2", templates, geometry=page)
+    trial = render_template("css/trial.css.j2", templates, geometry=page, height=TRIAL_PAGE_HEIGHT)
     if rendered is None:
-        return Style.create(templates, geometry, memo=memo_folder(cache_dir))
-    return Style.create(templates, geometry, rendered.book.root, book_images(rendered), memo_folder(cache_dir))
+        return Style.create(templates, geometry, memo=memo_folder(cache_dir), trial=trial)
+    return Style.create(templates, geometry, rendered.book.root, book_images(rendered), memo_folder(cache_dir), trial)
 
 
 def book_images(rendered: RenderedBook) -> tuple[Image, ...]:

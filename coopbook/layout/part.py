@@ -55,10 +55,11 @@ class Style:
     content: Path | None = None
     images: tuple[tuple[str, str, str], ...] = ()  # (reference as written, real path, SHA-256) of each used image
     memo: Path | None = None  # the feedback step's memo folder (coopbook.layout.memo); None: no memo
+    trial: str = ""  # CSS added to the feedback step's trial layouts (templates/css/trial.css.j2), after geometry
 
     @classmethod
     def create(cls, templates: Path, geometry: str, content: Path | None = None,
-               images: Sequence[Image] = (), memo: Path | None = None) -> Style:
+               images: Sequence[Image] = (), memo: Path | None = None, trial: str = "") -> Style:
         """Style for a book: templates, CSS, fonts and tool versions in its digest, and the used images' hashes."""
         digest = hashlib.sha256()
         for path in template_files(templates):
@@ -67,7 +68,9 @@ class Style:
             digest.update(str(path.relative_to(templates)).encode() + b"\0" + path.read_bytes() + b"\0")
         digest.update(f"{geometry}\0{__version__}\0{version('weasyprint')}\0{REFINE_STEP}\0{PART_FORMAT}".encode())
         used = tuple(sorted((image.ref, str(image.path), image.digest()) for image in images))
-        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used, memo)
+        digest.update(f"\0{trial}".encode())
+        return cls(templates, geometry, digest.hexdigest(), frozenset(font_programs(templates)), content, used, memo,
+                   trial)
 
 
 def font_programs(templates: Path) -> dict[str, bytes]:
@@ -204,6 +207,8 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     fetch = fetcher(style)
     fetch.refused.clear()
     stylesheets = [*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)]
+    trial_sheets = [*stylesheets, CSS(string=style.trial, font_config=fonts, url_fetcher=fetch)] if style.trial \
+        else stylesheets
 
     parsed = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch)
 
@@ -211,7 +216,8 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
                muted: frozenset[int] = frozenset()) -> tuple[Document, list]:
         source = copy.deepcopy(parsed, {id(fetch): fetch})  # a fresh tree for each layout, parsed once
         elements = retouch(source.etree_element, retouches, hidden, muted)
-        return source.render(stylesheets=stylesheets, font_config=fonts), elements
+        trial = bool(hidden or muted)  # a trial of some paragraphs (coopbook.layout.refine), not the part in full
+        return source.render(stylesheets=trial_sheets if trial else stylesheets, font_config=fonts), elements
 
     memo = Memo(style.memo, f"{style.digest}\0{style.images}\0{first_folio}\0{placeholders}")
     document = refine(render, spec.name, memo) if refined else render(())[0]

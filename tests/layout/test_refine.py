@@ -111,6 +111,28 @@ def test_a_trial_empties_the_text_of_the_blocks_it_keeps_only_for_their_footnote
     assert w.text == "Around" and elements[at["b"]].text == "Two"
 
 
+def test_a_trial_lays_out_the_paragraphs_tried_on_one_tall_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial of every paragraph of the real book's longest interview fits one page (templates/css/trial.css.j2:
+    the book's width, TRIAL_PAGE_HEIGHT tall), where the part in full takes several; its full layout keeps the
+    book's trim."""
+    pages: list[tuple[int, int, float, float]] = []
+
+    def probe(render: Render, name: str, memo: object = None) -> object:
+        first = refine.measure(*render((), frozenset()), ())
+        blocks = refine.trial_blocks(first.elements, sorted(first.settings))
+        trial, _ = render((), blocks.hidden, blocks.muted)
+        pages.append((len(first.document.pages), len(trial.pages), first.document.pages[0].width,
+                      trial.pages[0].width))
+        assert trial.pages[0].height > 10 * first.document.pages[0].height
+        return first.document
+
+    monkeypatch.setattr(part, "refine", probe)
+    measured(BOOKS["real"])
+    full, tried = max(pages)[:2]
+    assert full > 3 and tried == 1
+    assert all(width == tried_width for _, _, width, tried_width in pages)
+
+
 def _calls(document: object) -> list[str]:
     """The footnote calls' numbers, in the order they are laid out."""
     found: list[str] = []
