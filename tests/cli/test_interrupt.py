@@ -12,27 +12,9 @@ from pathlib import Path
 import pytest
 
 from makers import make_book
+from processes import children, is_running
 
 pytestmark = pytest.mark.slow  # builds with subprocesses, several times
-
-
-def children(pid: int) -> set[int]:
-    """The pids of a process's children (its layout workers)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found.update(int(n) for n in (task / "children").read_text().split())
-        except OSError:
-            pass
-    return found
-
-
-def alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except OSError:
-        return False
 
 
 def test_ctrl_c_in_a_terminal_stops_a_two_worker_build_with_one_line(tmp_path: Path) -> None:
@@ -61,7 +43,7 @@ def test_ctrl_c_in_a_terminal_stops_a_two_worker_build_with_one_line(tmp_path: P
         assert "Traceback" not in stderr, stderr
         assert stderr.strip().splitlines() == ["interrupted; the previous outputs are untouched."], stderr
         deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in workers):
+        while any(is_running(pid) for pid in workers):
             assert time.monotonic() < deadline, "layout workers outlived the interrupted build"
             time.sleep(0.05)
         assert not (out / "ilo-coop-100.pdf").exists()

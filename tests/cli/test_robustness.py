@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -19,6 +18,7 @@ from filelock import FileLock
 from coopbook.cli.commands import main
 from coopbook.source.yamlreader import MAX_FILE_BYTES
 
+from processes import children, is_running
 from readers import pdf_pages, squash
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,24 +83,6 @@ def test_two_concurrent_builds_both_succeed_with_a_valid_pdf(mini_copy: Path, tm
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
-def children(pid: int) -> set[int]:
-    """The child processes of pid (Linux /proc), e.g. the build's layout workers."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            found |= {int(c) for c in (task / "children").read_text().split()}
-    return found
-
-
-def is_running(pid: int) -> bool:
-    """True while pid exists and is not a zombie."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
-
-
 def kill_during_layout(content: Path, out: Path, delay: float) -> tuple[int | None, str, set[int]]:
     """Start a build, SIGKILL it `delay` seconds after WeasyPrint starts laying out pages.
 
@@ -143,7 +125,7 @@ def test_a_build_killed_during_layout_leaves_the_previous_outputs_intact(content
             break
         assert rc == 0, tail  # the build finished before the kill: try again, sooner
     assert killed, "could not kill the build while it was laying out pages"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 5  # the kernel signals them as the build ends (scheduler._end_with_parent)
     while any(is_running(pid) for pid in workers):  # layout workers end with the build that started them
         assert time.monotonic() < deadline, f"orphan workers: {[p for p in workers if is_running(p)]}"
         time.sleep(0.1)
