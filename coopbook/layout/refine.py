@@ -213,16 +213,11 @@ def _perfect(setting: Setting) -> bool:
     return not setting.faults and not setting.hyphenated
 
 
-def hidden_blocks(elements: Sequence[Any], shown: Iterable[int]) -> frozenset[int]:
-    """The elements (by position) to hide so that a trial lays out only the paragraphs shown (and their
-    ancestors), and the footnotes with what holds them: the largest subtrees of the body without either."""
-    return trial_blocks(elements, shown).hidden
-
-
 @dataclass(frozen=True)
 class TrialBlocks:
-    """What a trial layout leaves out (elements by position): the blocks it hides, and the blocks kept only for
-    the footnotes they hold, whose own text it empties (`muted`: their footnotes keep their calls' numbers)."""
+    """What a trial layout leaves out (elements by position): the blocks it hides (the largest subtrees of the
+    body without a paragraph shown or a footnote), and the blocks kept only for the footnotes they hold, whose own
+    text it empties (`muted`: their footnotes keep their calls' numbers)."""
 
     hidden: frozenset[int]
     muted: frozenset[int]
@@ -237,8 +232,8 @@ def trial_blocks(elements: Sequence[Any], shown: Iterable[int]) -> TrialBlocks:
     tried = {id(elements[key]) for key in shown}
     footnotes = {id(e) for e in elements if FOOTNOTE in str(e.get("class") or "").split()}
     whole = tried | footnotes
-    holding = _ancestors(whole, parents)
     holding_tried = _ancestors(tried, parents)
+    holding = holding_tried | _ancestors(footnotes, parents)
     body = next((e for e in elements if isinstance(e.tag, str) and e.tag.rsplit("}", 1)[-1] == "body"), None)
     hidden: set[int] = set()
     muted: set[int] = set()
