@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 INDEX_PAGE_LINES = 100  # about the lines of one index page (two columns of ~50)
-TRIAL_PAGE_HEIGHT = "5000mm"  # a trial layout's page (templates/css/trial.css.j2): the paragraphs tried on one page
 
 @dataclass(frozen=True)
 class TocEntry:
@@ -92,7 +91,7 @@ def book_style(context: TemplateContext, templates: Path, rendered: RenderedBook
     config = context.config
     page = page_geometry(config.print)
     geometry = render_template("css/geometry.css.j2", templates, geometry=page)
-    trial = render_template("css/trial.css.j2", templates, geometry=page, height=TRIAL_PAGE_HEIGHT)
+    trial = render_template("css/trial.css.j2", templates, geometry=page)
     if rendered is None:
         return Style.create(templates, geometry, memo=memo_folder(cache_dir), trial=trial)
     return Style.create(templates, geometry, rendered.book.root, book_images(rendered), memo_folder(cache_dir), trial)

@@ -149,7 +149,7 @@ def fetcher(style: Style) -> BookFetcher:
 
 
 @cache
-def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
+def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...], tuple[CSS, ...]]:
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
@@ -159,7 +159,8 @@ def _stylesheets(style: Style) -> tuple[FontConfiguration, tuple[CSS, ...]]:
     fetch = fetcher(style)
     sheets = [CSS(filename=str(css_dir / name), font_config=fonts, url_fetcher=fetch) for name in STYLESHEETS]
     sheets.append(CSS(string=style.geometry, base_url=str(css_dir) + "/", font_config=fonts, url_fetcher=fetch))
-    return fonts, tuple(sheets)
+    trial = (CSS(string=style.trial, font_config=fonts, url_fetcher=fetch),) if style.trial else ()
+    return fonts, tuple(sheets), trial  # the trial layouts' sheet is added after the part's (its folio)
 
 
 # each font configuration made here, with the process that made it: a forked worker shares its parent's (and the
@@ -200,15 +201,14 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     from .linestats import log_line_stats
     from .pagestarts import page_text_offsets
 
-    fonts, sheets = _stylesheets(style)
+    fonts, sheets, trial_sheet = _stylesheets(style)
     html = spec.html.replace('href="#', f'href="{LINK_SCHEME}') if placeholders else spec.html
     folio_css = render_template("css/folio.css.j2", style.templates, first_folio=first_folio)
     base = style.content if style.content is not None else style.templates  # images are under content/
     fetch = fetcher(style)
     fetch.refused.clear()
     stylesheets = [*sheets, CSS(string=folio_css, font_config=fonts, url_fetcher=fetch)]
-    trial_sheets = [*stylesheets, CSS(string=style.trial, font_config=fonts, url_fetcher=fetch)] if style.trial \
-        else stylesheets
+    trial_sheets = [*stylesheets, *trial_sheet]
 
     parsed = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetch)
 

@@ -112,7 +112,7 @@ def test_a_trial_empties_the_text_of_the_blocks_it_keeps_only_for_their_footnote
 
 def test_a_trial_lays_out_the_paragraphs_tried_on_one_tall_page(monkeypatch: pytest.MonkeyPatch) -> None:
     """A trial of every paragraph of the real book's longest interview fits one page (templates/css/trial.css.j2:
-    the book's width, TRIAL_PAGE_HEIGHT tall), where the part in full takes several; its full layout keeps the
+    the book's width, 5,000 mm tall), where the part in full takes several; its full layout keeps the
     book's trim."""
     pages: list[tuple[int, int, float, float]] = []
 
