@@ -145,7 +145,7 @@ def _end_with_parent(parent: int) -> None:
     next read of the pipe, once its part was laid out: measured up to 12 s of a busy core after the parent."""
     signal.signal(signal.SIGTERM, _stop)
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):  # no prctl: the worker ends at its next read of the pipe, as before
         return
     if os.getppid() != parent:  # the parent ended before the request was made: nobody will send it
