@@ -198,6 +198,7 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     from weasyprint import CSS, HTML
 
     from .indexlinks import add_locator_links
+    from .leaders import merge_leaders
     from .linestats import log_line_stats
     from .pagestarts import page_text_offsets
 
@@ -222,6 +223,7 @@ def lay_out(style: Style, spec: PartSpec, first_folio: int, *, placeholders: boo
     memo = Memo(style.memo, f"{style.digest}\0{style.images}\0{first_folio}\0{placeholders}")
     document = refine(render, spec.name, memo) if refined else render(())[0]
     fetch.raise_refused()
+    merge_leaders(document)
     stats = log_line_stats(spec.name, document)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):

@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # the contract's records need neither: only writing and packi
 
 LINK_SCHEME = "x-coopbook:"
 STRIPPED_KEY = "/CoopbookProgram"
-PART_FORMAT = "packed 3"  # in every part's cache key: what pack_part makes of a part's PDF
+PART_FORMAT = "packed 4"  # in every part's cache key: what pack_part makes of a part's PDF, and how it is drawn
+# (4: dot leaders drawn as one run each, coopbook.layout.leaders)
 Width = int | float
 
 
