@@ -1,5 +1,5 @@
 """`python -m coopbook` runs the command line."""
 
-from .cli.commands import main
+from .cli.entry import run
 
-main()
+run()
