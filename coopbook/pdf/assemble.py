@@ -19,6 +19,7 @@ import hashlib
 import logging
 import tempfile
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
@@ -44,6 +45,7 @@ from .partcopy import (
 from .subset import FontStats, font_program, install_fonts, merge_usage
 
 log = logging.getLogger(__name__)
+COPY_PAGES = 2000  # a book up to this many pages is copied to be saved (both in memory), a longer one saved twice
 
 @dataclass(frozen=True)
 class AssemblyInfo:
@@ -125,9 +127,10 @@ class Joiner:
     `add` copies a part's objects into the output without placing them; `finish` is given the book's parts in
     order and decides there everything that depends on it: the page tree, structure keys, the parent tree, the
     structure's, outline's and name tree's order, font templates, link targets and the links dropped, the PDF
-    version. The output is then saved through qpdf twice (its numbering of objects in generated object streams
-    follows their creation order; the first save numbers them as they are reached from the trailer), so the
-    bytes depend only on the parts in order, not on when each was added.
+    version. qpdf numbers the objects of generated object streams in the order they were made, so the output is
+    then renumbered before its one saved form: copied into a new PDF (qpdf numbers copies as it reaches them),
+    or, for a book over `COPY_PAGES` pages, saved without object streams and read back (peak memory: one save);
+    either way the bytes depend only on the parts in order, not on when each was added.
     """
 
     def __init__(self, lang: str, stripped: Mapping[str, bytes], folder: Path) -> None:
@@ -254,7 +257,10 @@ class Joiner:
         self.templates.clear()
         final = self.folder / "book.pdf"
         started = time.perf_counter()
-        self._save_twice(version, final)
+        if pages <= COPY_PAGES:
+            self._save_copied(version, final)
+        else:
+            self._save_twice(version, final)
         log.debug("finish: numbered and saved in %.3f s", time.perf_counter() - started)
         pdf = final.read_bytes()
         final.unlink()
@@ -262,6 +268,25 @@ class Joiner:
             log.warning("dropped %d links to %d ids with no destination in the book: %s", len(dropped),
                         len(set(dropped)), ", ".join(sorted(set(dropped))[:10]))
         return Assembled(pdf, pages, dropped, fonts)
+
+    def _save_copied(self, version: str, path: Path) -> None:
+        """Copy the output into a new PDF, pages first, then the catalog's entries and the document info (qpdf
+        numbers the copies as it reaches them, whatever order the originals were made in), and save that.
+
+        Faster than `_save_twice` (no file written and read back, and the copy saved from memory: 0.32 s against
+        0.46 s for the bench book at N = 100, 874 pages, measured), but both PDFs are in memory at the end (its
+        full build's largest process: 256 MiB against 209 MiB): for books up to `COPY_PAGES` pages."""
+        book = pikepdf.new()
+        with warnings.catch_warnings():  # the named destinations are the catalog's, copied below
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            book.pages.extend(self.out.pages)
+        for key, value in self.out.Root.items():
+            if key not in ("/Type", "/Pages"):
+                book.Root[key] = _copy_into(book, value)
+        book.trailer.Info = _copy_into(book, self.out.trailer.Info)
+        write(book, version, path)
+        book.close()
+        self.close()
 
     def _save_twice(self, version: str, path: Path) -> None:
         """Save the output without object streams (its objects numbered as qpdf reaches them from the trailer,
@@ -409,6 +434,18 @@ class _Book:
         out.trailer.Info = out.make_indirect(document_info(
             info.title, info.authors, info.subject, info.keywords, info.creator, info.created, info.modified,
             f"WeasyPrint {package_version('weasyprint')} + coopbook"))
+
+
+def _copy_into(book: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
+    """A catalog value of another PDF as book holds it: each object it reaches copied once; direct values stay
+    direct (a dictionary or array rebuilt around its copied items)."""
+    if isinstance(value, pikepdf.Object) and value.is_indirect:
+        return book.copy_foreign(value)
+    if isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _copy_into(book, item) for key, item in value.items()})
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([_copy_into(book, item) for item in value])
+    return value
 
 
 def _copied(part: _Part) -> Copied:

@@ -16,11 +16,20 @@ import test_assemble
 from test_assemble import INFO, Book, links, outline, texts
 
 from coopbook.layout.partpdf import FontUsage
+from coopbook.pdf import assemble
 from coopbook.pdf.assemble import Assembled, assemble_report, joining
 
 laid = test_assemble.book  # the fixture: the parts, laid out once for this module
 
 BLANK = 1  # the empty part: pages and nothing else, placed again as copies of its page
+
+
+@pytest.fixture(params=["copied", "saved twice"], autouse=True)
+def saving(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test both ways the joiner numbers and saves a book: copied (up to COPY_PAGES), or saved twice."""
+    if request.param == "saved twice":
+        monkeypatch.setattr(assemble, "COPY_PAGES", 0)
+    return str(request.param)
 
 
 def joined(parts: Sequence[tuple[bytes, FontUsage]], adds: Sequence[int]) -> Assembled:
@@ -85,3 +94,38 @@ def test_parts_added_but_not_placed_leave_nothing(laid: Book, extra: list[int]) 
         for index in extra:
             joiner.add(laid.parts[index], laid.exact[index], str(index))
         assert joiner.finish(parts, INFO, None, None).pdf == clean.pdf
+
+
+def structure(data: bytes) -> list[tuple[str, int]]:
+    """The structure elements in tree order: (type, number of kids)."""
+    found = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        stack = [pdf.Root.StructTreeRoot]
+        while stack:
+            element = stack.pop()
+            kids = element.get("/K")
+            items = list(kids) if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]
+            found.append((str(element.get("/S", "/StructTreeRoot")), len(items)))
+            stack.extend(kid for kid in reversed(items) if isinstance(kid, pikepdf.Dictionary) and "/S" in kid)
+    return found
+
+
+def test_copied_and_saved_twice_are_the_same_book(laid: Book, saving: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two ways of saving number the objects differently, and give a reader the same book."""
+    order = [4, 0, BLANK, 2, BLANK, 3]
+    parts = in_order(laid, order)
+    monkeypatch.setattr(assemble, "COPY_PAGES", 10_000)
+    copied = joined(parts, [5, 0, 3])
+    monkeypatch.setattr(assemble, "COPY_PAGES", 0)
+    twice = joined(parts, [5, 0, 3])
+    assert copied.pdf != twice.pdf
+    assert texts(copied.pdf) == texts(twice.pdf)
+    assert links(copied.pdf) == links(twice.pdf)
+    assert outline(copied.pdf) == outline(twice.pdf)
+    assert structure(copied.pdf) == structure(twice.pdf) and len(structure(copied.pdf)) > 20
+    readers = [pypdf.PdfReader(io.BytesIO(data)) for data in (copied.pdf, twice.pdf)]
+    assert readers[0].page_labels == readers[1].page_labels
+    assert readers[0].metadata == readers[1].metadata
+    with pikepdf.open(io.BytesIO(copied.pdf)) as one, pikepdf.open(io.BytesIO(twice.pdf)) as other:
+        assert sorted(one.Root.keys()) == sorted(other.Root.keys())
+        assert len(one.objects) == len(other.objects)  # nothing left behind, nothing unreachable kept
