@@ -396,6 +396,24 @@ class PartScheduler:
             self._want(part_key(self.style, spec), spec)
         self._submit()
 
+    def offer(self, specs: Sequence[PartSpec]) -> int:
+        """Pass on to `idle` (with the parts that arrive) those of specs the cache holds, laying none out: pieces
+        the book will likely use, joined while the workers work (unused ones leave nothing); how many."""
+        offered = 0
+        for spec in specs:
+            key = part_key(self.style, spec)
+            if key not in self.results and key not in self.waiting and (cached := self.cache.get(key)) is not None:
+                self.results[key] = cached
+                self.arrived.append(cached)
+                self.progress("cached", spec.name)
+                offered += 1
+        return offered
+
+    def cached_pages(self, specs: Sequence[PartSpec]) -> int:
+        """The pages of those specs already taken from the cache (`start`): what the book has at least."""
+        found = (self.results.get(part_key(self.style, spec)) for spec in specs)
+        return sum(result.layout.page_count for result in found if result is not None)
+
     def _want(self, key: str, spec: PartSpec) -> None:
         """Take a part from the cache, or queue it for layout (once per key)."""
         if key in self.results or key in self.waiting:

@@ -19,7 +19,16 @@ from ..errors import CoopbookError
 from ..i18n import translations
 from ..index.model import Index, build_index
 from ..markdown.fragments import RenderedBook
-from ..pdf.furniture import Furniture, FurniturePlan, head_specs, page_heads, page_kinds, plan_furniture, running_head
+from ..pdf.furniture import (
+    Furniture,
+    FurniturePlan,
+    head_specs,
+    likely_folio_specs,
+    page_heads,
+    page_kinds,
+    plan_furniture,
+    running_head,
+)
 from ..source.registry import Registry
 from ..templating import TemplateContext
 from .book import (
@@ -127,6 +136,8 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
             plan, scheduler = started.plan, started.scheduler
         scheduler.idle = idle
         variables, heads, all_heads = context.variables(), plan.heads, plan.all_heads
+        if started is not None:  # the folio pieces the body's cached parts reach, joined while its stale ones lay out
+            scheduler.offer(likely_folio_specs(scheduler.cached_pages(plan.specs), variables, templates))
         body = scheduler.run(plan.specs, 1, also=plan.head_pieces, early=True)  # PDFs written meanwhile
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
         body_plan = furniture_plan(body, heads, all_heads, variables, templates)

@@ -125,6 +125,12 @@ def folio_spec(style: str, run: int, variables: Mapping[str, object], templates:
                  templates)
 
 
+def likely_folio_specs(pages: int, variables: Mapping[str, object], templates: Path) -> list[PartSpec]:
+    """The folio pieces, both styles, of every run that a book of at least `pages` arabic pages reaches."""
+    return [folio_spec(style, run, variables, templates)
+            for run in range((pages + FOLIO_RUN - 1) // FOLIO_RUN) for style in ("top", "foot")]
+
+
 def _spec(name: str, page: str, heads: list[str], first: int, variables: Mapping[str, object],
           templates: Path) -> PartSpec:
     html = render_template("pdf/furniture.html", templates, **variables, page=page, heads=heads, first=first)
