@@ -20,6 +20,7 @@ from coopbook.layout.leaders import merge_leaders
 
 TITLES = ("Introduction", "Baba Migura", "A title long enough to run over onto a second line of the contents, "
           "so that its leader is on its last line", "Zu")
+LEADER = " ."  # templates/css/pdf.css: the string a contents leader repeats
 ENTRY = '<li><a href="#x"><span class="toc-title" data-folio="{folio}">{title}</span></a></li>'
 
 
@@ -39,6 +40,20 @@ def leaders(box: boxes.Box) -> list[boxes.InlineBox]:
     for child in box.children if isinstance(box, boxes.ParentBox) else ():
         found += [child] if child.is_leader else leaders(child)
     return found
+
+
+def line_descendants(box: boxes.Box) -> list[boxes.Box]:
+    """Every box under box."""
+    found = []
+    for child in box.children if isinstance(box, boxes.ParentBox) else ():
+        found += [child, *line_descendants(child)]
+    return found
+
+
+def leaders_lines(document: Document) -> list[boxes.LineBox]:
+    """The line boxes of the document's pages."""
+    return [box for page in document.pages for box in line_descendants(page._page_box)
+            if isinstance(box, boxes.LineBox)]
 
 
 def page_leaders(document: Document) -> list[boxes.InlineBox]:
@@ -70,10 +85,10 @@ def test_each_leader_becomes_one_run_with_the_dots_where_they_were(templates: Pa
     assert merge_leaders(document) == len(TITLES)
     for leader, xs in zip(page_leaders(document), before, strict=True):
         (run,) = leader.children
-        assert isinstance(run, boxes.TextBox) and run.text == ". " * len(xs)
+        assert isinstance(run, boxes.TextBox) and run.text == LEADER * len(xs)
         assert run.width == pytest.approx(len(xs) * (xs[1] - xs[0]), abs=1e-3)
-        edges = glyph_edges(run, [n * len(". ") for n in range(len(xs))])
-        assert [edges[n * len(". ")] for n in range(len(xs))] == pytest.approx(xs, abs=1e-3)
+        edges = glyph_edges(run, [n * len(LEADER) for n in range(len(xs))])
+        assert [edges[n * len(LEADER)] for n in range(len(xs))] == pytest.approx(xs, abs=1e-3)
 
 
 def test_a_merged_page_draws_the_same_text_in_a_few_runs_an_entry(templates: Path) -> None:
@@ -85,6 +100,20 @@ def test_a_merged_page_draws_the_same_text_in_a_few_runs_an_entry(templates: Pat
     assert re.search(r"\. \. \. \.\s+123\n", pypdf.PdfReader(io.BytesIO(as_merged)).pages[0].extract_text())
     assert text_shows(as_laid) >= dots
     assert text_shows(as_merged) <= 4 * len(TITLES) + 1  # each entry's title (two lines at most), dots and folio
+
+
+def test_no_dot_touches_the_title(templates: Path) -> None:
+    """Each dot has a space before it: the first is at least a space's width after the title's last letter."""
+    document = contents(templates)
+    merge_leaders(document)
+    for leader in page_leaders(document):
+        (run,) = leader.children
+        line = next(box for box in leaders_lines(document) if leader in line_descendants(box))
+        title = [text for text in line_descendants(line)
+                 if isinstance(text, boxes.TextBox) and text.position_x < run.position_x]
+        title_end = max(text.position_x + text.width for text in title)
+        first_dot = glyph_edges(run, [LEADER.index(".")])[LEADER.index(".")]
+        assert first_dot - title_end >= 0.2 * run.style["font_size"], (first_dot, title_end)
 
 
 def test_copies_that_do_not_touch_are_left_as_laid_out(templates: Path) -> None:
