@@ -1,6 +1,6 @@
 """Dot leaders drawn as one run of text each, not one run per dot.
 
-WeasyPrint lays out a leader (`content: leader(". ")`, the contents' dot leaders in templates/css/pdf.css) as one
+WeasyPrint lays out a leader (`content: leader(" .")`, the contents' dot leaders in templates/css/pdf.css) as one
 copy of its string per repetition, each a text box of its own, placed from the line's right edge leftwards (so
 the dots of every entry stand on one grid), and draws each copy as a run of text of its own (a text matrix and a
 TJ): on the bench book's contents (105 entries, 13 pages) 5,298 runs, which cost the front matter about 0.75 s
@@ -18,16 +18,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
+from weasyprint import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.text.line_break import create_layout, line_size
 
 TOLERANCE = 1e-3  # CSS px: how far the merged run's width may be from the copies' (floating point noise)
 
 
-def merge_leaders(document: object) -> int:
+def merge_leaders(document: Document) -> int:
     """Merge the copies of each leader of the laid-out document into one text box; how many leaders merged."""
     merged = 0
-    for page in document.pages:  # type: ignore[attr-defined]
+    for page in document.pages:
         for leader in _leaders(page._page_box):
             texts = leader.children
             if len(texts) > 1 and _mergeable(texts):

@@ -402,11 +402,8 @@ class PartScheduler:
         offered = 0
         for spec in specs:
             key = part_key(self.style, spec)
-            if key not in self.results and key not in self.waiting and (cached := self.cache.get(key)) is not None:
-                self.results[key] = cached
-                self.arrived.append(cached)
-                self.progress("cached", spec.name)
-                offered += 1
+            if key not in self.results and key not in self.waiting:
+                offered += self._from_cache(key, spec)
         return offered
 
     def cached_pages(self, specs: Sequence[PartSpec]) -> int:
@@ -416,18 +413,22 @@ class PartScheduler:
 
     def _want(self, key: str, spec: PartSpec) -> None:
         """Take a part from the cache, or queue it for layout (once per key)."""
-        if key in self.results or key in self.waiting:
-            return
-        cached = self.cache.get(key)
-        if cached is not None:
-            self.results[key] = cached
-            self.arrived.append(cached)
-            self.progress("cached", spec.name)
+        if key in self.results or key in self.waiting or self._from_cache(key, spec):
             return
         number = len(self.tasks)
         self.tasks[number] = (key, spec)
         self.queue.append(number)
         self.waiting.add(key)
+
+    def _from_cache(self, key: str, spec: PartSpec) -> bool:
+        """Take a part from the cache into the results (it arrives, for `idle`), if the cache has it."""
+        cached = self.cache.get(key)
+        if cached is None:
+            return False
+        self.results[key] = cached
+        self.arrived.append(cached)
+        self.progress("cached", spec.name)
+        return True
 
     def _submit(self) -> None:
         """Hand queued parts to the pool while it has room."""

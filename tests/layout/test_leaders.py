@@ -34,31 +34,22 @@ def contents(templates: Path) -> Document:
     return HTML(string=html, base_url=str(templates) + "/").render(stylesheets=sheets)
 
 
-def leaders(box: boxes.Box) -> list[boxes.InlineBox]:
-    """Every leader box under box."""
+def descendants(box: boxes.Box) -> list[boxes.Box]:
+    """Every box under box, in order."""
     found = []
     for child in box.children if isinstance(box, boxes.ParentBox) else ():
-        found += [child] if child.is_leader else leaders(child)
+        found += [child, *descendants(child)]
     return found
 
 
-def line_descendants(box: boxes.Box) -> list[boxes.Box]:
-    """Every box under box."""
-    found = []
-    for child in box.children if isinstance(box, boxes.ParentBox) else ():
-        found += [child, *line_descendants(child)]
-    return found
-
-
-def leaders_lines(document: Document) -> list[boxes.LineBox]:
-    """The line boxes of the document's pages."""
-    return [box for page in document.pages for box in line_descendants(page._page_box)
-            if isinstance(box, boxes.LineBox)]
+def page_boxes(document: Document, kind: type[boxes.Box] = boxes.Box) -> list[boxes.Box]:
+    """The boxes of the document's pages of a kind, in order."""
+    return [box for page in document.pages for box in descendants(page._page_box) if isinstance(box, kind)]
 
 
 def page_leaders(document: Document) -> list[boxes.InlineBox]:
     """The leader boxes of the document's pages, in order."""
-    return [leader for page in document.pages for leader in leaders(page._page_box)]
+    return [box for box in page_boxes(document, boxes.InlineBox) if box.is_leader]
 
 
 def text_shows(pdf: bytes) -> int:
@@ -108,8 +99,8 @@ def test_no_dot_touches_the_title(templates: Path) -> None:
     merge_leaders(document)
     for leader in page_leaders(document):
         (run,) = leader.children
-        line = next(box for box in leaders_lines(document) if leader in line_descendants(box))
-        title = [text for text in line_descendants(line)
+        line = next(box for box in page_boxes(document, boxes.LineBox) if leader in descendants(box))
+        title = [text for text in descendants(line)
                  if isinstance(text, boxes.TextBox) and text.position_x < run.position_x]
         title_end = max(text.position_x + text.width for text in title)
         first_dot = glyph_edges(run, [LEADER.index(".")])[LEADER.index(".")]
