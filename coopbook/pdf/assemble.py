@@ -164,7 +164,7 @@ class Joiner:
     def _copy(self, data: bytes, usage: FontUsage | None, name: str, piece: bool) -> _Part:
         if usage is None:
             raise ValueError(f"the {'furniture piece' if piece else 'part'} {name} has no font usage")
-        with opened(data, self.folder / f"part-{len(self.parts)}.pdf") as part:
+        with opened(data) as part:
             faces, foreign = self._detach_fonts(name, part, usage)
             copied = None if piece else copy_part(self.out, part, str(part.Root.get("/Lang", "")), self.lang)
             forms: dict[int, pikepdf.Object] = {}
