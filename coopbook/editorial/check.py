@@ -37,7 +37,7 @@ from ..source.languages import base_language
 from ..source.yamlreader import YamlDoc, YamlPath, is_dropping, string_values
 from ..templating import TEMPLATES
 from .candidates import CandidateFinder
-from .fontcoverage import glyph_warnings
+from .fontcoverage import glyph_warnings, kept_coverage
 from .lint import ParsedFields, anchor_ids, interview_ids, introduction_problems, lint_book, parse_fields
 
 if TYPE_CHECKING:
@@ -94,8 +94,9 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
     ids = cache.ids if cache is not None else anchor_ids(loaded.book, parsed)
     found = {i.id: cache.get(i.id) if cache is not None else None for i in loaded.book.interviews}
     todo = [i for i in loaded.book.interviews if found[i.id] is None]
+    covered = kept_coverage(cache_dir)
     if todo:
-        fresh = interview_findings(loaded, todo, ids, parsed)
+        fresh = interview_findings(loaded, todo, ids, parsed, covered)
         for interview in todo:
             found[interview.id] = fresh[interview.id]
             if cache is not None:
@@ -105,7 +106,7 @@ def validate(loaded: Loaded, tagging: Sequence[Problem], cache_dir: Path | None 
     own = [f for f in found.values() if f is not None]
     by_line = [*tagging, *(p for f in own for p in f.by_line)]
     problems = [*(p for f in own for p in f.located), *introduction_problems(loaded.book, ids),
-                *with_columns(loaded, by_line), *glyph_warnings(loaded.book, docs=config_doc(loaded)),
+                *with_columns(loaded, by_line), *glyph_warnings(loaded.book, docs=config_doc(loaded), covered=covered),
                 *language_warnings(loaded.book),
                 *book_collisions(loaded.registry, loaded.book)]
     return CheckReport(len(loaded.book.interviews), _sorted(problems))
@@ -125,16 +126,18 @@ class Findings:
 
 
 def interview_findings(loaded: Loaded, interviews: Sequence[Interview], ids: frozenset[str] | None = None,
-                       parsed: ParsedFields | None = None) -> dict[str, Findings]:
+                       parsed: ParsedFields | None = None, covered: frozenset[int] | None = None
+                       ) -> dict[str, Findings]:
     """Lint, unregistered terms, placeholders and characters no font has, of some interviews of the book, by
-    interview id (ids: the book's link targets, parsed: the interviews' parsed values, when known)."""
+    interview id (ids: the book's link targets, parsed: the interviews' parsed values, covered: the characters
+    the fonts have, when known)."""
     ids_of = {loaded.book.sources[i.id].path: i.id for i in interviews}
     located: dict[str, list[Problem]] = {i.id: [] for i in interviews}
     by_line: dict[str, list[Problem]] = {i.id: [] for i in interviews}
     first = interviews[0].id
     docs = [loaded.book.sources[i.id] for i in interviews]
     for problem in (*lint_book(loaded.book, interviews, ids, parsed), *placeholder_warnings(loaded, interviews),
-                    *glyph_warnings(loaded.book, docs=docs)):
+                    *glyph_warnings(loaded.book, docs=docs, covered=covered)):
         located[ids_of.get(problem.location.path, first)].append(problem)
     for problem in candidate_warnings(loaded, interviews):
         by_line[ids_of.get(problem.location.path, first)].append(problem)
