@@ -141,7 +141,7 @@ def paginate(rendered: RenderedBook, registry: Registry, context: TemplateContex
         body = scheduler.run(plan.specs, 1, also=plan.head_pieces, early=True)  # PDFs written meanwhile
         next_folio = body[-1].layout.first_folio + body[-1].layout.page_count if body else 1
         body_plan = furniture_plan(body, heads, all_heads, variables, templates)
-        index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates)
+        index = index_specs(make_index(rendered, registry, anchor_folios(body)), context, templates, options.cache_dir)
         index_opens = next_folio + 1 - next_folio % 2 if index else None  # the index opens on a recto
         expected = front_spec(rendered, contents_entries(rendered, body, templates,
                                                          index_entry(rendered, index_opens, templates)),
