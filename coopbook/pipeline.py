@@ -273,7 +273,7 @@ def build_lock(options: BuildOptions) -> Iterator[None]:
 
 def load(content: Path, session: BuildSession | None = None) -> Loaded:
     """Load stage: book.yaml, every interview and the registry (a session's, when unchanged), validated as one phase."""
-    book = load_book(content)
+    book = load_book(content, session.warm.loaded if session is not None else None)
     problems = Problems()
     registry = (session.registry if session else load_registry)(content, book.interviews, problems)
     problems.raise_if_errors(ContentError)

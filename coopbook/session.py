@@ -4,7 +4,8 @@
 only the interviews whose file changed (while the registry is the same), and lays parts out on the session's
 worker processes, which stay alive (fonts and stylesheets loaded) from build to build until `close`. With the
 build cache on, it also keeps in memory what the per-interview cache holds (coopbook.interviewcache: validate
-findings and link targets, EPUB documents), only for the content of its last build. The loaded
+findings and link targets, EPUB documents), only for the content of its last build, and each interview file's
+parsed document and interview while its text is unchanged (not parsed and validated again). The loaded
 registry (and the problems its load found) is reused only while the bytes of every file under content/registry/
 and the interviewees it adds (id, person id, name) are unchanged; anything else is built afresh, as in a new
 process, so a warm build writes the same bytes as a cold one.
@@ -22,7 +23,7 @@ from .errors import Problem, Problems
 from .interviewcache import Memos
 from .layout.scheduler import ProcessPool
 from .markdown.fragments import Memo
-from .source.book import Interview
+from .source.book import Interview, LoadMemo
 from .source.registry import Registry
 from .source.registryfiles import load_registry
 
@@ -50,6 +51,7 @@ class WarmCaches:
     rendered: Memo = field(default_factory=dict)  # each interview's rendering (markdown/fragments), for...
     rendered_for: Registry | None = None  # ...this registry
     stored: Memos = field(default_factory=dict)  # per-interview cache entries read or written, by kind
+    loaded: LoadMemo = field(default_factory=dict)  # each interview file's text and what it gave (source.book)
 
 
 @dataclass(frozen=True)

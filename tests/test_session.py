@@ -40,6 +40,35 @@ def test_registry_is_reloaded_when_an_interviewee_is_renamed(content_copy: Path,
     assert renamed == load(content_copy).registry
 
 
+def test_an_unchanged_interview_file_is_not_parsed_again_and_its_problems_are_said_again(content_copy: Path,
+                                                                                          tmp_path: Path) -> None:
+    session = BuildSession(BuildOptions(content_copy, tmp_path / "out"))
+    cold = load(content_copy).book
+    first = load(content_copy, session).book
+    kept = dict(session.warm.loaded)
+    assert sorted(path.stem for path in kept) == sorted(i.id for i in cold.interviews)
+    again = load(content_copy, session).book
+    assert all(a is b for a, b in zip(again.interviews, first.interviews, strict=True))  # the memo's own objects
+    assert again == cold
+
+    path = content_copy / "interviews" / f"{cold.interviews[0].id}.yaml"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("\nid: ", "\nunknown_field: 1\nid: ", 1), "utf-8")  # an error in one file
+    with pytest.raises(ContentError) as first_error:
+        load(content_copy, session)
+    with pytest.raises(ContentError) as second_error:  # said again from the memo, as a cold load says it
+        load(content_copy, session)
+    with pytest.raises(ContentError) as cold_error:
+        load(content_copy)
+    assert [p.format() for p in second_error.value.problems] == [p.format() for p in cold_error.value.problems]
+    assert [p.format() for p in first_error.value.problems] == [p.format() for p in cold_error.value.problems]
+    assert session.warm.loaded[path] is not kept[path]
+
+    path.write_text(text, "utf-8")
+    assert load(content_copy, session).book == cold
+    assert set(session.warm.loaded) == set(kept)  # this load's files only
+
+
 def test_warm_builds_write_the_same_bytes_as_a_cold_build(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(REPO / "tests" / "books" / "mini", content)

@@ -8,11 +8,11 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic.dataclasses import dataclass
 
-from ..errors import Location, Problems, display_path
+from ..errors import Location, Problem, Problems, display_path
 from .bookconfig import STRICT, BookConfig, LongText, Slug, Text, load_config, not_blank
 from .languages import check_tag
 from .schema import validate
-from .yamlreader import YamlDoc, load_yaml, yaml_files
+from .yamlreader import YamlDoc, load_yaml, parse_yaml, read_text, yaml_files
 
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
 
@@ -106,8 +106,26 @@ class Book:
         return self.sources[interview_id].where(tuple(path))
 
 
-def load_book(root: Path) -> Book:
-    """Load and validate content/: book.yaml and every interview; raise ContentError with every problem."""
+@plain_dataclass(frozen=True)
+class LoadedFile:
+    """What one interview file gave when last read (a watch session's memo): its text, its document, its
+    interview (None if it had errors) and the problems found in it."""
+
+    text: str
+    doc: YamlDoc | None
+    interview: Interview | None
+    problems: tuple[Problem, ...]
+
+
+LoadMemo = dict[Path, LoadedFile]  # by interview file, what its last read gave
+
+
+def load_book(root: Path, memo: LoadMemo | None = None) -> Book:
+    """Load and validate content/: book.yaml and every interview; raise ContentError with every problem.
+
+    With a memo (a watch session's), an interview file whose text is what it was is not parsed and validated
+    again: its document, interview and problems are taken from the memo, which then holds this load's files only.
+    """
     problems = Problems()
     book_path = root / "book.yaml"
     shown_book = display_path(book_path)
@@ -120,7 +138,7 @@ def load_book(root: Path) -> Book:
     files = yaml_files(folder)
     if not files:
         problems.error(Location(display_path(folder)), "no interviews found (expected interviews/*.yaml)")
-    interviews, sources = _load_interviews(files, problems)
+    interviews, sources = _load_interviews(files, problems, memo)
     if config is not None and config_doc is not None:
         interviews = _order(config, config_doc, interviews, {f.stem for f in files}, sources, problems)
     problems.raise_if_errors()
@@ -128,16 +146,16 @@ def load_book(root: Path) -> Book:
     return Book(root, config, tuple(interviews), sources, config_doc)
 
 
-def _load_interviews(files: list[Path], problems: Problems) -> tuple[list[Interview], dict[str, YamlDoc]]:
+def _load_interviews(files: list[Path], problems: Problems,
+                     memo: LoadMemo | None = None) -> tuple[list[Interview], dict[str, YamlDoc]]:
     interviews: list[Interview] = []
     sources: dict[str, YamlDoc] = {}
+    kept = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()
     for path in files:
-        shown = display_path(path)
-        doc = load_yaml(path, shown, problems)
-        if doc is None:
-            continue
-        interview = validate(doc, Interview, problems)
-        if interview is None:
+        doc, interview = _read_interview(path, problems, kept.get(path), memo)
+        if doc is None or interview is None:
             continue
         if interview.id != path.stem:
             twin = path.with_name(f"{interview.id}.yaml")
@@ -151,6 +169,28 @@ def _load_interviews(files: list[Path], problems: Problems) -> tuple[list[Interv
         sources[interview.id] = doc
         interviews.append(interview)
     return interviews, sources
+
+
+def _read_interview(path: Path, problems: Problems, last: LoadedFile | None,
+                    memo: LoadMemo | None) -> tuple[YamlDoc | None, Interview | None]:
+    """One interview file parsed and validated (its problems recorded), or as the memo had it if its text is the
+    same (its problems recorded again); kept in the memo, if any."""
+    shown = display_path(path)
+    if memo is None:
+        doc = load_yaml(path, shown, problems)
+        return doc, validate(doc, Interview, problems) if doc is not None else None
+    found = Problems()
+    text = read_text(path, shown, found)
+    if text is not None and last is not None and last.text == text:
+        problems.extend(last.problems)
+        memo[path] = last
+        return last.doc, last.interview
+    doc = parse_yaml(text, shown, found) if text is not None else None
+    interview = validate(doc, Interview, found) if doc is not None else None
+    problems.extend(found.items)
+    if text is not None:
+        memo[path] = LoadedFile(text, doc, interview, tuple(found.items))
+    return doc, interview
 
 
 def _order(config: BookConfig, doc: YamlDoc, interviews: list[Interview], stems: set[str],
