@@ -12,7 +12,7 @@ from ..errors import Location, Problem, Problems, display_path
 from .bookconfig import STRICT, BookConfig, LongText, Slug, Text, load_config, not_blank
 from .languages import check_tag
 from .schema import validate
-from .yamlreader import YamlDoc, load_yaml, parse_yaml, read_text, yaml_files
+from .yamlreader import YamlDoc, parse_yaml, read_text, yaml_files
 
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
 
@@ -173,24 +173,21 @@ def _load_interviews(files: list[Path], problems: Problems,
 
 def _read_interview(path: Path, problems: Problems, last: LoadedFile | None,
                     memo: LoadMemo | None) -> tuple[YamlDoc | None, Interview | None]:
-    """One interview file parsed and validated (its problems recorded), or as the memo had it if its text is the
-    same (its problems recorded again); kept in the memo, if any."""
+    """One interview file parsed and validated, or as last read if its text is the same; its problems recorded
+    either way, and what it gave kept in the memo, if any."""
     shown = display_path(path)
-    if memo is None:
-        doc = load_yaml(path, shown, problems)
-        return doc, validate(doc, Interview, problems) if doc is not None else None
     found = Problems()
     text = read_text(path, shown, found)
-    if text is not None and last is not None and last.text == text:
-        problems.extend(last.problems)
+    if text is None:
+        problems.extend(found.items)
+        return None, None
+    if last is None or last.text != text:
+        doc = parse_yaml(text, shown, found)
+        last = LoadedFile(text, doc, validate(doc, Interview, found) if doc is not None else None, tuple(found.items))
+    problems.extend(last.problems)
+    if memo is not None:
         memo[path] = last
-        return last.doc, last.interview
-    doc = parse_yaml(text, shown, found) if text is not None else None
-    interview = validate(doc, Interview, found) if doc is not None else None
-    problems.extend(found.items)
-    if text is not None:
-        memo[path] = LoadedFile(text, doc, interview, tuple(found.items))
-    return doc, interview
+    return last.doc, last.interview
 
 
 def _order(config: BookConfig, doc: YamlDoc, interviews: list[Interview], stems: set[str],
