@@ -22,15 +22,18 @@ SLOT = "last"  # the sealed entry's key: one slot per kind; the value's own key 
 FOLDER = "last"
 
 
-def remembered(cache_dir: Path | None, kind: str, key: str, make: Callable[[], T],
+def remembered(cache_dir: Path | None, kind: str, key_of: Callable[[], str], make: Callable[[], T],
                to_data: Callable[[T], Any], from_data: Callable[[Any], T]) -> T:
-    """The value for key: the last one kept for kind if it was made for key, else make() (then kept).
+    """The value for the key key_of() gives: the last one kept for kind if it was made for that key, else make()
+    (then kept).
 
     to_data gives the value as JSON data; from_data makes it back, raising ValueError, TypeError or KeyError on
-    data that does not fit (the entry is then corrupt). Without a cache folder, make() every time.
+    data that does not fit (the entry is then corrupt). Without a cache folder, make() every time, and no key is
+    computed (a key can cost as much as hashing the fonts).
     """
     if cache_dir is None:
         return make()
+    key = key_of()
     path = cache_dir / FOLDER / f"{kind}.json"
     kept = read_entry(path, kind, SLOT, lambda record, payload: _unpack(record, payload, from_data), "made again")
     if kept is not None and kept[0] == key:

@@ -29,13 +29,17 @@ def numbers(data: Any) -> list[int]:
 
 
 def kept(cache: Path | None, key: str, make: Maker) -> list[int]:
-    return remembered(cache, "numbers", key, make, list, numbers)
+    return remembered(cache, "numbers", lambda: key, make, list, numbers)
 
 
 def test_without_a_cache_folder_the_value_is_made_every_time() -> None:
     make = Maker([1, 2])
     assert kept(None, "a", make) == [1, 2] and kept(None, "a", make) == [1, 2]
     assert make.calls == 2
+
+    def no_key() -> str:
+        raise AssertionError("no key is computed without a cache folder")
+    assert remembered(None, "numbers", no_key, make, list, numbers) == [1, 2]
 
 
 def test_the_same_key_reads_the_value_back_and_another_key_makes_it_again(tmp_path: Path) -> None:
@@ -64,7 +68,7 @@ def test_a_damaged_file_is_noted_and_the_value_made_again(tmp_path: Path, damage
         path.write_bytes(data[: len(data) - 4])
     else:  # a well-sealed record the value's reader refuses: a number made a string
         path.unlink()
-        remembered(tmp_path, "numbers", "a", lambda: ["x"], list, lambda d: d)
+        remembered(tmp_path, "numbers", lambda: "a", lambda: ["x"], list, lambda d: d)
     with caplog.at_level(logging.WARNING):
         assert kept(tmp_path, "a", make) == [7, 8, 9]
     assert make.calls == 2

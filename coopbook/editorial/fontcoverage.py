@@ -42,7 +42,8 @@ def covered_characters(fonts: Path = TEMPLATES / "fonts") -> frozenset[int]:
 def kept_coverage(cache_dir: Path | None, fonts: Path = TEMPLATES / "fonts") -> frozenset[int]:
     """`covered_characters`, kept in the cache folder (if any) under a digest of the fonts and of the code and
     fontTools version that read them."""
-    key = digest("glyphs", code_digest(), importlib.metadata.version("fonttools"), folder_stamp(fonts))
+    def key() -> str:
+        return digest("glyphs", code_digest(), importlib.metadata.version("fonttools"), folder_stamp(fonts))
     return remembered(cache_dir, "glyphs", key, lambda: covered_characters(fonts), sorted,
                       lambda data: frozenset(whole(code) for code in items(data)))
 

@@ -142,8 +142,9 @@ def index_specs(index: Index, context: TemplateContext, templates: Path,
     template variables, the templates that make its HTML and coopbook's code: a rebuild that moved no folio
     the index shows renders nothing (rendering took ~0.13 s of every rebuild at N = 100).
     """
-    key = digest("index", code_digest(), *(folder_stamp(templates / f) for f in INDEX_TEMPLATES),
-                 repr(context.variables()), repr(index))
+    def key() -> str:
+        return digest("index", code_digest(), *(folder_stamp(templates / f) for f in INDEX_TEMPLATES),
+                      repr(context.variables()), repr(index))
     return remembered(cache_dir, "index", key, lambda: _index_specs(index, context, templates),
                       lambda specs: [[spec.name, spec.html] for spec in specs],
                       lambda data: [PartSpec(text(name), "index", text(html)) for name, html in map(pair, items(data))])
