@@ -331,7 +331,10 @@ def build_epub(rendered: RenderedBook, documents: Sequence[EpubDocument], cover:
     spine = [item for _, item in items]
     book.spine = [(spine[0], "no"), *spine[1:3], nav, *spine[3:]]
     buffer = io.BytesIO()
-    writer = _writer_type()(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False})
+    # ebooklib's zip is only read back by reproducible_zip, which deflates every file itself: stored, not deflated
+    # twice (deflating the N = 100 bench book's 2.7 MB took 0.087 s at ebooklib's level 6, 0.008 s at level 0)
+    writer = _writer_type()(buffer, book, {"mtime": modified, "epub3_pages": False, "epub3_landmark": False,
+                                           "compresslevel": 0})
     writer.process()
     writer.write()
     return reproducible_zip(buffer.getvalue(), modified)
