@@ -74,7 +74,7 @@ class Style:
 
 
 def font_programs(templates: Path) -> dict[str, bytes]:
-    """The book's shipped font files by content hash (what a part embeds with full fonts)."""
+    """The book's shipped font files by content hash (what a part embeds whole)."""
     return {hashlib.sha256(data).hexdigest(): data
             for data in (p.read_bytes() for p in sorted((templates / "fonts").glob("*.[ot]tf")))}
 
@@ -248,7 +248,7 @@ def placed(result: PartResult, folio: int, name: str | None = None) -> PartResul
 
 
 def write_part(document: Document, layout: PartLayout, style: Style, *, tagged: bool = True) -> PartResult:
-    """Write a laid-out part to its own PDF (tagged, full fonts left out for assembly), with its glyphs."""
+    """Write a laid-out part to its own PDF (tagged, whole font programs left out for assembly), with its glyphs."""
     pdf, glyphs = write_part_pdf(document, tagged=tagged, uncompressed_pdf=True)
     fetcher(style).raise_refused()  # an SVG's sub-resources are asked for while drawing, and never served
     return PartResult(layout, pack_part(pdf, style.font_programs), glyphs)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,8 @@ if TYPE_CHECKING:  # the contract's records need neither: only writing and packi
 
 LINK_SCHEME = "x-coopbook:"
 STRIPPED_KEY = "/CoopbookProgram"
-PART_FORMAT = "packed 4"  # in every part's cache key: what pack_part makes of a part's PDF, and how it is drawn
-# (4: dot leaders drawn as one run each, coopbook.layout.leaders)
+PART_FORMAT = "packed 5"  # in every part's cache key: what pack_part makes of a part's PDF, and how it is drawn
+# (4: dot leaders drawn as one run each, coopbook.layout.leaders; 5: widths and ToUnicode of the glyphs drawn only)
 Width = int | float
 
 
@@ -53,18 +54,47 @@ class FontUsage:
 
 
 def write_part_pdf(document: weasyprint.Document, tagged: bool = True, **options: Any) -> tuple[bytes, FontUsage]:
-    """Write a part's PDF (tagged unless told, full fonts) with the exact glyph usage WeasyPrint recorded.
+    """Write a part's PDF (tagged unless told, whole font programs) with the exact glyph usage WeasyPrint recorded.
 
-    WeasyPrint knows the text behind every glyph (ligatures, small capitals), which a full-font PDF no longer
-    says. Other `write_pdf` options pass through.
+    WeasyPrint knows the text behind every glyph (ligatures, small capitals), which the PDF's font dictionaries
+    say only for the glyphs drawn. Other `write_pdf` options pass through.
     """
     captured: list[FontUsage] = []
 
     def finisher(doc: weasyprint.Document, pdf: Any) -> None:
         captured.append(usage_from_fonts(doc.fonts.values()))
 
-    data = document.write_pdf(**{**options, "pdf_tags": tagged, "full_fonts": True, "finisher": finisher})
+    with whole_programs():
+        data = document.write_pdf(**{**options, "pdf_tags": tagged, "full_fonts": False, "finisher": finisher})
     return data, captured[0]
+
+
+@contextmanager
+def whole_programs() -> Iterator[None]:
+    """While writing a part: each font program embedded whole, its widths and ToUnicode for the glyphs drawn only.
+
+    The assembler needs every part to embed the book's programs unchanged (it leaves them out of the cache and
+    subsets each once for the whole book) and rewrites each font's widths and ToUnicode from the parts' glyphs.
+    WeasyPrint offers whole programs only with `full_fonts`, which also writes the widths and text of every glyph
+    of every font into every part: it parses each font with fontTools and writes thousands of entries the
+    assembler throws away (measured at N = 100: a part's write took 0.16-0.28 s that way, 0.09-0.15 s this way).
+    So a part is written with subsetting on and WeasyPrint's subsetting step (`Font.subset`, which its
+    `Font.clean` calls before everything else it does to a font) made a no-op for the call. If a WeasyPrint
+    release changes that, the programs no longer match the book's and the assembler refuses the part
+    (tests/pdf/test_assemble.py checks that every program is left out of a cached part).
+    """
+    from weasyprint.pdf.fonts import Font
+
+    subset = Font.subset
+    Font.subset = _keep_whole  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Font.subset = subset  # type: ignore[method-assign]
+
+
+def _keep_whole(font: Any, to_unicode: Any, hinting: Any) -> None:
+    """Font.subset's place while a part is written: the program stays whole."""
 
 
 def usage_from_fonts(fonts: Iterable[Any]) -> FontUsage:

@@ -1,7 +1,7 @@
 """Join part PDFs (laid out and written separately, cached) into the book's one PDF.
 
 Each part of the book is written by WeasyPrint on its own (`coopbook.layout.partpdf.write_part_pdf`: tagged,
-full fonts, the book's font programs left out), with every in-book link written as a URI `x-coopbook:<id>`.
+whole font programs, then the book's left out), with every in-book link written as a URI `x-coopbook:<id>`.
 `assemble` makes from the ordered parts the PDF that a one-pass `Document.copy(all_pages).write_pdf(pdf_tags=True)`
 gives: pages in order, links as GoTo named destinations in one name tree, the parts' outlines in order, page labels, one
 structure tree, each font program embedded once and subset to the glyphs the whole book uses, document info,

@@ -106,7 +106,7 @@ def face_digest(font: pikepdf.Object) -> str:
             for key in sorted(obj.keys()):
                 if key not in REWRITTEN and key not in SKIPPED:
                     digest.update(key.encode() + b" ")
-                    walk(obj[key], key not in FONT_FILES)
+                    walk(_kept_box(obj[key]) if key == "/FontBBox" else obj[key], key not in FONT_FILES)
             digest.update(b">>")
             if isinstance(obj, pikepdf.Stream) and whole:
                 digest.update(b"stream%d:" % len(raw := obj.read_raw_bytes()) + raw)
@@ -120,6 +120,14 @@ def face_digest(font: pikepdf.Object) -> str:
 
     walk(font)
     return digest.hexdigest()
+
+
+def _kept_box(box: pikepdf.Object) -> pikepdf.Object:
+    """A FontBBox as the book keeps it: `[0 y0 x1 y1]` loses x1, the widest glyph a part draws, which
+    install_fonts sets from the whole book's glyphs (so parts drawing different glyphs share one dictionary)."""
+    if isinstance(box, pikepdf.Array) and len(box) == 4 and float(box[0]) == 0:
+        return pikepdf.Array([box[0], box[1], box[3]])
+    return box
 
 
 @dataclass(frozen=True)

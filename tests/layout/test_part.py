@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pikepdf
 import pypdf
@@ -60,6 +61,44 @@ def test_a_part_pdf_keeps_links_as_placeholders_and_leaves_the_book_fonts_out(pa
     assert stripped and all(not s.read_bytes() and str(s[STRIPPED_KEY]) in font_programs(TEMPLATES)
                             for s in stripped)
     assert "Coopbook-Serif" in {font.name for font in parts[0].glyphs.fonts}
+
+
+def widths_ids(widths: pikepdf.Array) -> set[int]:
+    """The glyph ids a /W array gives widths for (`first [w w ...]` runs; `first last w` ranges)."""
+    ids: set[int] = set()
+    items = list(widths)
+    while items:
+        first = int(items.pop(0))
+        if isinstance(items[0], pikepdf.Array):
+            ids.update(range(first, first + len(items.pop(0))))
+        else:
+            last = int(items.pop(0))
+            items.pop(0)
+            ids.update(range(first, last + 1))
+    return ids
+
+
+def test_a_part_pdf_describes_the_glyphs_it_draws_only(parts: list[PartResult]) -> None:
+    # each program whole (so left out: none is embedded), but widths and ToUnicode for the glyphs drawn only: not
+    # the whole font's, which WeasyPrint's full_fonts writes (~0.1 s a part, thrown away by the assembler)
+    from weasyprint.pdf.fonts import Font
+
+    from coopbook.layout.partpdf import _keep_whole
+
+    for result in parts:
+        pdf = pikepdf.open(io.BytesIO(result.pdf))
+        usage = result.glyphs.by_resource()
+        fonts = {str(name): font for page in pdf.pages for name, font in page.Resources.Font.items()}
+        assert fonts and set(fonts) == set(usage)
+        for name, font in fonts.items():
+            drawn = {glyph for glyph, _ in usage[name].widths}
+            assert widths_ids(font.DescendantFonts[0].W) == drawn
+            cmap = font.ToUnicode.read_bytes().decode("ascii")
+            assert sum(int(n) for n in re.findall(r"(\d+) beginbfchar", cmap)) == len(usage[name].texts)
+            program = next(font.DescendantFonts[0].FontDescriptor[key] for key in ("/FontFile2", "/FontFile3")
+                           if key in font.DescendantFonts[0].FontDescriptor)
+            assert STRIPPED_KEY in program and not program.read_bytes()
+    assert Font.subset is not _keep_whole  # WeasyPrint's own subsetting is back once a part is written
 
 
 def test_two_parts_assembled(parts: list[PartResult]) -> None:

@@ -97,7 +97,7 @@ def render(html: str, fonts: FontConfiguration, stylesheets: list[CSS]) -> Docum
 
 @pytest.fixture(scope="module")
 def book() -> Book:
-    """The reference one-pass PDF and the part PDFs (in-book links as x-coopbook: URIs, full fonts)."""
+    """The reference one-pass PDF and the part PDFs (in-book links as x-coopbook: URIs, whole font programs)."""
     fonts = FontConfiguration()
     sheets = [CSS(filename=str(TEMPLATES / "css" / "fonts.css"), font_config=fonts),
               CSS(string=CSS_TEXT, font_config=fonts)]
