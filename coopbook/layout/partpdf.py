@@ -81,7 +81,7 @@ def whole_programs() -> Iterator[None]:
     So a part is written with subsetting on and WeasyPrint's subsetting step (`Font.subset`, which its
     `Font.clean` calls before everything else it does to a font) made a no-op for the call. If a WeasyPrint
     release changes that, the programs no longer match the book's and the assembler refuses the part
-    (tests/pdf/test_assemble.py checks that every program is left out of a cached part).
+    (tests/layout/test_part.py checks that every program is left out of a part and its widths are the drawn ones).
     """
     from weasyprint.pdf.fonts import Font
 
