@@ -20,6 +20,7 @@ import pikepdf
 
 from ..layout.partpdf import LINK_SCHEME
 from ..layout.structure import kids
+from .subset import sets_width
 
 SKIPPED = frozenset({"/Parent", "/P", "/Dest", "/A"})  # keys leading away from a page's own resources
 CONTAINERS = (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)
@@ -123,9 +124,9 @@ def face_digest(font: pikepdf.Object) -> str:
 
 
 def _kept_box(box: pikepdf.Object) -> pikepdf.Object:
-    """A FontBBox as the book keeps it: `[0 y0 x1 y1]` loses x1, the widest glyph a part draws, which
-    install_fonts sets from the whole book's glyphs (so parts drawing different glyphs share one dictionary)."""
-    if isinstance(box, pikepdf.Array) and len(box) == 4 and float(box[0]) == 0:
+    """A FontBBox as the book keeps it: without the width install_fonts sets from the whole book's glyphs
+    (`sets_width`), so that parts drawing different glyphs share one dictionary."""
+    if isinstance(box, pikepdf.Array) and sets_width([float(v) for v in box]):
         return pikepdf.Array([box[0], box[1], box[3]])
     return box
 

@@ -281,6 +281,12 @@ def flate_stream(out: pikepdf.Pdf, data: bytes, level: int = 6) -> pikepdf.Strea
     return stream
 
 
+def sets_width(bbox: Sequence[float]) -> bool:
+    """Whether install_fonts sets a FontBBox's width from the glyphs the book draws: WeasyPrint's `[0 y0 x1 y1]`,
+    whose x1 is the widest glyph a part drew."""
+    return len(bbox) == 4 and bbox[0] == 0
+
+
 def install_fonts(out: pikepdf.Pdf, merged: Mapping[tuple[str, str], MergedFont],
                   templates: Mapping[tuple[str, str], pikepdf.Dictionary], programs: Mapping[str, bytes],
                   cache_dir: Path | None) -> tuple[dict[tuple[str, str], pikepdf.Dictionary], FontStats]:
@@ -312,7 +318,7 @@ def install_fonts(out: pikepdf.Pdf, merged: Mapping[tuple[str, str], MergedFont]
         if "/CIDSet" in descriptor:
             del descriptor["/CIDSet"]
         bbox = [float(v) for v in descriptor.get("/FontBBox", [])]
-        if len(bbox) == 4 and bbox[0] == 0 and font.widths:
+        if sets_width(bbox) and font.widths:
             descriptor.FontBBox = pikepdf.Array([0, number(bbox[1]), max(font.widths.values()), number(bbox[3])])
         descendant.W = widths_array(font.widths)
         template.ToUnicode = flate_stream(out, to_unicode_cmap(font.texts))
