@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..formats import FORMATS, Format
 from .reporting import out_console, plural, print_rebuild, problem_counts, report, report_wait
-from .status import ExitStatus, exit_statuses_help
+from .status import ExitStatus, Terminated, exit_statuses_help
 
 if TYPE_CHECKING:
     from ..editorial.importer import ImportResult
@@ -57,6 +57,9 @@ def run_guarded(ctx: Context, action: Callable[[], ExitStatus], *, wrote: bool =
         report(exc.problems)
         print(f"{problem_counts(exc.problems)}{'; nothing was written.' if wrote else '.'}", file=sys.stderr)
         sys.exit(ExitStatus.CONTENT)
+    except Terminated:
+        print("stopped by SIGTERM; the previous outputs are untouched.", file=sys.stderr)
+        sys.exit(ExitStatus.TERMINATED)
     except KeyboardInterrupt:
         print("interrupted; the previous outputs are untouched.", file=sys.stderr)
         sys.exit(ExitStatus.INTERRUPTED)

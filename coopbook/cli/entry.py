@@ -18,10 +18,12 @@ import threading
 from typing import NoReturn
 
 from .commands import main
+from .status import stop_on_sigterm
 
 
 def run() -> NoReturn:
     """Run the command line, then end the process once its exit handlers have run."""
+    stop_on_sigterm()
     try:
         main()
         status: object = 0

@@ -136,6 +136,7 @@ class InlinePool:
         self.running = 0
 
 
+STOP_WAIT = 2.0  # seconds a worker stopped by SIGTERM has to end before it is killed
 PR_SET_PDEATHSIG = 1  # prctl(2), Linux: the signal a process is sent when the thread that forked it ends
 
 
@@ -153,7 +154,10 @@ def _end_with_parent(parent: int) -> None:
 
 
 def _stop(signum: int, frame: object) -> None:
-    """SIGTERM in a worker: end through SystemExit (its `finally` clauses run, atomic writes leave no temporary)."""
+    """SIGTERM in a worker: end through SystemExit (its `finally` clauses run, atomic writes leave no temporary).
+    A second SIGTERM (a stopped parent's own, after the terminal's or the process group's) would interrupt those
+    clauses: it is ignored from now on."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(0)
 
 
@@ -339,15 +343,20 @@ class ProcessPool:
         return tuple(process.pid for process, _ in self.workers if process.pid is not None)
 
     def close(self, graceful: bool = True) -> None:
-        """Stop the workers: ask them to finish (graceful) or kill them (after an error or Ctrl-C)."""
+        """Stop the workers: ask them to finish (graceful), or stop them where they are (after an error or Ctrl-C)
+        with SIGTERM, which ends a worker through its `finally` (its fonts' temporary folders removed: SIGKILL left
+        them in /tmp); one that has not ended within `STOP_WAIT` seconds is killed."""
         for process, conn in self.workers:
             if graceful:
                 try:
                     conn.send(None)
                 except (BrokenPipeError, OSError):
                     pass
+            else:
+                process.terminate()
+        for process, conn in self.workers:
             conn.close()
-            process.join(timeout=5 if graceful else 0)
+            process.join(timeout=5 if graceful else STOP_WAIT)
             if process.is_alive():
                 process.kill()
                 process.join()
