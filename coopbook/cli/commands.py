@@ -57,12 +57,8 @@ def run_guarded(ctx: Context, action: Callable[[], ExitStatus], *, wrote: bool =
         report(exc.problems)
         print(f"{problem_counts(exc.problems)}{'; nothing was written.' if wrote else '.'}", file=sys.stderr)
         sys.exit(ExitStatus.CONTENT)
-    except Terminated:
-        print("stopped by SIGTERM; the previous outputs are untouched.", file=sys.stderr)
-        sys.exit(ExitStatus.TERMINATED)
-    except KeyboardInterrupt:
-        print("interrupted; the previous outputs are untouched.", file=sys.stderr)
-        sys.exit(ExitStatus.INTERRUPTED)
+    except KeyboardInterrupt as stop:
+        sys.exit(stopped(stop))
     except BrokenPipeError:  # `coopbook build | head -1`: the reader went away; the work itself is not at fault
         quiet_stdout()
         sys.exit(ExitStatus.CLOSED_PIPE)
@@ -72,6 +68,15 @@ def run_guarded(ctx: Context, action: Callable[[], ExitStatus], *, wrote: bool =
         print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         sys.exit(ExitStatus.INTERNAL)
     sys.exit(code)
+
+
+def stopped(stop: KeyboardInterrupt) -> ExitStatus:
+    """Say that a command was stopped (Ctrl-C, or SIGTERM: `Terminated`), and how it ends."""
+    if isinstance(stop, Terminated):
+        print("stopped by SIGTERM; the previous outputs are untouched.", file=sys.stderr)
+        return ExitStatus.TERMINATED
+    print("interrupted; the previous outputs are untouched.", file=sys.stderr)
+    return ExitStatus.INTERRUPTED
 
 
 def quiet_stdout() -> None:
@@ -106,7 +111,10 @@ def main(click_ctx: click.Context, content: Path, out: Path, debug: bool) -> Non
     """coopbook: build the anthology's PDF and EPUB from content/."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("fontTools").setLevel(logging.DEBUG if debug else logging.ERROR)
-    show_weasyprint_warnings(debug)
+    try:
+        show_weasyprint_warnings(debug)  # its imports take a few tenths of a second
+    except KeyboardInterrupt as stop:  # said as a command says it (click would say "Aborted!" and exit 1)
+        sys.exit(stopped(stop))
     logging.getLogger("markdown_it").setLevel(logging.INFO)  # its DEBUG level traces every block rule
     click_ctx.obj = Context(content, out, debug)
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import threading
 from typing import NoReturn
 
-from .commands import main
+from .commands import main, stopped
 from .status import stop_on_sigterm
 
 
@@ -29,6 +30,10 @@ def run() -> NoReturn:
         status: object = 0
     except SystemExit as done:
         status = done.code
+    except KeyboardInterrupt as stop:  # before a command's own handling (as its options are read): the same line
+        status = stopped(stop)
+    finally:  # the command is over: a SIGTERM now would cut its exit handlers short (the fonts' folders stay)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     quick_exit(status)
 
 

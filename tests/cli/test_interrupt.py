@@ -67,3 +67,28 @@ def test_a_stopped_two_worker_build_says_one_line_and_leaves_nothing_behind(tmp_
         assert not (out / "ilo-coop-100.pdf").exists()
         return
     pytest.fail("could not stop the build while its workers were running")
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_build_stopped_as_it_starts_says_the_same_line(tmp_path: Path, sent: signal.Signals) -> None:
+    """Stopped at any moment of its start (Python's own start-up aside, before coopbook runs: killed by the
+    signal), a build ends with the same one line and status as later, never click's "Aborted!" and status 1
+    (which means errors in the content) nor a traceback."""
+    content = make_book(tmp_path, [5, 5])
+    expected = STOPS["ctrl-c in a terminal" if sent == signal.SIGINT else "kill of the process group"]
+    seen = set()
+    for delay in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6, 0.8):
+        proc = subprocess.Popen([sys.executable, "-m", "coopbook", "--content", str(content), "--out",
+                                 str(tmp_path / "out"), "build", "--format", "pdf", "--jobs", "2"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                env={**os.environ, "NO_COLOR": "1", "CI": "1"},
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        time.sleep(delay)
+        os.killpg(proc.pid, sent)
+        _, stderr = proc.communicate(timeout=60)
+        seen.add(proc.returncode)
+        if proc.returncode in (0, -sent):  # done already, or stopped in Python's start-up
+            continue
+        assert proc.returncode == expected[2], (delay, stderr)
+        assert stderr.strip().splitlines() == [expected[3]], (delay, stderr)
+    assert expected[2] in seen, seen
