@@ -480,14 +480,21 @@ def markdown(report: dict[str, object]) -> str:
 
 
 def write_report(report: dict[str, object], out: Path) -> tuple[Path, Path]:
-    """Write report.json and report.md into out (atomically)."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write report.json and report.md into out (atomically), the latest run's, and the same two files under
+    out/runs/, named by the run's time and sizes, which the next run does not overwrite (a `--large` run and the
+    usual one are both kept)."""
+    texts = json.dumps(report, indent=2, ensure_ascii=False) + "\n", markdown(report)
+    settings = report["settings"]
+    assert isinstance(settings, dict)
+    stamp = str(report["generated"]).replace(":", "").replace("-", "")
+    name = f"{stamp}-n{'-'.join(str(n) for n in settings['sizes'])}"
     paths = out / "report.json", out / "report.md"
-    for path, text in zip(paths, (json.dumps(report, indent=2, ensure_ascii=False) + "\n", markdown(report)),
-                          strict=True):
-        temp = path.with_suffix(path.suffix + ".tmp")
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, path)
+    for folder, names in ((out, paths), (out / "runs", (out / "runs" / f"{name}.json", out / "runs" / f"{name}.md"))):
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, text in zip(names, texts, strict=True):
+            temp = path.with_suffix(path.suffix + ".tmp")
+            temp.write_text(text, encoding="utf-8")
+            os.replace(temp, path)
     return paths
 
 

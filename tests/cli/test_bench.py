@@ -6,6 +6,7 @@ No timing is asserted here; `make bench` measures.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -22,7 +23,7 @@ from bench.corpus import (
     correct_one_word,
     make_corpus,
 )
-from bench.run import markdown, run_size, summarise, targets
+from bench.run import markdown, run_size, summarise, targets, write_report
 from coopbook.markdown.fragments import render_book
 from coopbook.pipeline import load
 
@@ -132,3 +133,19 @@ def test_harness_measures_rebuilds_and_watch(tmp_path):
     report = {"settings": {"reps": 1, "seed": 0}, "machine": {}, "generated": "now", "sizes": [summary],
               "targets": rows}
     assert "inside `coopbook watch`" in markdown(report)
+
+
+def test_each_run_keeps_its_report_beside_the_latest(tmp_path: Path) -> None:
+    """report.md is the latest run's; runs/ keeps every run's, so a --large run does not overwrite the usual one."""
+    size = {"n": 10, "measures": {}}
+    for generated, sizes in (("2026-12-01T10:13:00Z", [10, 100]), ("2026-12-01T11:06:00Z", [1000])):
+        report = {"settings": {"reps": 1, "seed": 0, "sizes": sizes}, "machine": {}, "generated": generated,
+                  "sizes": [size], "targets": []}
+        json_path, md_path = write_report(report, tmp_path)
+        assert json.loads(json_path.read_text("utf-8"))["generated"] == generated
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [
+        "20261201T101300Z-n10-100.json", "20261201T101300Z-n10-100.md",
+        "20261201T110600Z-n1000.json", "20261201T110600Z-n1000.md"]
+    assert (tmp_path / "runs" / "20261201T110600Z-n1000.md").read_text("utf-8") == md_path.read_text("utf-8")
+    assert json.loads((tmp_path / "runs" / "20261201T101300Z-n10-100.json").read_text("utf-8"))["settings"][
+        "sizes"] == [10, 100]
