@@ -30,7 +30,8 @@ def run() -> NoReturn:
         status: object = 0
     except SystemExit as done:
         status = done.code
-    except KeyboardInterrupt as stop:  # before a command's own handling (as its options are read): the same line
+    except KeyboardInterrupt as stop:  # outside click's handling, which turns one into "Aborted!" (commands.main
+        # guards its slow imports; run_guarded each command): the same line
         status = stopped(stop)
     finally:  # the command is over: a SIGTERM now would cut its exit handlers short (the fonts' folders stay)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -1,4 +1,5 @@
-"""The exit statuses of the coopbook command, and the help text that lists them."""
+"""The exit statuses of the coopbook command, the help text that lists them, and SIGTERM made to end a command
+as Ctrl-C does (`Terminated`)."""
 
 from __future__ import annotations
 
